@@ -1,0 +1,110 @@
+"""The `distributor` command line: a click group whose subcommands load on first use.
+
+Subcommands live in sibling modules and are imported only when invoked (or when `--help`
+lists them), so start-up stays fast. Each command is thin: parse, call a service function,
+print, exit code. User errors (`DistributorError`) become one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from distributor.errors import DistributorError
+
+# name -> "module:function"; a command whose module does not exist yet is simply not listed.
+COMMANDS: dict[str, str] = {
+    "preview": "distributor.cli.preview:preview",
+    "publish": "distributor.cli.publish:publish",
+    "worker": "distributor.cli.publish:worker",
+    "reconcile": "distributor.cli.publish:reconcile",
+    "watch": "distributor.cli.watch:watch",
+    "serve": "distributor.cli.serve:serve",
+    "hook": "distributor.cli.serve:hook",
+    "log": "distributor.cli.review:log",
+    "show": "distributor.cli.review:show",
+    "audit": "distributor.cli.review:audit",
+    "retry": "distributor.cli.actions:retry",
+    "approve": "distributor.cli.actions:approve",
+    "cancel": "distributor.cli.actions:cancel",
+    "retract": "distributor.cli.actions:retract",
+    "pause": "distributor.cli.actions:pause",
+    "resume": "distributor.cli.actions:resume",
+    "check": "distributor.cli.check:check",
+    "sandbox": "distributor.cli.sandbox:sandbox",
+    "demo": "distributor.cli.demo:demo",
+    "migrate": "distributor.cli.store:migrate",
+    "status": "distributor.cli.store:status",
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a subcommand's module only when the subcommand is needed."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name in COMMANDS if self._load(name) is not None)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._load(cmd_name)
+
+    @staticmethod
+    def _load(name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, _, attr = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                return None
+            raise
+        command = getattr(module, attr, None)
+        return command if isinstance(command, click.Command) else None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "-c", "config", type=click.Path(dir_okay=False), envvar="DISTRIBUTOR_CONFIG",
+              help="Path to distributor.toml (default: ./distributor.toml, else the built-in "
+                   "sandbox example).")
+@click.option("--env-file", type=click.Path(dir_okay=False),
+              help="Path to the .env file (default: .env next to the config file).")
+@click.option("--log-level", default=None, envvar="DISTRIBUTOR_LOG_LEVEL",
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+              help="Log level (default WARNING, or INFO for worker/serve/watch).")
+@click.option("--log-format", default=None, envvar="DISTRIBUTOR_LOG_FORMAT",
+              type=click.Choice(["console", "json"]), help="Log lines for people or for machines.")
+@click.version_option(package_name="distributor")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, env_file: str | None,
+        log_level: str | None, log_format: str | None) -> None:
+    """Turn news articles into fitted teaser posts and deliver them to social platforms.
+
+    Start with `distributor preview ARTICLE` to see what would be posted on every channel.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj.update(config=config, env_file=env_file, log_level=log_level, log_format=log_format)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Console-script entry point: one line on stderr and a non-zero exit for user errors."""
+    try:
+        return cli.main(args=argv, prog_name="distributor", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except DistributorError as exc:
+        from distributor.redact import scrub
+
+        click.echo(f"error: {scrub(str(exc))}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
