@@ -23,8 +23,25 @@ from distributor.errors import ArticleError
 
 # Query parameters that identify a campaign or a click, never a story.
 TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "wt_mc", "wt_zmc",
-     "wtmc", "ocid", "cmpid", "ref_src", "xtor", "at_medium", "at_campaign", "_ga"}
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "wt_mc",
+        "wt_zmc",
+        "wtmc",
+        "ocid",
+        "cmpid",
+        "ref_src",
+        "xtor",
+        "at_medium",
+        "at_campaign",
+        "_ga",
+    }
 )
 TRACKING_PREFIXES = ("utm_", "at_", "pk_", "mtm_")
 
@@ -139,8 +156,15 @@ def _from_dict(data: Any) -> Article:
 
 
 def _type(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
-            int: "a number", float: "a number", type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 def _text(value: Any, key: str) -> str | None:
@@ -182,7 +206,9 @@ def _language(value: str | None) -> str | None:
         return None
     primary = value.replace("_", "-").split("-")[0].lower()
     if not primary.isalpha() or not 2 <= len(primary) <= 3:
-        raise ArticleError(f"field 'language' must be a language code like 'de' or 'en-GB', got {value!r}")
+        raise ArticleError(
+            f"field 'language' must be a language code like 'de' or 'en-GB', got {value!r}"
+        )
     return primary
 
 
@@ -215,7 +241,9 @@ def _image(value: Any) -> Image | None:
     if not value.get("url"):
         raise ArticleError("missing image.url")
     parts = {k: _text(value.get(k), f"image.{k}") or "" for k in ("url", "alt", "credit")}
-    return Image(url=parts["url"].strip(), alt=_squash(parts["alt"]), credit=_squash(parts["credit"]))
+    return Image(
+        url=parts["url"].strip(), alt=_squash(parts["alt"]), credit=_squash(parts["credit"])
+    )
 
 
 def check_url(url: Any, key: str) -> None:
@@ -240,9 +268,17 @@ def canonical_url(url: str) -> str:
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
     port = parts.port
-    netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
+    netloc = (
+        host
+        if port is None or (scheme, port) in (("http", 80), ("https", 443))
+        else f"{host}:{port}"
+    )
     path = parts.path or "/"
     if len(path) > 1 and path.endswith("/"):
         path = path.rstrip("/") or "/"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking_param(k)]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not is_tracking_param(k)
+    ]
     return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))

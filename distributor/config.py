@@ -22,12 +22,40 @@ from distributor.secrets import Secret
 
 DEFAULT_DATABASE = "sqlite:///distributor.db"
 SANDBOX_DEFAULT_URL = "http://127.0.0.1:8900"
-_UNITS = {"s": 1, "sec": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "minute": 60,
-          "minutes": 60, "h": 3600, "hour": 3600, "hours": 3600, "d": 86400, "day": 86400,
-          "days": 86400}
-_CHANNEL_KEYS = {"platform", "template", "account", "sections", "tags", "languages",
-                 "exclude_sections", "exclude_tags", "utm", "delay", "review", "rate", "limit",
-                 "base_url", "enabled", "hashtags"}
+_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "seconds": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "minutes": 60,
+    "h": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+}
+_CHANNEL_KEYS = {
+    "platform",
+    "template",
+    "account",
+    "sections",
+    "tags",
+    "languages",
+    "exclude_sections",
+    "exclude_tags",
+    "utm",
+    "delay",
+    "review",
+    "rate",
+    "limit",
+    "base_url",
+    "enabled",
+    "hashtags",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +153,7 @@ class Settings:
         }
 
     def base_url(self, channel: Channel) -> str:
-        """Where this channel's API calls go: the sandbox, the channel's override, or the platform."""
+        """Where API calls go: the sandbox, the channel's `base_url`, or the real platform."""
         from distributor.platforms.registry import spec
 
         if self.sandbox_url:
@@ -178,8 +206,10 @@ def _settings(data: dict[str, Any], cfg: Path, env: Mapping[str, str]) -> Settin
     where = str(cfg)
     main = _table(data.get("distributor", {}), where, "[distributor]")
     raw_channels = _table(data.get("channels", {}), where, "[channels]")
-    channels = tuple(_channel(name, _table(t, where, f"[channels.{name}]"), where)
-                     for name, t in raw_channels.items())
+    channels = tuple(
+        _channel(name, _table(t, where, f"[channels.{name}]"), where)
+        for name, t in raw_channels.items()
+    )
     templates = main.get("templates")
     sandbox = env.get("DISTRIBUTOR_SANDBOX_URL") or main.get("sandbox")
     if sandbox is True or sandbox == "builtin":
@@ -190,8 +220,8 @@ def _settings(data: dict[str, Any], cfg: Path, env: Mapping[str, str]) -> Settin
         path=cfg,
         channels=channels,
         templates_dir=(cfg.parent / _str(templates, where, "templates")) if templates else None,
-        database_url=env.get("DISTRIBUTOR_DATABASE_URL") or _str(
-            main.get("database", DEFAULT_DATABASE), where, "database"),
+        database_url=env.get("DISTRIBUTOR_DATABASE_URL")
+        or _str(main.get("database", DEFAULT_DATABASE), where, "database"),
         sandbox_url=sandbox or None,
         sections={k: v for k, v in data.items() if k not in ("distributor", "channels")},
         env=env,
@@ -219,13 +249,18 @@ def _channel(name: str, raw: Mapping[str, Any], where: str) -> Channel:
         if key.endswith("_env"):
             role = key[: -len("_env")]
             if role not in pspec.credentials + pspec.optional_credentials:
-                raise err(key, f"{pspec.name} has no credential {role!r} "
-                               f"(expected: {', '.join(r + '_env' for r in pspec.credentials)})")
+                raise err(
+                    key,
+                    f"{pspec.name} has no credential {role!r} "
+                    f"(expected: {', '.join(r + '_env' for r in pspec.credentials)})",
+                )
             if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
                 raise err(key, "must be the name of an environment variable")
             credentials[role] = value
         elif key in pspec.required_options + pspec.optional_options:
-            options[key] = _str(value, where, key, name) if not isinstance(value, int) else str(value)
+            options[key] = (
+                _str(value, where, key, name) if not isinstance(value, int) else str(value)
+            )
         else:
             raise err(key, "unknown key")
     for role in pspec.credentials:
@@ -324,10 +359,14 @@ def parse_duration(value: Any, err: Any = None, key: str = "delay") -> float:
 
 def parse_rate(value: Any, err: Any = None) -> Rate:
     """`"50/15min"`, `"20/min"`, `"1/s"` -> Rate."""
-    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d*(?:\.\d+)?)\s*([a-z]+)\s*", value) if isinstance(value, str) else None
+    m = (
+        re.fullmatch(r"\s*(\d+)\s*/\s*(\d*(?:\.\d+)?)\s*([a-z]+)\s*", value)
+        if isinstance(value, str)
+        else None
+    )
     if m and m.group(3) in _UNITS and int(m.group(1)) > 0:
         per = float(m.group(2) or 1) * _UNITS[m.group(3)]
         if per > 0:
             return Rate(int(m.group(1)), per)
-    problem = f"not a rate: {value!r} (use e.g. \"50/15min\", \"20/min\")"
+    problem = f'not a rate: {value!r} (use e.g. "50/15min", "20/min")'
     raise err("rate", problem) if err else ConfigError(problem)

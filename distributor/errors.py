@@ -5,7 +5,7 @@
     └── PublishError(platform, channel, detail)
         ├── NotSent          proven not delivered: connect errors, 429, 5xx before send -> retry
         │   └── RateLimited(retry_after)   reschedule the delivery; never sleep a worker for long
-        ├── MaybeSent        read timeout, reset after send, 5xx after send -> reconcile, never blind retry
+        ├── MaybeSent        read timeout, reset or 5xx after send -> reconcile, never blind retry
         └── Rejected         permanent: validation, forbidden
             ├── DuplicateContent   the platform says "already posted": reconcile by lookup
             └── AuthFailed         mark the channel needs_reauth, alert once, stop sending there

@@ -67,20 +67,43 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "-c", "config", type=click.Path(dir_okay=False), envvar="DISTRIBUTOR_CONFIG",
-              help="Path to distributor.toml (default: ./distributor.toml, else the built-in "
-                   "sandbox example).")
-@click.option("--env-file", type=click.Path(dir_okay=False),
-              help="Path to the .env file (default: .env next to the config file).")
-@click.option("--log-level", default=None, envvar="DISTRIBUTOR_LOG_LEVEL",
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-              help="Log level (default WARNING, or INFO for worker/serve/watch).")
-@click.option("--log-format", default=None, envvar="DISTRIBUTOR_LOG_FORMAT",
-              type=click.Choice(["console", "json"]), help="Log lines for people or for machines.")
+@click.option(
+    "--config",
+    "-c",
+    "config",
+    type=click.Path(dir_okay=False),
+    envvar="DISTRIBUTOR_CONFIG",
+    help="Path to distributor.toml (default: ./distributor.toml, else the built-in "
+    "sandbox example).",
+)
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False),
+    help="Path to the .env file (default: .env next to the config file).",
+)
+@click.option(
+    "--log-level",
+    default=None,
+    envvar="DISTRIBUTOR_LOG_LEVEL",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    help="Log level (default WARNING, or INFO for worker/serve/watch).",
+)
+@click.option(
+    "--log-format",
+    default=None,
+    envvar="DISTRIBUTOR_LOG_FORMAT",
+    type=click.Choice(["console", "json"]),
+    help="Log lines for people or for machines.",
+)
 @click.version_option(package_name="distributor")
 @click.pass_context
-def cli(ctx: click.Context, config: str | None, env_file: str | None,
-        log_level: str | None, log_format: str | None) -> None:
+def cli(
+    ctx: click.Context,
+    config: str | None,
+    env_file: str | None,
+    log_level: str | None,
+    log_format: str | None,
+) -> None:
     """Turn news articles into fitted teaser posts and deliver them to social platforms.
 
     Start with `distributor preview ARTICLE` to see what would be posted on every channel.

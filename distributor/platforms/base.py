@@ -54,16 +54,24 @@ class Draft:
         if self.image is not None:
             image = {"url": self.image.url, "alt": self.image.alt, "credit": self.image.credit}
         return {
-            "channel": self.channel, "platform": self.platform, "article_id": self.article_id,
-            "text": self.text, "link": self.link, "title": self.title,
-            "description": self.description, "image": image, "language": self.language,
-            "length": self.length, "limit": self.limit, "format": self.format,
+            "channel": self.channel,
+            "platform": self.platform,
+            "article_id": self.article_id,
+            "text": self.text,
+            "link": self.link,
+            "title": self.title,
+            "description": self.description,
+            "image": image,
+            "language": self.language,
+            "length": self.length,
+            "limit": self.limit,
+            "format": self.format,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Draft:
         raw_image = data.get("image")
-        image = Image(**raw_image) if isinstance(raw_image, Mapping) else None  # type: ignore[arg-type]
+        image = Image(**raw_image) if isinstance(raw_image, Mapping) else None
         values = {k: v for k, v in data.items() if k != "image"}
         return cls(image=image, **values)  # type: ignore[arg-type]
 

@@ -1,0 +1,113 @@
+"""HTTP plumbing shared by adapters: host rewriting, timeouts, and transport-error classification.
+
+`RewriteAdapter` is mounted on an SDK's own `requests.Session` (tweepy, facebook-sdk) so the real
+client library talks to `base_url` (the sandbox, or the real host) and always has a timeout.
+`classify_transport()` maps a requests exception to the error tree: only failures that prove the
+request never reached the server are `NotSent`; everything after the request may have been read
+is `MaybeSent`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from distributor.errors import MaybeSent, NotSent, PublishError
+from distributor.redact import scrub
+
+DEFAULT_TIMEOUT = (5.0, 20.0)  # (connect, read) seconds
+
+
+class RewriteAdapter(HTTPAdapter):
+    """Send every request to `target` (scheme + host + path prefix), keeping path and query."""
+
+    def __init__(
+        self, target: str, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self._target = urlsplit(target.rstrip("/"))
+        self._timeout = timeout
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        url = urlsplit(request.url or "")
+        path = self._target.path + url.path
+        request.url = urlunsplit((self._target.scheme, self._target.netloc, path, url.query, ""))
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self._timeout  # tweepy.Client never passes one
+        return super().send(request, **kwargs)
+
+
+def session_for(
+    base_url: str,
+    *,
+    real_hosts: tuple[str, ...] = (),
+    session: requests.Session | None = None,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+) -> requests.Session:
+    """A session whose requests to `real_hosts` (e.g. "https://api.twitter.com/") go to `base_url`.
+
+    With no `real_hosts`, every http(s) request is rewritten to `base_url`.
+    """
+    s = session or requests.Session()
+    adapter = RewriteAdapter(base_url, timeout=timeout, max_retries=0)
+    for prefix in real_hosts or ("http://", "https://"):
+        s.mount(prefix, adapter)
+    return s
+
+
+def classify_transport(exc: BaseException, platform: str, channel: str) -> PublishError:
+    """Map a requests/urllib3 transport exception to NotSent or MaybeSent (one line, no secrets)."""
+    name = type(exc).__name__
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return NotSent(platform, channel, "connect timeout", code=name)
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return MaybeSent(platform, channel, "read timeout: the post may exist", code=name)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return NotSent(platform, channel, "TLS handshake failed", code=name)
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        if _never_connected(exc):
+            return NotSent(platform, channel, "connection refused or host unreachable", code=name)
+        return MaybeSent(
+            platform, channel, "connection lost after sending: the post may exist", code=name
+        )
+    if isinstance(exc, requests.exceptions.RequestException):
+        return MaybeSent(platform, channel, f"transport error ({name})", code=name)
+    return MaybeSent(platform, channel, f"unexpected error: {scrub(str(exc))[:200]}", code=name)
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when the chain shows the TCP connection was never established."""
+    import urllib3.exceptions as u3
+
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, u3.NewConnectionError | u3.NameResolutionError | ConnectionRefusedError):
+            return True
+        if isinstance(cur, u3.MaxRetryError) and cur.reason is not None:
+            cur = cur.reason
+            continue
+        nxt = cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else None
+        cur = cur.__cause__ or cur.__context__ or nxt
+    return False
+
+
+def retry_after_seconds(value: str | None, default: float = 60.0) -> float:
+    """Parse a Retry-After header (seconds or HTTP date)."""
+    if not value:
+        return default
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from datetime import UTC, datetime
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return default
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
