@@ -18,10 +18,10 @@ _pattern: re.Pattern[str] | None = None
 # Shapes of secrets that may reach us before (or without) being registered.
 TOKEN_PATTERNS = (
     r"\b\d{6,12}:[A-Za-z0-9_-]{30,}",  # Telegram bot token (also inside /bot<token>/ URLs)
-    r"(?i)(?<=bearer )[A-Za-z0-9._~+/=-]{8,}",
-    r"(?i)(?<=access_token=)[^&\s\"']+",
-    r"(?i)(?<=oauth_signature=\")[^\"]+",
-    r"(?i)(?<=oauth_token=\")[^\"]+",
+    r"(?<=[Bb]earer )[A-Za-z0-9._~+/=-]{8,}",
+    r"(?<=access_token=)[^&\s\"']+",
+    r"(?<=oauth_signature=\")[^\"]+",
+    r"(?<=oauth_token=\")[^\"]+",
     r"whsec_[A-Za-z0-9+/=]{8,}",
 )
 MASK = "***"

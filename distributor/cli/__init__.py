@@ -108,8 +108,11 @@ def cli(
 
     Start with `distributor preview ARTICLE` to see what would be posted on every channel.
     """
+    from distributor import logs
+
     ctx.ensure_object(dict)
     ctx.obj.update(config=config, env_file=env_file, log_level=log_level, log_format=log_format)
+    logs.setup(log_level, log_format)
 
 
 def main(argv: list[str] | None = None) -> Any:
