@@ -7,6 +7,7 @@ under the entry-point group `distributor.platforms` (name -> "module:Class").
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -115,6 +116,7 @@ def _plugins() -> dict[str, PlatformSpec]:
     return found
 
 
+@functools.cache  # scanning entry points costs milliseconds; rendering asks per post
 def platforms() -> Mapping[str, PlatformSpec]:
     """Every known platform: built-ins first, then entry-point plugins."""
     return {**BUILTIN, **_plugins()} if _has_plugins() else BUILTIN
