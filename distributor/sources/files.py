@@ -1,0 +1,175 @@
+"""Read raw input (file, stdin, http(s) URL) and decode the JSON/YAML article formats.
+
+Reading is kept apart from parsing so that every format sees the same bytes, limits and error
+wording: each error is one line that starts with the file name, the URL or `<stdin>`.
+Only the JSON path is on the preview's cold start, so PyYAML and requests load lazily.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from distributor.article import Article
+from distributor.errors import ArticleError
+from distributor.teaser import fill_teaser
+
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a local 10,000-item feed still fits
+MAX_FETCH_BYTES = 5 * 1024 * 1024  # pages and feeds from the network
+FETCH_TIMEOUT = (5.0, 15.0)  # connect, read (per socket read)
+FETCH_DEADLINE = 30.0  # whole download, against servers that drip bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Raw:
+    """Input bytes and where they came from (`where` starts every error message)."""
+
+    data: bytes
+    where: str
+    url: str | None = None  # the final URL of a fetch, after redirects
+    content_type: str = ""  # HTTP Content-Type, lower-case, when known
+    suffix: str = ""  # file extension, lower-case, e.g. ".json"
+
+
+def read_file(path: str | Path) -> Raw:
+    """The bytes of a local file, with OS errors turned into one-line ArticleErrors."""
+    where = str(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ArticleError(f"{where}: no such file") from None
+    except IsADirectoryError:
+        raise ArticleError(f"{where}: is a directory, not an article file") from None
+    except PermissionError:
+        raise ArticleError(f"{where}: permission denied") from None
+    except OSError as exc:
+        raise ArticleError(f"{where}: cannot read file ({exc.strerror or exc})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ArticleError(f"{where}: file is larger than {MAX_FILE_BYTES // 2**20} MiB")
+    return Raw(data, where, suffix=Path(path).suffix.lower())
+
+
+def read_stream(stream: IO[str] | IO[bytes], where: str = "<stdin>") -> Raw:
+    """Everything on a text or binary stream (stdin); bytes are kept for feed encodings."""
+    source: Any = getattr(stream, "buffer", stream)
+    try:
+        chunk = source.read(MAX_FILE_BYTES + 1)
+    except UnicodeDecodeError:
+        raise ArticleError(f"{where}: input is not UTF-8 text") from None
+    except OSError as exc:
+        raise ArticleError(f"{where}: cannot read ({exc.strerror or exc})") from None
+    data = chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+    if len(data) > MAX_FILE_BYTES:
+        raise ArticleError(f"{where}: input is larger than {MAX_FILE_BYTES // 2**20} MiB")
+    return Raw(data, where)
+
+
+def fetch_url(url: str) -> Raw:
+    """GET an http(s) URL with timeouts, a size cap and our User-Agent."""
+    import requests
+
+    from distributor import __version__
+
+    headers = {
+        "User-Agent": f"distributor/{__version__}",
+        "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+        "text/html;q=0.9, application/json;q=0.8, */*;q=0.5",
+    }
+    try:
+        with requests.get(url, headers=headers, timeout=FETCH_TIMEOUT, stream=True) as resp:
+            if resp.status_code >= 400:
+                raise ArticleError(f"{url}: HTTP {resp.status_code} {resp.reason or ''}".rstrip())
+            data = _read_capped(resp, url)
+            content_type = resp.headers.get("Content-Type", "").lower()
+            suffix = Path(resp.url.split("?", 1)[0]).suffix.lower()
+            return Raw(data, url, url=resp.url, content_type=content_type, suffix=suffix)
+    except requests.Timeout:
+        raise ArticleError(f"{url}: timed out while fetching") from None
+    except requests.RequestException as exc:
+        raise ArticleError(f"{url}: cannot fetch ({type(exc).__name__})") from None
+
+
+def _read_capped(resp: Any, url: str) -> bytes:
+    declared = resp.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_FETCH_BYTES:
+        raise ArticleError(f"{url}: response is larger than {MAX_FETCH_BYTES // 2**20} MiB")
+    deadline = time.monotonic() + FETCH_DEADLINE
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in resp.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > MAX_FETCH_BYTES:  # counted after decompression: no gzip bombs either
+            raise ArticleError(f"{url}: response is larger than {MAX_FETCH_BYTES // 2**20} MiB")
+        if time.monotonic() > deadline:
+            raise ArticleError(f"{url}: download took longer than {FETCH_DEADLINE:.0f} s")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode_text(data: bytes, where: str) -> str:
+    """UTF-8 (or BOM-marked UTF-16) text; binary data gets a clear error instead of mojibake."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ArticleError(f"{where}: input is not valid UTF-16 text") from None
+    if b"\x00" in data[:8192]:
+        raise ArticleError(f"{where}: binary data, not an article (JSON, YAML, feed or page)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ArticleError(
+            f"{where}: input is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start}); save it as UTF-8"
+        ) from None
+
+
+def parse_json(text: str, where: str) -> list[Article]:
+    """Articles from JSON text: one object or a list of objects."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ArticleError(
+            f"{where}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from None
+    return articles_from_data(data, where)
+
+
+def parse_yaml(text: str, where: str) -> list[Article]:
+    """Articles from YAML text: one mapping or a list of mappings."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise ArticleError(f"{where}: not valid YAML: {problem}{at}") from None
+    return articles_from_data(data, where)
+
+
+def articles_from_data(data: Any, where: str) -> list[Article]:
+    """Validate decoded JSON/YAML: an article object or a non-empty list of them."""
+    if data is None:
+        raise ArticleError(f"{where}: empty input")
+    if isinstance(data, Mapping):
+        return [fill_teaser(Article.from_dict(data, where))]
+    if isinstance(data, list):
+        if not data:
+            raise ArticleError(f"{where}: empty list, no articles")
+        return [
+            fill_teaser(Article.from_dict(item, f"{where}: item {n}"))
+            for n, item in enumerate(data, 1)
+        ]
+    kind = "text" if isinstance(data, str) else type(data).__name__
+    raise ArticleError(
+        f"{where}: expected an article object or a list of them, got {kind} "
+        "(accepted: JSON, YAML, RSS/Atom feed, HTML page)"
+    )

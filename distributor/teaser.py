@@ -1,0 +1,195 @@
+"""Derive a teaser from an article body: whole sentences, never boilerplate.
+
+Newsroom bodies carry lines that must never reach a social post: "Lesen Sie auch: ...",
+"Folgen Sie News.de bei Facebook ...", photo captions ("... Bild: picture alliance/dpa"),
+share buttons, subheads. `derive_teaser` skips those and returns the first sentences of the
+first prose paragraph, split with German and English abbreviations, ordinals ("1.", "4. August")
+and numbers ("100.000") in mind. The renderer shortens further if a platform needs it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from distributor.article import Article, Image
+
+# Lines that are page furniture, not article text (matched at the start, case-insensitive).
+_BOILERPLATE = re.compile(
+    r"""^(?:
+        lesen\s+sie\s+(?:auch|mehr|hier)|mehr\s+zum\s+thema|mehr\s+dazu|auch\s+interessant
+        |folgen\s+sie\b|jetzt\s+abonnieren|hier\s+(?:geht|finden|lesen)|zum\s+thema\b
+        |artikel\s+teilen|teilen\s*:|themen\s*:?$|schlagworte\s*:|anzeige$|werbung$
+        |bild\s*:|foto\s*:|fotos\s*:|quelle\s*:|video\s*:|©
+        |read\s+more|related\s*:|sign\s+up\s+for|share\s+this|follow\s+us|advertisement$
+        |photograph\s*:|image\s*:|credit\s*:|see\s+also\b
+        |\#{1,6}\s|[•·▪►>*+-]\s
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+# A credit embedded in a caption: "Setzt Putin ...? Bild: picture alliance/dpa".
+_CREDIT = re.compile(
+    r"(?:^|\s)(?:Bild|Foto|Fotos|Quelle|Image|Photo|Photograph|Credit)\s*:\s*(?P<credit>\S.*)$"
+    r"|\s*(?:©|\(c\))\s*(?P<copy>\S.*)$",
+    re.IGNORECASE,
+)
+
+# Tokens ending in "." that do not end a sentence (compared lower-case, without the dot).
+_ABBREVIATIONS = frozenset(
+    re.split(
+        r"\s+",
+        "dr prof bzw nr ca vgl usw etc inkl exkl evtl ggf sog zzgl abs art bd bzgl dipl hr hrsg "
+        "fr frl jh jhd mio mrd tel str st max min mind rd urspr verh zit ff ebd allg geb gest "
+        "jan feb mär apr jun jul aug sep sept okt nov dez "
+        "mr mrs ms jr sr vs inc ltd co corp gen sen rep gov lt col capt sgt no approx est dept",
+    )
+)
+
+_MONTHS = frozenset(
+    re.split(
+        r"\s+",
+        "januar februar märz april mai juni juli august september oktober november dezember "
+        "jänner january february march may june july october december",
+    )
+)
+
+# Candidate sentence end: terminal punctuation with closing quotes/brackets around it.
+_END = re.compile(r"""[.!?…]+["'“”„»«’)\]]*|["“”»«’)\]]+[.!?…]+""")
+_OPENERS = "\"'„“‚‘»«([¿¡"
+_SENTENCE_END = (".", "!", "?", "…", ":")
+
+
+def derive_teaser(body: str, language: str | None = None, max_chars: int = 280) -> str | None:
+    """Whole leading sentences of the first prose paragraph, up to `max_chars`.
+
+    At least one sentence is returned even if it alone is longer (the renderer shortens it);
+    None when the body holds no prose at all.
+    """
+    german = language is None or language.lower().startswith("de")
+    out: list[str] = []
+    total = 0
+    for paragraph in prose_paragraphs(body):
+        for sentence in split_sentences(paragraph, german=german):
+            extra = len(sentence) + (1 if out else 0)
+            if out and total + extra > max_chars:
+                return " ".join(out)
+            out.append(sentence)
+            total += extra
+        if out:
+            # A teaser is the lead: do not run on into the next paragraph.
+            return " ".join(out)
+    return " ".join(out) or None
+
+
+def prose_paragraphs(body: str) -> list[str]:
+    """The body's paragraphs without boilerplate, captions and subheads, whitespace squashed."""
+    out: list[str] = []
+    for block in re.split(r"\n\s*\n|\r\n\s*\r\n", body):
+        lines = [" ".join(line.split()) for line in block.splitlines()]
+        kept = [line for line in lines if line and not is_boilerplate(line)]
+        text = " ".join(kept)
+        if text and not _is_heading(text):
+            out.append(text)
+    return out
+
+
+def is_boilerplate(line: str) -> bool:
+    """True for page furniture: share/follow/read-more lines, captions, headings, bullets."""
+    line = line.strip()
+    return bool(_BOILERPLATE.match(line)) or _ends_like_caption(line)
+
+
+def _ends_like_caption(line: str) -> bool:
+    # "…? Bild: picture alliance/dpa" is a caption; a sentence that merely quotes "Bild:" and
+    # goes on is not (credits are short and carry no sentence end).
+    match = _CREDIT.search(line)
+    if match is None:
+        return False
+    credit = match.group("credit") or match.group("copy") or ""
+    return len(credit) <= 160 and not credit.rstrip().endswith((".", "!", "?"))
+
+
+def _is_heading(text: str) -> bool:
+    """A short line without sentence punctuation: a subhead, section label or headline."""
+    stripped = text.rstrip("\"'“”»«’) ")
+    return not stripped.endswith(_SENTENCE_END) and len(text) < 160
+
+
+def split_sentences(text: str, *, german: bool = True) -> list[str]:
+    """Split one paragraph into sentences (linear; abbreviation- and ordinal-aware)."""
+    sentences: list[str] = []
+    start = 0
+    for match in _END.finditer(text):
+        end = match.end()
+        if end < len(text) and not text[end].isspace():
+            continue
+        rest = text[end:].lstrip()
+        if rest and not _starts_sentence(rest):
+            continue
+        if match.group().startswith(".") and _is_abbreviation(text, match.start(), rest, german):
+            continue
+        piece = text[start:end].strip()
+        if piece:
+            sentences.append(piece)
+        start = end
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+def _starts_sentence(rest: str) -> bool:
+    first = rest[0]
+    return first.isupper() or first.isdigit() or first in _OPENERS
+
+
+def _is_abbreviation(text: str, dot: int, rest: str, german: bool) -> bool:
+    """Whether the "." at `dot` belongs to the word before it rather than ending a sentence."""
+    word_start = dot
+    while word_start > 0 and not text[word_start - 1].isspace():
+        word_start -= 1
+    word = text[word_start:dot].lstrip(_OPENERS)
+    if not word:
+        return False
+    if len(word) == 1 and word.isalpha():
+        return True  # "z. B.", "u. a.", initials "J. R. R."
+    if "." in word and all(part.isalpha() and len(part) <= 3 for part in word.split(".")):
+        return True  # "z.B.", "u.a.", "U.S."
+    if word.lower() in _ABBREVIATIONS:
+        return True
+    if word.isdigit():
+        next_word = rest.split(" ", 1)[0].strip(".,").lower()
+        if next_word in _MONTHS:
+            return True  # "4. August"
+        return german and len(word) <= 2  # German ordinals: "1. weiblicher Oberst", "3. Liga"
+    return False
+
+
+def split_caption(caption: str) -> tuple[str, str]:
+    """Split "Alt text. Bild: picture alliance/dpa" into (alt, credit); credit may be ""."""
+    text = " ".join(caption.split())
+    match = _CREDIT.search(text)
+    if match is None:
+        return text, ""
+    credit = (match.group("credit") or match.group("copy") or "").strip()
+    return text[: match.start()].strip(), credit
+
+
+def fill_teaser(article: Article) -> Article:
+    """The article with a derived teaser when it has none, and a credit split off its image."""
+    if article.teaser is None and article.body:
+        article = article.with_teaser(derive_teaser(article.body, article.language))
+    if article.image is not None:
+        article = replace(article, image=split_image_credit(article.image))
+    return article
+
+
+def split_image_credit(image: Image) -> Image:
+    """Move a credit embedded in the alt text ("... Foto: dpa") into `credit`."""
+    if image.credit or not image.alt:
+        return image
+    alt, credit = split_caption(image.alt)
+    return replace(image, alt=alt, credit=credit) if credit else image
