@@ -1,0 +1,171 @@
+"""LinkedIn Posts API adapter (plain `requests`; there is no maintained official Python client).
+
+A post is `POST /rest/posts` with the versioned headers (`LinkedIn-Version: YYYYMM`,
+`X-Restli-Protocol-Version: 2.0.0`); the article link becomes a `content.article` card. The new
+post's URN comes back in the `x-restli-id` header of an empty 201.
+
+`commentary` is "little text format": reserved characters must be backslash-escaped or LinkedIn
+may silently truncate the post. We escape all of them except `#` directly before a word character,
+so `#Ukraine` stays a working hashtag.
+
+Ambiguity policy: LOOKUP. `GET /rest/posts?q=author&author=<urn>` lists the author's recent posts;
+ours is the one whose article source is the draft's link (or whose commentary is the same text).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from urllib.parse import quote
+
+from distributor.errors import (
+    AuthFailed,
+    DuplicateContent,
+    MaybeSent,
+    RateLimited,
+    Rejected,
+)
+from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
+from distributor.platforms.http import retry_after_seconds
+from distributor.platforms.rest import RestClient, body_of
+from distributor.redact import scrub
+
+if TYPE_CHECKING:
+    import requests
+
+    from distributor.config import Channel
+    from distributor.secrets import Secret
+
+_RESERVED = re.compile(r"([\\|{}@\[\]()<>*_~])|#(?!\w)")
+
+
+def escape_commentary(text: str) -> str:
+    """Backslash-escape little-text-format reserved characters, keeping `#hashtags` live."""
+    return _RESERVED.sub(lambda m: "\\" + m.group(0), text)
+
+
+def default_version(today: date | None = None) -> str:
+    """Two months back: LinkedIn releases a version monthly and keeps each one about a year."""
+    day = today or datetime.now(UTC).date()
+    month = day.year * 12 + day.month - 1 - 2
+    return f"{month // 12:04d}{month % 12 + 1:02d}"
+
+
+class LinkedInAdapter:
+    """Posts as one author URN (organization or person) with one access token."""
+
+    name: ClassVar[str] = "linkedin"
+    limits: ClassVar[Limits] = Limits(3000)
+    on_ambiguous: ClassVar[Ambiguity] = Ambiguity.LOOKUP
+
+    def __init__(
+        self,
+        channel: Channel,
+        credentials: dict[str, Secret],
+        *,
+        base_url: str,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.channel = channel
+        self._token = credentials["access_token"]
+        self.author = channel.options["author"]
+        self.version = channel.options.get("version") or default_version()
+        self.http = RestClient("linkedin", channel.name, base_url, session=session, timeout=timeout)
+
+    def publish(self, draft: Draft, *, key: str) -> Receipt:
+        body: dict[str, Any] = {
+            "author": self.author,
+            "commentary": escape_commentary(draft.text),
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }
+        if draft.link:
+            article = {"source": draft.link, "title": draft.title or draft.link}
+            if draft.description:
+                article["description"] = draft.description
+            body["content"] = {"article": article}
+        response = self._call("POST", "/rest/posts", json=body, expect=201)
+        urn = response.headers.get("x-restli-id", "")
+        if not urn:
+            raise MaybeSent("linkedin", self.channel.name, "201 without x-restli-id", status=201)
+        return Receipt("linkedin", urn, post_url(urn), posted_at=datetime.now(UTC))
+
+    def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
+        params = {"q": "author", "author": self.author, "count": "20", "sortBy": "LAST_MODIFIED"}
+        response = self._call("GET", "/rest/posts", params=params, expect=200)
+        commentary = escape_commentary(draft.text)
+        for post in body_of(response).get("elements") or []:
+            created = datetime.fromtimestamp(int(post.get("createdAt") or 0) / 1000, UTC)
+            source = ((post.get("content") or {}).get("article") or {}).get("source")
+            if created < since - timedelta(seconds=5):
+                continue
+            if (draft.link and source == draft.link) or post.get("commentary") == commentary:
+                urn = str(post.get("id", ""))
+                return Receipt("linkedin", urn, post_url(urn), posted_at=created)
+        return None
+
+    def delete(self, receipt: Receipt) -> None:
+        self._call("DELETE", "/rest/posts/" + quote(receipt.remote_id, safe=""), expect=204)
+
+    def verify(self) -> AccountInfo:
+        """The organization's name (organization authors) or the member's (`/v2/userinfo`)."""
+        kind, _, ident = self.author.removeprefix("urn:li:").partition(":")
+        if kind == "organization":
+            data = body_of(self._call("GET", f"/rest/organizations/{ident}", expect=200))
+            name = str(data.get("localizedName") or ident)
+            url = f"https://www.linkedin.com/company/{ident}/"
+        else:
+            data = body_of(self._call("GET", "/v2/userinfo", expect=200))
+            name = str(data.get("name") or data.get("sub") or ident)
+            url = None
+        return AccountInfo("linkedin", self.author, name, url)
+
+    # -- internals ------------------------------------------------------------------------
+    def _call(self, method: str, path: str, *, expect: int, **kwargs: Any) -> requests.Response:
+        headers = {
+            "Authorization": f"Bearer {self._token.reveal()}",
+            "LinkedIn-Version": self.version,
+            "X-Restli-Protocol-Version": "2.0.0",
+        }
+        response = self.http.call(method, path, headers=headers, **kwargs)
+        if response.status_code == expect:
+            return response
+        self._raise(response)
+
+    def _raise(self, response: requests.Response) -> NoReturn:
+        status, name = response.status_code, self.channel.name
+        body = body_of(response)
+        code = str(body.get("code") or body.get("serviceErrorCode") or status)
+        message = scrub(str(body.get("message") or f"HTTP {status}"))[:300]
+        if status == 429:
+            retry = retry_after_seconds(response.headers.get("retry-after"), until_midnight_utc())
+            raise RateLimited("linkedin", name, f"{code}: {message}", retry_after=retry)
+        if status in (401, 403):
+            raise AuthFailed("linkedin", name, f"{code}: {message}", status=status, code=code)
+        if "DUPLICATE_POST" in response.text:
+            raise DuplicateContent("linkedin", name, message, status=status, code="DUPLICATE_POST")
+        if status == 426:
+            detail = f"{message} (set the channel's version = YYYYMM to an active LinkedIn-Version)"
+            raise Rejected("linkedin", name, detail, status=status, code=code)
+        if 400 <= status < 500:
+            raise Rejected("linkedin", name, f"{code}: {message}", status=status, code=code)
+        raise MaybeSent("linkedin", name, f"HTTP {status}: the post may exist", status=status)
+
+
+def post_url(urn: str) -> str:
+    return f"https://www.linkedin.com/feed/update/{urn}/"
+
+
+def until_midnight_utc(now: datetime | None = None) -> float:
+    """LinkedIn's daily quotas reset at midnight UTC."""
+    now = now or datetime.now(UTC)
+    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
+    return (midnight - now).total_seconds()

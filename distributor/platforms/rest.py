@@ -1,0 +1,74 @@
+"""A thin `requests` client for the adapters that speak plain HTTP (Telegram, LinkedIn, Threads).
+
+One call = one HTTP attempt (no library retries, always a timeout). Transport failures become
+NotSent/MaybeSent through `classify_transport`, raised `from None` so the requests exception, whose
+text carries the URL (Telegram: the bot token), is never chained into a traceback. The urllib3
+loggers get a redacting filter of their own, because at DEBUG they log request paths and pytest's
+or a user's handlers may lack the filter `distributor.logs` installs.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import requests
+
+from distributor.platforms.http import classify_transport
+from distributor.redact import RedactingFilter
+
+# urllib3 loggers that print request URLs (logger filters are not inherited by children).
+URL_LOGGERS = (
+    "urllib3.connectionpool",
+    "urllib3.connection",
+    "urllib3.poolmanager",
+    "urllib3.util.retry",
+    "urllib3.response",
+)
+
+
+def guard_url_logs() -> None:
+    """Scrub secrets from urllib3's own log records, whatever handler receives them."""
+    for name in URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
+
+
+class RestClient:
+    """Sends requests to `base_url` + path for one channel, mapping transport errors."""
+
+    def __init__(
+        self,
+        platform: str,
+        channel: str,
+        base_url: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.platform = platform
+        self.channel = channel
+        self.base_url = base_url.rstrip("/")
+        self.session = session or requests.Session()
+        self.timeout = (min(5.0, timeout), timeout)
+        guard_url_logs()
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One attempt; raises NotSent/MaybeSent for transport failures, returns any response."""
+        kwargs.setdefault("timeout", self.timeout)
+        kwargs.setdefault("allow_redirects", False)
+        try:
+            return self.session.request(method, self.base_url + path, **kwargs)
+        except requests.RequestException as exc:
+            error = classify_transport(exc, self.platform, self.channel)
+        raise error from None
+
+
+def body_of(response: requests.Response) -> dict[str, Any]:
+    """The response's JSON object, or {} when the body is empty, HTML or not an object."""
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

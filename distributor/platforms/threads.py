@@ -1,0 +1,206 @@
+"""Threads API adapter (plain `requests`; Meta ships no Python client for Threads).
+
+Publishing is two steps: create a media container (`POST /v1.0/{user}/threads`, TEXT with a
+`link_attachment` preview, or IMAGE with the article image's public URL), then publish it
+(`POST /v1.0/{user}/threads_publish?creation_id=`). A container is invisible until published,
+so any failure while creating it means nothing was posted (NotSent); only the publish step can
+end in MaybeSent. The container id is a natural idempotency token: it is kept per delivery key,
+and a retry after a failed publish step publishes the same container instead of making another.
+
+The token goes in the `Authorization: Bearer` header, never in URLs or logs.
+
+Ambiguity policy: LOOKUP via `GET /v1.0/{user}/threads` (own recent posts), matching the link
+attachment or the text, created after the attempt began.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+
+from distributor.errors import AuthFailed, MaybeSent, NotSent, RateLimited, Rejected
+from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
+from distributor.platforms.rest import RestClient, body_of
+from distributor.redact import scrub
+
+if TYPE_CHECKING:
+    import requests
+
+    from distributor.config import Channel
+    from distributor.secrets import Secret
+
+VERSION = "v1.0"
+RATE_CODES = frozenset({4, 17, 32, 613, 80001})
+AUTH_CODES = frozenset({102, 190, 10, *range(200, 300)})
+DEFAULT_RATE_WAIT = 3600.0  # Meta's usage windows are one rolling hour
+STATUS_POLLS = (0.5, 1.0, 2.0)  # seconds to wait for an IMAGE container to finish processing
+
+
+class ThreadsAdapter:
+    """Posts as one Threads user (`user_id`) with that user's access token."""
+
+    name: ClassVar[str] = "threads"
+    limits: ClassVar[Limits] = Limits(500)
+    on_ambiguous: ClassVar[Ambiguity] = Ambiguity.LOOKUP
+
+    def __init__(
+        self,
+        channel: Channel,
+        credentials: dict[str, Secret],
+        *,
+        base_url: str,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.channel = channel
+        self._token = credentials["access_token"]
+        self.user_id = channel.options["user_id"]
+        self.http = RestClient("threads", channel.name, base_url, session=session, timeout=timeout)
+        self.containers: dict[str, str] = {}  # delivery key -> container id not yet published
+        self.sleep = time.sleep
+
+    def publish(self, draft: Draft, *, key: str) -> Receipt:
+        container = self.containers.get(key) or self._create(draft)
+        self.containers[key] = container
+        try:
+            if draft.image is not None:
+                self._wait_finished(container)
+            data = body_of(
+                self._call(
+                    "POST", f"/{self.user_id}/threads_publish", data={"creation_id": container}
+                )
+            )
+        except NotSent:
+            raise  # the same container is published on the next attempt
+        except Exception:
+            self.containers.pop(key, None)  # MaybeSent/Rejected: never publish it twice
+            raise
+        self.containers.pop(key, None)
+        media_id = str(data.get("id", ""))
+        return Receipt(
+            "threads",
+            media_id,
+            self._permalink(media_id),
+            posted_at=datetime.now(UTC),
+            extra={"container_id": container},
+        )
+
+    def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
+        params = {
+            "fields": "id,text,link_attachment_url,timestamp,permalink",
+            "since": str(int(since.timestamp()) - 5),
+            "limit": "25",
+        }
+        for post in (
+            body_of(self._call("GET", f"/{self.user_id}/threads", params=params)).get("data") or []
+        ):
+            created = _timestamp(post.get("timestamp"))
+            if created is not None and created < since - timedelta(seconds=5):
+                continue
+            same_link = bool(draft.link) and post.get("link_attachment_url") == draft.link
+            if same_link or post.get("text") == draft.text:
+                return Receipt(
+                    "threads", str(post.get("id")), post.get("permalink"), posted_at=created
+                )
+        return None
+
+    def delete(self, receipt: Receipt) -> None:
+        self._call("DELETE", f"/{receipt.remote_id}")
+
+    def verify(self) -> AccountInfo:
+        data = body_of(self._call("GET", "/me", params={"fields": "id,username,name"}))
+        username = str(data.get("username") or "")
+        return AccountInfo(
+            "threads",
+            str(data.get("id") or self.user_id),
+            username or str(data.get("name") or self.user_id),
+            f"https://www.threads.net/@{username}" if username else None,
+        )
+
+    # -- internals ------------------------------------------------------------------------
+    def _create(self, draft: Draft) -> str:
+        params: dict[str, str] = {"text": draft.text}
+        if draft.image is not None:
+            params.update(media_type="IMAGE", image_url=draft.image.url)
+        else:
+            params["media_type"] = "TEXT"
+            if draft.link:
+                params["link_attachment"] = draft.link
+        try:
+            data = body_of(self._call("POST", f"/{self.user_id}/threads", data=params))
+        except MaybeSent as exc:  # at worst an unpublished container exists: nothing is visible
+            raise NotSent("threads", self.channel.name, f"container: {exc.detail}") from None
+        container = str(data.get("id") or "")
+        if not container:
+            raise NotSent("threads", self.channel.name, "no container id in the answer")
+        return container
+
+    def _wait_finished(self, container: str) -> None:
+        for wait in (0.0, *STATUS_POLLS):
+            self.sleep(wait)
+            data = body_of(
+                self._call("GET", f"/{container}", params={"fields": "status,error_message"})
+            )
+            status = data.get("status")
+            if status in ("FINISHED", None):
+                return
+            if status in ("ERROR", "EXPIRED", "PUBLISHED"):
+                detail = f"container {status}: {scrub(str(data.get('error_message') or ''))}"
+                raise Rejected("threads", self.channel.name, detail.rstrip(": "))
+        raise NotSent("threads", self.channel.name, "image container still processing")
+
+    def _permalink(self, media_id: str) -> str | None:
+        try:
+            data = body_of(self._call("GET", f"/{media_id}", params={"fields": "permalink"}))
+        except Exception:  # the post exists; a missing URL must not turn success into failure
+            return None
+        link = data.get("permalink")
+        return str(link) if link else None
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self._token.reveal()}"}
+        response = self.http.call(method, f"/{VERSION}{path}", headers=headers, **kwargs)
+        if response.status_code == 200:
+            return response
+        self._raise(response)
+
+    def _raise(self, response: requests.Response) -> NoReturn:
+        status, name = response.status_code, self.channel.name
+        error = body_of(response).get("error")
+        error = error if isinstance(error, dict) else {}
+        code = error.get("code") if isinstance(error.get("code"), int) else None
+        message = scrub(str(error.get("message") or f"HTTP {status}"))[:300]
+        label = f"({code}) {message}" if code is not None else message
+        if code in RATE_CODES or status == 429:
+            wait = regain_seconds(response.headers.get("x-business-use-case-usage"))
+            raise RateLimited("threads", name, label, retry_after=wait, status=status)
+        if code in AUTH_CODES or status == 401:
+            raise AuthFailed("threads", name, label, status=status, code=str(code))
+        if status >= 500 or not error:
+            raise MaybeSent("threads", name, f"HTTP {status}: the post may exist", status=status)
+        raise Rejected("threads", name, label, status=status, code=str(code))
+
+
+def regain_seconds(header: str | None) -> float:
+    """`estimated_time_to_regain_access` (minutes) from a usage header, else one hour."""
+    try:
+        usage = json.loads(header or "{}")
+    except ValueError:
+        return DEFAULT_RATE_WAIT
+    minutes = [
+        entry.get("estimated_time_to_regain_access", 0)
+        for entries in (usage.values() if isinstance(usage, dict) else [])
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, dict)
+    ]
+    longest = max((m for m in minutes if isinstance(m, int | float)), default=0)
+    return float(longest * 60) if longest > 0 else DEFAULT_RATE_WAIT
+
+
+def _timestamp(value: Any) -> datetime | None:
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return None
