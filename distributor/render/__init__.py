@@ -1,0 +1,164 @@
+"""Rendering: article + channel -> `Draft`, through a sandboxed template, fitted to the limit.
+
+    from distributor.render import render
+    draft = render(article, channel, settings=settings)
+
+Template lookup (first hit wins), user folder (`[distributor] templates`) before the packaged
+defaults, and in each folder the article's language variant (`x.en.txt.j2`) before the plain
+name: `<channel>.<ext>.j2` -> `<platform>.<ext>.j2` -> `default.<ext>.j2` (a channel's explicit
+`template` replaces the chain). `<ext>` is `html` for Telegram (autoescaped) and `txt` elsewhere.
+Rendering is pure: same article, channel and templates -> the same draft.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from distributor import limits
+from distributor.errors import TemplateError
+from distributor.platforms.base import Draft
+from distributor.platforms.registry import spec
+from distributor.render import context, engine
+from distributor.render.context import add_utm, hashtag, hashtag_list, hashtags_filter
+from distributor.render.engine import clear_cache
+from distributor.render.fit import FitError, fit
+from distributor.resources import packaged_path
+
+if TYPE_CHECKING:
+    from jinja2 import Template
+
+    from distributor.article import Article
+    from distributor.config import Channel, Settings
+
+__all__ = [
+    "add_utm",
+    "clear_cache",
+    "hashtag",
+    "hashtag_list",
+    "hashtags_filter",
+    "normalise",
+    "render",
+    "template_names",
+]
+
+_TRAILING_SPACE = re.compile(r"[ \t\u00a0]+(?=\n|$)")
+_BLANK_LINES = re.compile(r"\n{3,}")
+MIN_OUTPUT_CAP = 10_000  # output cap is 10x the limit, but never below this
+
+
+def normalise(text: str) -> str:
+    """Trim trailing spaces and surrounding blank lines; at most one empty line in a row."""
+    text = _TRAILING_SPACE.sub("", text.replace("\r\n", "\n"))
+    return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+@lru_cache(maxsize=1)
+def _packaged_templates() -> Path:
+    return packaged_path("templates")
+
+
+def _variant(name: str, language: str) -> str:
+    """`x.txt.j2` -> `x.en.txt.j2` (the language goes before the output extension)."""
+    core = name.removesuffix(".j2")
+    stem, dot, ext = core.rpartition(".")
+    return f"{stem}.{language}.{ext}.j2" if dot else f"{core}.{language}.j2"
+
+
+def template_names(channel: Channel, language: str | None) -> list[str]:
+    """The file names tried for `channel`, in order (within each folder)."""
+    ext = spec(channel.platform).template_ext
+    if channel.template:
+        explicit = channel.template
+        if Path(explicit).name != explicit or explicit.startswith("."):
+            raise TemplateError(
+                f"channel {channel.name!r}: template {explicit!r} must be a file name "
+                "in the templates folder"
+            )
+        base = [explicit if explicit.endswith(".j2") else f"{explicit}.{ext}.j2"]
+    else:
+        base = [f"{channel.name}.{ext}.j2", f"{channel.platform}.{ext}.j2", f"default.{ext}.j2"]
+        if ext != "txt":
+            base.append("default.txt.j2")
+    names: list[str] = []
+    for name in base:
+        if language:
+            names.append(_variant(name, language))
+        names.append(name)
+    return names
+
+
+def _template(channel: Channel, language: str | None, settings: Settings | None) -> Template:
+    folders = [_packaged_templates()]
+    if settings is not None and settings.templates_dir is not None:
+        folders.insert(0, settings.templates_dir)
+    names = template_names(channel, language)
+    try:
+        template = engine.find(folders, names)
+    except TemplateError as exc:
+        raise TemplateError(f"channel {channel.name!r}: {exc}") from None
+    if template is None:
+        where = ", ".join(engine.display(str(f)) for f in folders)
+        raise TemplateError(f"channel {channel.name!r}: no template {names[-1]!r} in {where}")
+    return template
+
+
+def telegram_length(text: str, filename: str) -> int:
+    """Telegram's count of HTML text; TemplateError when Telegram would refuse the HTML."""
+    from distributor.telegram_html import TelegramHTMLError, visible_length
+
+    try:
+        return visible_length(text)
+    except TelegramHTMLError as exc:
+        raise TemplateError(
+            f"{engine.display(filename)}: Telegram would refuse the HTML: {exc.reason}"
+        ) from None
+
+
+def render(article: Article, channel: Channel, *, settings: Settings | None = None) -> Draft:
+    """The post for `article` on `channel`, fitted to the platform's limit."""
+    template = _template(channel, article.language, settings)
+    filename = template.filename or template.name or "template"
+    html = filename.endswith(".html.j2")
+    platform = channel.platform
+    limit = limits.limit_for(platform, caption=article.image is not None, override=channel.limit)
+    values = context.build(article, channel, limit=limit)
+    cap = max(10 * limit, MIN_OUTPUT_CAP)
+
+    def attempt(teaser: str, tags: str) -> tuple[str, int]:
+        text = normalise(
+            engine.run(template, {**values, "teaser": teaser, "hashtags": tags}, max_chars=cap)
+        )
+        return text, telegram_length(text, filename) if html else limits.length(platform, text)
+
+    tags = hashtag_list(article.tags) if channel.hashtags else ()
+    try:
+        text, length = fit(
+            attempt,
+            limit=limit,
+            teaser=values["teaser"],
+            hashtags=tags,
+            german=article.language in (None, "de"),
+        )
+    except FitError as exc:
+        raise TemplateError(
+            f"channel {channel.name!r}: {engine.display(filename)}: {exc}"
+        ) from None
+    except TemplateError as exc:
+        raise TemplateError(f"channel {channel.name!r}: {exc}") from None
+    return Draft(
+        channel=channel.name,
+        platform=channel.platform,
+        article_id=article.article_id,
+        text=text,
+        link=values["link"],
+        title=article.title,
+        description=values["teaser"],
+        image=article.image,
+        language=article.language,
+        length=length,
+        limit=limit,
+        format="html" if html else "text",
+    )

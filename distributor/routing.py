@@ -1,0 +1,54 @@
+"""Which channels get an article: section, tag and language filters, and exclude lists.
+
+Filters compare case-insensitively. An empty include-list means "everything"; a non-empty one
+must match (any tag is enough for `tags`). Excludes win over includes. An article without a
+language never matches a channel that lists `languages`, so a German-only channel does not
+receive an untagged story by accident. Disabled channels get nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from distributor.article import Article
+from distributor.config import Channel
+
+
+def _fold(values: Iterable[str]) -> set[str]:
+    return {v.casefold() for v in values}
+
+
+def skip_reason(article: Article, channel: Channel) -> str | None:
+    """Why `channel` does not get `article`, or None when it does."""
+    if not channel.enabled:
+        return "channel is disabled"
+    f = channel.filters
+    section = (article.section or "").casefold()
+    tags = _fold(article.tags)
+    if f.sections and section not in _fold(f.sections):
+        return f"section {article.section or '(none)'!r} is not in {list(f.sections)}"
+    if f.exclude_sections and section and section in _fold(f.exclude_sections):
+        return f"section {article.section!r} is excluded"
+    if f.tags and not tags & _fold(f.tags):
+        return f"no tag in {list(f.tags)}"
+    excluded = sorted(t for t in article.tags if t.casefold() in _fold(f.exclude_tags))
+    if excluded:
+        return f"tag {excluded[0]!r} is excluded"
+    if f.languages and (article.language or "").casefold() not in _language_set(f.languages):
+        return f"language {article.language or '(none)'!r} is not in {list(f.languages)}"
+    return None
+
+
+def _language_set(languages: Iterable[str]) -> set[str]:
+    # Accept "de-AT" or "de_DE" in the config; articles carry the primary subtag only.
+    return {lang.replace("_", "-").split("-")[0].casefold() for lang in languages}
+
+
+def routes(article: Article, channel: Channel) -> bool:
+    """True when `channel` should receive `article`."""
+    return skip_reason(article, channel) is None
+
+
+def route(article: Article, channels: Iterable[Channel]) -> list[Channel]:
+    """The channels (in configuration order) that receive `article`."""
+    return [c for c in channels if routes(article, c)]

@@ -1,0 +1,135 @@
+"""`distributor preview` and `distributor demo` end to end (in-process, through `main`)."""
+
+from __future__ import annotations
+
+import html
+import json
+import shutil
+from functools import partial
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, REPO
+
+from distributor import limits
+from distributor.cli import main
+from distributor.telegram_html import visible_length
+
+CONFIG = REPO / "examples" / "distributor.toml"
+ARTICLE = FIXTURES / "articles" / "putin-kim-soldaten.json"
+URL = json.loads(ARTICLE.read_text("utf-8"))["url"]
+CHANNELS = {"x", "facebook", "mastodon", "bluesky", "telegram", "linkedin", "threads"}
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = int(main(list(argv)) or 0)  # the console script does sys.exit(main())
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("config_first", [False, True])
+def test_json_has_a_fitted_post_for_every_channel(
+    capsys: pytest.CaptureFixture[str], config_first: bool
+) -> None:
+    args = ["preview", str(ARTICLE), "--json"]
+    argv = ["--config", str(CONFIG), *args] if config_first else [*args, "--config", str(CONFIG)]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    posts = json.loads(out)
+    assert {p["platform"] for p in posts} == CHANNELS
+    for post in posts:
+        assert {"channel", "platform", "text", "length", "limit", "article_id"} <= post.keys()
+        html_post = post["format"] == "html"
+        count = visible_length if html_post else partial(limits.length, post["platform"])
+        assert post["length"] == count(post["text"])
+        assert post["length"] <= post["limit"]
+        text = html.unescape(post["text"]) if post["format"] == "html" else post["text"]
+        assert URL in text and post["link"] in text
+
+
+def test_human_output_shows_panels_and_counts(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "-c", str(CONFIG), "preview", str(ARTICLE), "--channel", "x-news")
+    assert code == 0, err
+    assert "x-news · x" in out and "Wladimir Putin verzweifelt" in out
+    assert "/280" in out and "facebook-news" not in out
+
+
+def test_routing_skips_are_shown_not_posted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "distributor.toml"
+    config.write_text(
+        CONFIG.read_text("utf-8").replace(
+            'exclude_sections = ["Anzeige"]', 'exclude_sections = ["Politik"]'
+        ),
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsys, "preview", str(ARTICLE), "-c", str(config), "--json")
+    assert code == 0 and "facebook" not in {p["platform"] for p in json.loads(out)}
+    code, out, _ = run(capsys, "preview", str(ARTICLE), "-c", str(config))
+    assert code == 0 and "skipped facebook-news · facebook: section 'Politik' is excluded" in out
+
+
+def test_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(ARTICLE.read_text("utf-8")))
+    code, out, err = run(capsys, "preview", "-", "-c", str(CONFIG), "--json", "--channel", "x-news")
+    assert code == 0, err
+    assert [p["channel"] for p in json.loads(out)] == ["x-news"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["preview", "nope.json"], "nope.json"),
+        (["preview", "{ARTICLE}", "--channel", "instagram"], "no channel named 'instagram'"),
+        (["preview", "{ARTICLE}", "--config", "missing.toml"], "missing.toml: no such file"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], in_tmp: Path, argv: list[str], expected: str
+) -> None:
+    argv = [a.replace("{ARTICLE}", str(ARTICLE)) for a in argv]
+    if "--config" not in argv:
+        argv += ["--config", str(CONFIG)]
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ") and expected in err
+
+
+def test_broken_template_fails_its_channel_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copy(CONFIG, tmp_path / "distributor.toml")
+    config = tmp_path / "distributor.toml"
+    config.write_text(
+        config.read_text("utf-8").replace('# templates = "templates"', 'templates = "tpl"'),
+        encoding="utf-8",
+    )
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "mastodon.txt.j2").write_text("{{ title }}\n{{ oops }}\n", "utf-8")
+    code, out, err = run(capsys, "preview", str(ARTICLE), "-c", str(config), "--json")
+    assert code == 2
+    assert len(json.loads(out)) == len(CHANNELS) - 1
+    assert err.strip().endswith("mastodon.txt.j2:2: 'oops' is undefined")
+    assert err.startswith("error: channel 'mastodon-news': ")
+
+
+def test_help_is_complete(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "preview", "--help")
+    assert code == 0
+    for word in ("ARTICLE_OR_FEED", "--config", "--channel", "--json", "Exit code 2"):
+        assert word in out
+
+
+def test_demo_previews_both_sample_articles(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "demo")
+    assert code == 0, err
+    assert "Wladimir Putin verzweifelt" in out and "heat-pump grants" in out
+    assert f"{2 * len(CHANNELS)} posts rendered" in out
+    assert "Try next" in out and "--json" in out

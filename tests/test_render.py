@@ -1,0 +1,167 @@
+"""Rendering with the packaged templates: every platform, language variants, fit-to-limit."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import replace
+
+import pytest
+from conftest import FIXTURES
+
+from distributor import limits
+from distributor.article import Article
+from distributor.config import Channel
+from distributor.errors import TemplateError
+from distributor.render import normalise, render
+from distributor.render.fit import ELLIPSIS
+from distributor.telegram_html import visible_length
+
+PLATFORMS = ("x", "facebook", "mastodon", "bluesky", "telegram", "linkedin", "threads")
+UTM = {"utm_source": "social", "utm_medium": "post"}
+
+
+@pytest.fixture(scope="module")
+def putin() -> Article:
+    data = json.loads((FIXTURES / "articles" / "putin-kim-soldaten.json").read_text("utf-8"))
+    return Article.from_dict(data)
+
+
+def channel(platform: str, **kw: object) -> Channel:
+    return Channel(name=f"{platform}-test", platform=platform, **kw)  # type: ignore[arg-type]
+
+
+def visible(text: str, fmt: str) -> str:
+    return html.unescape(text) if fmt == "html" else text
+
+
+def assert_fits(draft: object) -> None:
+    from distributor.platforms.base import Draft
+
+    assert isinstance(draft, Draft)
+    if draft.format == "html":
+        assert draft.length == visible_length(draft.text)
+    else:
+        assert draft.length == limits.length(draft.platform, draft.text)
+    assert draft.length <= draft.limit
+    assert draft.link in visible(draft.text, draft.format), "the link must appear intact"
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_fixture_article_fits_every_platform(putin: Article, platform: str) -> None:
+    draft = render(putin, channel(platform, utm=UTM))
+    assert_fits(draft)
+    assert draft.link.startswith(putin.url + "?")
+    assert draft.title in visible(draft.text, draft.format)
+    assert draft.platform == platform and draft.channel == f"{platform}-test"
+    assert draft.article_id == putin.article_id
+    assert draft.format == ("html" if platform == "telegram" else "text")
+    assert draft.limit == limits.limit_for(platform, caption=True)
+    assert draft.description.startswith("Seit über fünf Monaten")  # derived from the body
+    assert "&amp;" not in draft.text or draft.format == "html"
+    assert "  \n" not in draft.text and "\n\n\n" not in draft.text
+
+
+@pytest.mark.parametrize("platform", ["facebook", "linkedin", "telegram"])
+def test_roomy_platforms_carry_german_hashtags_and_credit(putin: Article, platform: str) -> None:
+    text = visible(render(putin, channel(platform)).text, "html")
+    assert "#WladimirPutin #KimJongUn #UkraineKrieg #Nordkorea #Russland" in text
+    assert "Bild: picture alliance/dpa" in text
+
+
+def test_channel_can_turn_hashtags_off(putin: Article) -> None:
+    assert "#" not in render(putin, channel("facebook", hashtags=False)).text
+
+
+def test_english_article_gets_english_template(putin: Article) -> None:
+    english = replace(putin, language="en")
+    assert "Read more:" in render(english, channel("facebook")).text
+    assert "Mehr dazu:" in render(putin, channel("facebook")).text
+    assert "Photo: picture alliance" in render(english, channel("linkedin")).text
+    assert ">Read the story</a>" in render(english, channel("telegram")).text
+    # A language without its own variant falls back to the plain template.
+    assert "Mehr dazu:" in render(replace(putin, language="fr"), channel("facebook")).text
+
+
+def long_article(putin: Article) -> Article:
+    teaser = (
+        "Erster Satz mit einigen Wörtern über die Lage im Osten. "
+        "Zweiter Satz, der noch mehr Hintergrund liefert und etwas länger ist als der erste. "
+        "Dritter Satz zum Schluss mit einer Einordnung durch Fachleute aus Berlin."
+    )
+    return replace(putin, teaser=teaser)
+
+
+def test_hashtags_are_dropped_before_the_teaser(putin: Article) -> None:
+    article = long_article(putin)
+    full = render(article, channel("mastodon", limit=5000))
+    draft = render(article, channel("mastodon", limit=full.length - 1))
+    assert_fits(draft)
+    assert article.teaser and article.teaser in draft.text
+    assert "#WladimirPutin" in draft.text and "#Russland" not in draft.text
+
+
+def test_teaser_loses_whole_sentences_then_words(putin: Article) -> None:
+    article = long_article(putin)
+    assert article.teaser
+    no_tags = render(article, channel("mastodon", limit=5000, hashtags=False))
+    two = render(article, channel("mastodon", limit=no_tags.length - 1))
+    assert_fits(two)
+    assert "#" not in two.text
+    assert "Zweiter Satz" in two.text and "Dritter Satz" not in two.text
+    assert ELLIPSIS not in two.text
+    # Tighter: only part of the first sentence is left, cut after a whole word.
+    bare = replace(article, teaser=None, body=None)
+    title_and_link = render(bare, channel("mastodon", hashtags=False))
+    tight = render(article, channel("mastodon", limit=title_and_link.length + 30))
+    assert_fits(tight)
+    cut = next(line for line in tight.text.split("\n") if line.endswith(ELLIPSIS))
+    kept = cut.removesuffix(ELLIPSIS)
+    assert article.teaser.startswith(kept) and article.teaser[len(kept)] == " "
+
+
+def test_teaser_longer_than_limit_on_x(putin: Article) -> None:
+    article = replace(putin, teaser="Wort " * 200)
+    draft = render(article, channel("x", utm=UTM))
+    assert_fits(draft)
+    assert ELLIPSIS in draft.text
+
+
+def test_no_teaser_and_no_body(putin: Article) -> None:
+    article = replace(putin, teaser=None, body=None)
+    draft = render(article, channel("x"))
+    assert_fits(draft)
+    assert draft.description == ""
+    assert draft.text.startswith(putin.title + "\n\n" + putin.url)
+
+
+def long_url(words: int) -> str:
+    return "https://news.example/politik/" + "-".join(["ukraine"] * words) + "?id=42&page=1"
+
+
+def test_long_url_on_bluesky_squeezes_the_teaser(putin: Article) -> None:
+    url = long_url(12)  # Bluesky counts the whole URL
+    draft = render(replace(putin, url=url), channel("bluesky", utm=UTM))
+    assert_fits(draft)
+    assert "#" not in draft.text
+    assert draft.description not in draft.text  # the teaser had to give way
+    with pytest.raises(TemplateError, match="over the limit of 300"):
+        render(replace(putin, url=long_url(40)), channel("bluesky"))
+
+
+def test_fixed_parts_over_the_limit_are_an_error(putin: Article) -> None:
+    article = replace(putin, title=" ".join(["Überlange Schlagzeile"] * 20))
+    with pytest.raises(TemplateError) as info:
+        render(article, channel("bluesky"))
+    message = str(info.value)
+    assert "'bluesky-test'" in message and "bluesky.txt.j2" in message
+    assert "limit of 300" in message
+
+
+def test_render_is_deterministic(putin: Article) -> None:
+    ch = channel("threads", utm=UTM)
+    assert render(putin, ch) == render(putin, ch)
+
+
+def test_normalise_collapses_blank_lines_and_trailing_spaces() -> None:
+    assert normalise("\n\nA  \n\n\n\n B\t\n\n") == "A\n\n B"
