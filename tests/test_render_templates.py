@@ -229,3 +229,12 @@ def test_templates_see_plain_values_only(tmp_path: Path) -> None:
     assert text.startswith(
         f"dpa|Bild: dpa|Bundesländer,Klima-Schutz|x|x-main|de|{ARTICLE.article_id} "
     )
+
+
+def test_credit_label_follows_language(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    settings = user_templates(tmp_path, x__txt__j2="{{ credit }} {{ link }}")
+    for language, label in ((None, "Bild"), ("de", "Bild"), ("en", "Photo"), ("fr", "Photo")):
+        text = render(replace(ARTICLE, language=language), x(), settings=settings).text
+        assert text.startswith(f"{label}: dpa ")

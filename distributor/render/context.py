@@ -21,6 +21,7 @@ from distributor.config import Channel
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—_.'’/:·]+")
 _WORD = re.compile(r"\w+")
 _CREDIT_LABEL = {"de": "Bild"}
+DEFAULT_LANGUAGE = "de"  # the packaged base templates are German
 DEFAULT_TEASER_CHARS = 280
 
 
@@ -87,10 +88,10 @@ def add_utm(url: str, params: Mapping[str, Any] | None = None, **more: Any) -> s
 
 
 def credit_line(credit: str, language: str | None) -> str:
-    """`"Bild: dpa"` for German articles, `"Photo: dpa"` otherwise; "" without a credit."""
+    """`"Bild: dpa"` for German (or unknown), `"Photo: dpa"` otherwise; "" without a credit."""
     if not credit:
         return ""
-    return f"{_CREDIT_LABEL.get(language or '', 'Photo')}: {credit}"
+    return f"{_CREDIT_LABEL.get(language or DEFAULT_LANGUAGE, 'Photo')}: {credit}"
 
 
 @lru_cache(maxsize=512)
