@@ -151,7 +151,7 @@ def render(article: Article, channel: Channel, *, settings: Settings | None = No
     return Draft(
         channel=channel.name,
         platform=channel.platform,
-        article_id=article.article_id,
+        article_id=values["article_id"],
         text=text,
         link=values["link"],
         title=article.title,
