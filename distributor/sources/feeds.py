@@ -91,8 +91,10 @@ def entry_to_dict(entry: Any, base: str | None, language: str | None) -> dict[st
     body, body_image = _html(_content(entry))
     summary, summary_image = _html(entry.get("summary") or "")
     teaser = _teaser(summary, body)
-    published = _when(entry.get("published_parsed")) or _when(entry.get("updated_parsed"))
-    updated = _when(entry.get("updated_parsed"))
+    # dict.get skips FeedParserDict's deprecated updated->published fallback (and its warning).
+    published = _when(dict.get(entry, "published_parsed"))
+    updated = _when(dict.get(entry, "updated_parsed"))
+    published = published or updated
     item_language = _language((entry.get("title_detail") or {}).get("language")) or language
     return {
         "url": link,
