@@ -28,13 +28,14 @@ from distributor.errors import (
 )
 from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
 from distributor.platforms.http import retry_after_seconds
-from distributor.platforms.rest import RestClient, body_of
+from distributor.platforms.rest import RestAdapter, body_of
 from distributor.redact import scrub
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import requests
 
-    from distributor.config import Channel
     from distributor.secrets import Secret
 
 _RESERVED = re.compile(r"([\\|{}@\[\]()<>*_~])|#(?!\w)")
@@ -52,27 +53,17 @@ def default_version(today: date | None = None) -> str:
     return f"{month // 12:04d}{month % 12 + 1:02d}"
 
 
-class LinkedInAdapter:
+class LinkedInAdapter(RestAdapter):
     """Posts as one author URN (organization or person) with one access token."""
 
     name: ClassVar[str] = "linkedin"
     limits: ClassVar[Limits] = Limits(3000)
     on_ambiguous: ClassVar[Ambiguity] = Ambiguity.LOOKUP
 
-    def __init__(
-        self,
-        channel: Channel,
-        credentials: dict[str, Secret],
-        *,
-        base_url: str,
-        session: requests.Session | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        self.channel = channel
+    def configure(self, options: Mapping[str, str], credentials: dict[str, Secret]) -> None:
         self._token = credentials["access_token"]
-        self.author = channel.options["author"]
-        self.version = channel.options.get("version") or default_version()
-        self.http = RestClient("linkedin", channel.name, base_url, session=session, timeout=timeout)
+        self.author = options["author"]
+        self.version = options.get("version") or default_version()
 
     def publish(self, draft: Draft, *, key: str) -> Receipt:
         body: dict[str, Any] = {

@@ -10,12 +10,17 @@ or a user's handlers may lack the filter `distributor.logs` installs.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 
 from distributor.platforms.http import classify_transport
 from distributor.redact import RedactingFilter
+
+if TYPE_CHECKING:
+    from distributor.config import Channel
+    from distributor.secrets import Secret
 
 # urllib3 loggers that print request URLs (logger filters are not inherited by children).
 URL_LOGGERS = (
@@ -72,3 +77,25 @@ def body_of(response: requests.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
+
+
+class RestAdapter:
+    """Shared construction of the plain-HTTP adapters (the registry's constructor signature)."""
+
+    name: ClassVar[str]
+
+    def __init__(
+        self,
+        channel: Channel,
+        credentials: dict[str, Secret],
+        *,
+        base_url: str,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.channel = channel
+        self.http = RestClient(self.name, channel.name, base_url, session=session, timeout=timeout)
+        self.configure(channel.options, credentials)
+
+    def configure(self, options: Mapping[str, str], credentials: dict[str, Secret]) -> None:
+        """Read the platform's options and credentials (subclasses)."""

@@ -17,41 +17,30 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from distributor.errors import AuthFailed, MaybeSent, RateLimited, Rejected
 from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
-from distributor.platforms.rest import RestClient, body_of
+from distributor.platforms.rest import RestAdapter, body_of
 from distributor.redact import scrub
 from distributor.telegram_html import TelegramHTMLError, utf16_length, visible_length
 
 if TYPE_CHECKING:
-    import requests
+    from collections.abc import Mapping
 
-    from distributor.config import Channel
     from distributor.secrets import Secret
 
 
-class TelegramAdapter:
+class TelegramAdapter(RestAdapter):
     """Posts to one channel or group (`chat_id`) as one bot (`bot_token`)."""
 
     name: ClassVar[str] = "telegram"
     limits: ClassVar[Limits] = Limits(4096, caption=1024)
     on_ambiguous: ClassVar[Ambiguity] = Ambiguity.HOLD
 
-    def __init__(
-        self,
-        channel: Channel,
-        credentials: dict[str, Secret],
-        *,
-        base_url: str,
-        session: requests.Session | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        self.channel = channel
+    def configure(self, options: Mapping[str, str], credentials: dict[str, Secret]) -> None:
         self._token = credentials["bot_token"]
-        self.chat_id = channel.options["chat_id"]
-        username = channel.options.get("username") or ""
+        self.chat_id = options["chat_id"]
+        username = options.get("username") or ""
         if not username and self.chat_id.startswith("@"):
             username = self.chat_id
         self.username = username.lstrip("@")
-        self.http = RestClient("telegram", channel.name, base_url, session=session, timeout=timeout)
 
     # -- the Adapter protocol -------------------------------------------------------------
     def publish(self, draft: Draft, *, key: str) -> Receipt:

@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from distributor.errors import AuthFailed, MaybeSent, NotSent, RateLimited, Rejected
 from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
-from distributor.platforms.rest import RestClient, body_of
+from distributor.platforms.rest import RestAdapter, body_of
 from distributor.redact import scrub
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import requests
 
-    from distributor.config import Channel
     from distributor.secrets import Secret
 
 VERSION = "v1.0"
@@ -38,26 +39,16 @@ DEFAULT_RATE_WAIT = 3600.0  # Meta's usage windows are one rolling hour
 STATUS_POLLS = (0.5, 1.0, 2.0)  # seconds to wait for an IMAGE container to finish processing
 
 
-class ThreadsAdapter:
+class ThreadsAdapter(RestAdapter):
     """Posts as one Threads user (`user_id`) with that user's access token."""
 
     name: ClassVar[str] = "threads"
     limits: ClassVar[Limits] = Limits(500)
     on_ambiguous: ClassVar[Ambiguity] = Ambiguity.LOOKUP
 
-    def __init__(
-        self,
-        channel: Channel,
-        credentials: dict[str, Secret],
-        *,
-        base_url: str,
-        session: requests.Session | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        self.channel = channel
+    def configure(self, options: Mapping[str, str], credentials: dict[str, Secret]) -> None:
         self._token = credentials["access_token"]
-        self.user_id = channel.options["user_id"]
-        self.http = RestClient("threads", channel.name, base_url, session=session, timeout=timeout)
+        self.user_id = options["user_id"]
         self.containers: dict[str, str] = {}  # delivery key -> container id not yet published
         self.sleep = time.sleep
 
