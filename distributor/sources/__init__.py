@@ -77,7 +77,7 @@ def parse_articles(raw: Raw) -> list[Article]:
     text = decode_text(raw.data, raw.where)
     if kind == "json":
         return parse_json(text, raw.where)
-    return parse_yaml(text, raw.where)
+    return parse_yaml(text, raw.where, guessed=kind == "text")
 
 
 def detect(raw: Raw) -> str:
@@ -93,7 +93,7 @@ def detect(raw: Raw) -> str:
         return "json"
     if raw.suffix in (".html", ".htm") or "html" in raw.content_type:
         return "html"
-    return "yaml"
+    return "yaml" if raw.suffix in (".yaml", ".yml") or "yaml" in raw.content_type else "text"
 
 
 def _markup_kind(head: bytes, raw: Raw) -> str:

@@ -25,6 +25,11 @@ FETCH_TIMEOUT = (5.0, 15.0)  # connect, read (per socket read)
 FETCH_DEADLINE = 30.0  # whole download, against servers that drip bytes
 
 
+UNKNOWN_FORMAT = (
+    "not an article: expected JSON, YAML (with url and title), an RSS/Atom feed or an HTML page"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Raw:
     """Input bytes and where they came from (`where` starts every error message)."""
@@ -141,18 +146,31 @@ def parse_json(text: str, where: str) -> list[Article]:
     return articles_from_data(data, where)
 
 
-def parse_yaml(text: str, where: str) -> list[Article]:
-    """Articles from YAML text: one mapping or a list of mappings."""
+def parse_yaml(text: str, where: str, *, guessed: bool = False) -> list[Article]:
+    """Articles from YAML text: one mapping or a list of mappings.
+
+    `guessed`: the input had no YAML extension, so text that is not an article mapping is
+    reported as an unknown format rather than as broken YAML.
+    """
     import yaml
 
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
+        if guessed:
+            raise ArticleError(f"{where}: {UNKNOWN_FORMAT}") from None
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or type(exc).__name__
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         raise ArticleError(f"{where}: not valid YAML: {problem}{at}") from None
+    if guessed and not _looks_like_articles(data):
+        raise ArticleError(f"{where}: {UNKNOWN_FORMAT}")
     return articles_from_data(data, where)
+
+
+def _looks_like_articles(data: Any) -> bool:
+    first = data[0] if isinstance(data, list) and data else data
+    return isinstance(first, Mapping) and ("url" in first or "title" in first)
 
 
 def articles_from_data(data: Any, where: str) -> list[Article]:
@@ -169,7 +187,4 @@ def articles_from_data(data: Any, where: str) -> list[Article]:
             for n, item in enumerate(data, 1)
         ]
     kind = "text" if isinstance(data, str) else type(data).__name__
-    raise ArticleError(
-        f"{where}: expected an article object or a list of them, got {kind} "
-        "(accepted: JSON, YAML, RSS/Atom feed, HTML page)"
-    )
+    raise ArticleError(f"{where}: expected an article object or a list of them, got {kind}")

@@ -173,8 +173,14 @@ def test_stdin_errors_name_stdin() -> None:
         (
             "prose.txt",
             "Just some words, no article here.\n",
-            r"prose\.txt: expected an article object .* got text",
+            r"prose\.txt: not an article: expected JSON, YAML \(with url and title\), an RSS",
         ),
+        (
+            "news.txt",
+            (FIXTURES / "articles" / "putin-kim-soldaten.txt").read_text("utf-8"),
+            r"news\.txt: not an article: expected JSON, YAML",
+        ),
+        ("scalar.yaml", "just text\n", r"scalar\.yaml: expected an article object .* got text$"),
         ("binary.json", b"\x89PNG\r\n\x1a\n\x00\x00\x00IHDR", r"binary\.json: binary data"),
         (
             "latin1.json",
