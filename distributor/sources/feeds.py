@@ -72,7 +72,8 @@ def parse_feed(
 
 def _reason(exc: Any) -> str:
     text = str(exc or "unreadable").splitlines()[0]
-    return re.sub(r"^<unknown>:", "line ", text)
+    match = re.match(r"^<unknown>:(\d+):(\d+): (.*)$", text)
+    return f"line {match[1]}, column {int(match[2]) + 1}: {match[3]}" if match else text
 
 
 def _language(value: Any) -> str | None:

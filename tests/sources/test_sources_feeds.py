@@ -215,7 +215,7 @@ def test_broken_feeds(tmp_path: Path) -> None:
         "feed has no items"
     )
     broken = '<?xml version="1.0"?>\n<rss version="2.0">\n<<<channel> & </rss>'
-    assert _error(tmp_path, "broken.rss", broken).startswith("not a valid feed (")
+    assert _error(tmp_path, "broken.rss", broken).startswith("not a valid feed (line 3, column ")
     no_links = (
         '<rss version="2.0"><channel><title>T</title>'
         "<item><title>A</title></item><item><title>B</title><link>/rel</link></item>"
