@@ -85,15 +85,19 @@ def derive_teaser(body: str, language: str | None = None, max_chars: int = 280) 
 
 
 def prose_paragraphs(body: str) -> list[str]:
-    """The body's paragraphs without boilerplate, captions and subheads, whitespace squashed."""
-    out: list[str] = []
-    for block in re.split(r"\n\s*\n|\r\n\s*\r\n", body):
+    """The body's paragraphs without boilerplate, captions and subheads, whitespace squashed.
+
+    A body of nothing but short unpunctuated lines ("Eilmeldung: Explosion in Berlin") keeps
+    them: a bare line is a better teaser than none.
+    """
+    kept_blocks: list[str] = []
+    for block in re.split(r"\n\s*\n", body):
         lines = [" ".join(line.split()) for line in block.splitlines()]
-        kept = [line for line in lines if line and not is_boilerplate(line)]
-        text = " ".join(kept)
-        if text and not _is_heading(text):
-            out.append(text)
-    return out
+        text = " ".join(line for line in lines if line and not is_boilerplate(line))
+        if text:
+            kept_blocks.append(text)
+    prose = [text for text in kept_blocks if not _is_heading(text)]
+    return prose or kept_blocks[:1]
 
 
 def is_boilerplate(line: str) -> bool:

@@ -149,3 +149,9 @@ def test_fill_teaser_derives_and_splits_embedded_credit() -> None:
     assert filled.image == Image(url="https://example.org/i.jpg", alt="Ein Bild.", credit="AP")
     kept = fill_teaser(article.with_teaser("Eigener Teaser."))
     assert kept.teaser == "Eigener Teaser."
+
+
+def test_body_of_only_a_bare_line_still_gives_a_teaser() -> None:
+    assert derive_teaser("Eilmeldung: Explosion in Berlin\n\nFoto: dpa", "de") == (
+        "Eilmeldung: Explosion in Berlin"
+    )

@@ -46,6 +46,8 @@ _ROOT = re.compile(rb"\s*<([a-zA-Z][\w:.-]*)")
 
 def load(spec: str, *, stdin: IO[str] | None = None, fetch: bool = True) -> list[Article]:
     """Articles from a file path, `-` (stdin) or an http(s) URL; never an empty list."""
+    if not spec.strip():
+        raise ArticleError("no article source given (a file, a URL or - for stdin)")
     if spec == "-":
         import sys
 

@@ -62,6 +62,8 @@ def read_file(path: str | Path) -> Raw:
 
 def read_stream(stream: IO[str] | IO[bytes], where: str = "<stdin>") -> Raw:
     """Everything on a text or binary stream (stdin); bytes are kept for feed encodings."""
+    if stream.isatty():  # nothing piped in: say so instead of waiting for the keyboard
+        raise ArticleError(f"{where}: nothing piped in; use `- < article.json` or a file name")
     source: Any = getattr(stream, "buffer", stream)
     try:
         chunk = source.read(MAX_FILE_BYTES + 1)

@@ -221,3 +221,15 @@ def test_json_load_keeps_heavy_parsers_unimported() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_stdin_from_a_terminal_and_empty_spec_are_refused() -> None:
+    with pytest.raises(ArticleError, match=r"^<stdin>: nothing piped in"):
+        load("-", stdin=_Terminal())
+    with pytest.raises(ArticleError, match=r"^no article source given"):
+        load("  ")
