@@ -133,3 +133,17 @@ def test_demo_previews_both_sample_articles(capsys: pytest.CaptureFixture[str]) 
     assert "Wladimir Putin verzweifelt" in out and "heat-pump grants" in out
     assert f"{2 * len(CHANNELS)} posts rendered" in out
     assert "Try next" in out and "--json" in out
+
+
+def test_python_api_preview() -> None:
+    from distributor import preview
+    from distributor.article import Article
+
+    article = Article.from_dict(json.loads(ARTICLE.read_text("utf-8")))
+    items = preview(article, config=CONFIG, channels=["x-news", "bluesky-news"])
+    assert [i.channel.name for i in items] == ["x-news", "bluesky-news"]
+    assert all(i.ok and i.draft and i.draft.link.startswith(URL) for i in items)
+    assert items[0].to_dict()["channel"] == "x-news"
+    feed_items = preview(str(REPO / "examples" / "articles" / "feed.xml"), config=CONFIG)
+    assert len({i.article.article_id for i in feed_items}) == 2
+    assert len(feed_items) == 2 * len(CHANNELS) and all(i.ok for i in feed_items)
