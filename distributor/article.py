@@ -250,7 +250,11 @@ def check_url(url: Any, key: str) -> None:
     """Raise ArticleError unless `url` is an absolute http(s) URL with a host."""
     if not isinstance(url, str) or not url.strip():
         raise ArticleError(f"missing {key}")
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018  (raises for "host:abc" and out-of-range ports)
+    except ValueError as exc:
+        raise ArticleError(f"field {key!r} is not a valid URL ({exc}): {url!r}") from None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise ArticleError(f"field {key!r} must be an absolute http(s) URL, got {url!r}")
     if any(c.isspace() for c in url.strip()):

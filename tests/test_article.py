@@ -28,6 +28,8 @@ BASE: dict[str, Any] = {"url": "https://example.org/a", "title": "Titel"}
         ),
         ({"url": "ftp://example.org/a"}, "field 'url' must be an absolute http(s) URL"),
         ({"url": "https://example.org/a b"}, "field 'url' contains whitespace"),
+        ({"url": "https://e.org:abc/x"}, "field 'url' is not a valid URL (Port could not be cast"),
+        ({"url": "https://[::1/x"}, "field 'url' is not a valid URL (Invalid IPv6 URL)"),
         ({"tags": 3}, "field 'tags' must be a list of strings, got a number"),
         ({"tags": ["ok", 5]}, "field 'tags' must be a list of strings, found a number"),
         ({"language": "deutsch"}, "field 'language' must be a language code like 'de' or 'en-GB'"),

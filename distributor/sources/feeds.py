@@ -15,11 +15,10 @@ import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 from distributor.article import Article
 from distributor.errors import ArticleError
-from distributor.sources.text import clean_line, convert
+from distributor.sources.text import absolute_url, clean_line, convert
 from distributor.teaser import fill_teaser, is_boilerplate, split_caption
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ def parse_feed(
             )
         raise ArticleError(f"{where}: feed has no items")
     feed = parsed.feed
-    base = urljoin(base_url or "", feed.get("link") or "") or base_url
+    base = absolute_url(base_url, feed.get("link")) or base_url
     language = _language(feed.get("language"))
     articles: list[Article] = []
     skipped: list[str] = []
@@ -120,10 +119,9 @@ def _link(entry: Any, base: str | None) -> str | None:
     link = str(link or "").strip()
     if not link:
         return None
-    absolute = urljoin(base or "", link)
-    parts = urlsplit(absolute)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ArticleError(f"item link {link!r} is relative and the feed has no base URL")
+    absolute = absolute_url(base, link)
+    if absolute is None:
+        raise ArticleError(f"item link {link!r} is not an absolute http(s) URL")
     return absolute
 
 
@@ -178,8 +176,8 @@ def _image(entry: Any, base: str, inline: dict[str, str] | None) -> dict[str, st
         url, alt = inline["url"], clean_line(inline.get("alt"))
     if not url:
         return None
-    absolute = urljoin(base, url.strip())
-    if urlsplit(absolute).scheme not in ("http", "https"):
+    absolute = absolute_url(base, url)
+    if absolute is None:
         return None
     credit = clean_line(entry.get("credit") or _first(entry.get("media_credit"), "content"))
     credit = split_caption(credit)[1] or credit  # "Photograph: X/Reuters" -> "X/Reuters"

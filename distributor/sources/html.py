@@ -16,11 +16,11 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from distributor.article import Article
 from distributor.errors import ArticleError
-from distributor.sources.text import clean_line
+from distributor.sources.text import absolute_url, clean_line
 from distributor.teaser import fill_teaser
 
 _ARTICLE_TYPES = frozenset(
@@ -170,9 +170,8 @@ def _page_url(
     ld_url = _first(ld.get("url"), entity if isinstance(entity, str) else None)
     base = fetched or og_url or ld_url or ""
     for candidate in (canonical, og_url, ld_url, fetched or ""):
-        absolute = urljoin(base, candidate.strip()) if candidate else ""
-        parts = urlsplit(absolute)
-        if parts.scheme in ("http", "https") and parts.netloc:
+        absolute = absolute_url(base, candidate)
+        if absolute:
             return absolute
     if canonical:
         raise ArticleError(
@@ -238,10 +237,8 @@ def _image(meta: dict[str, list[str]], ld: dict[str, Any], page_url: str) -> dic
         *(meta.get("twitter:image:src") or []),
     ]
     for candidate in candidates:
-        url = urljoin(page_url, clean_line(candidate))
-        if urlsplit(url).scheme in ("http", "https") and not _PLACEHOLDER.search(
-            urlsplit(url).path
-        ):
+        url = absolute_url(page_url, clean_line(candidate))
+        if url and not _PLACEHOLDER.search(urlsplit(url).path):
             return {"url": url, "alt": alt}
     return None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import re
 from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
 
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
 _TAG = re.compile(r"</?[a-zA-Z][^>]*>")
@@ -120,3 +121,19 @@ def convert(markup: str) -> tuple[str, dict[str, str] | None]:
     text = unescape(text)
     paragraphs = (" ".join(block.split()) for block in re.split(r"\n\s*\n", text))
     return "\n\n".join(p for p in paragraphs if p), image
+
+
+def absolute_url(base: str | None, url: str | None) -> str | None:
+    """`url` resolved against `base` if the result is an absolute http(s) URL, else None.
+
+    Malformed URLs ("http://[::1", "host:port-abc") give None instead of a ValueError.
+    """
+    if not url or not url.strip():
+        return None
+    try:
+        absolute = urljoin(base or "", url.strip())
+        parts = urlsplit(absolute)
+        parts.port  # noqa: B018  (validates the port)
+    except ValueError:
+        return None
+    return absolute if parts.scheme in ("http", "https") and parts.hostname else None

@@ -154,6 +154,7 @@ MEDIA_FEED = """<?xml version="1.0" encoding="utf-8"?>
 <enclosure url="https://example.org/e.jpg" type="image/jpeg" length="1"/></item>
 <item><title></title><link>https://example.org/no-title</link></item>
 <item><title>Ohne Link</title></item>
+<item><title>Kaputter Link</title><link>http://[::1/x</link></item>
 </channel></rss>"""
 
 
@@ -180,6 +181,7 @@ def test_hand_made_feed_entities_media_relative_links(caplog: pytest.LogCaptureF
     notes = [r.getMessage() for r in caplog.records]
     assert any("has no title" in n for n in notes)
     assert any("'Ohne Link' has no link" in n for n in notes)
+    assert any("'http://[::1/x' is not an absolute http(s) URL" in n for n in notes)
 
 
 def test_atom_relative_links_resolved_against_feed_link() -> None:
