@@ -24,6 +24,7 @@ from distributor.teaser import fill_teaser, is_boilerplate, split_caption
 log = logging.getLogger(__name__)
 
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
+_MAX_SUMMARY_TEASER = 400  # a longer "summary" paragraph is the article text itself
 _MAX_NOTES = 5  # skipped-item notes logged one by one; the rest are counted
 
 
@@ -140,7 +141,9 @@ def _teaser(summary: str, body: str) -> str | None:
     if not summary or (body and body.startswith(summary[:200])):
         return None
     paragraphs = [p for p in summary.split("\n\n") if not is_boilerplate(p)]
-    return paragraphs[0] if paragraphs else None
+    if not paragraphs or len(paragraphs[0]) > _MAX_SUMMARY_TEASER:
+        return None  # body text rather than a teaser: derive whole sentences from the body
+    return paragraphs[0]
 
 
 def _tags(entry: Any) -> list[str]:

@@ -256,3 +256,24 @@ def test_ten_thousand_items_linear_and_complete(tmp_path: Path) -> None:
     assert articles[-1].teaser == "Erster Satz 9999. Zweiter Satz, z. B. hier."
     assert len({a.article_id for a in articles}) == 10_000
     assert elapsed < 60, f"10,000 items took {elapsed:.1f} s"
+
+
+def test_rdf_feed_and_long_summary_gives_sentence_teaser() -> None:
+    long_para = "Der erste Satz ist kurz. " + "Danach folgt sehr viel mehr Text ohne Ende. " * 12
+    rdf = f"""<?xml version="1.0" encoding="utf-8"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+         xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel rdf:about="https://example.org/"><title>R</title><link>https://example.org/</link>
+<dc:language>de</dc:language></channel>
+<item rdf:about="https://example.org/r1"><title>RDF-Meldung</title>
+<link>https://example.org/r1</link><description>{long_para}</description>
+<dc:date>2024-05-06T07:08:09+02:00</dc:date><dc:subject>Wissenschaft</dc:subject></item>
+</rdf:RDF>""".encode()
+    [article] = parse_feed(rdf, "r.rdf")
+    assert article.url == "https://example.org/r1"
+    assert article.language == "de"
+    assert article.tags == ("Wissenschaft",)
+    assert article.published_at is not None and article.published_at.hour == 5
+    teaser = article.teaser or ""
+    assert teaser.startswith("Der erste Satz ist kurz. Danach folgt")
+    assert teaser.endswith("Ende.") and len(teaser) <= 280
