@@ -139,6 +139,18 @@ def long_url(words: int) -> str:
     return "https://news.example/politik/" + "-".join(["ukraine"] * words) + "?id=42&page=1"
 
 
+@pytest.mark.parametrize("platform", ["x", "mastodon"])
+@pytest.mark.skipif(
+    limits.length("x", "https://news.example/" + "a" * 100) > 23,
+    reason="distributor.limits does not count links as 23 yet",
+)
+def test_very_long_url_counts_as_a_link(putin: Article, platform: str) -> None:
+    url = long_url(40)  # ~360 characters, but a link counts 23 on X and Mastodon
+    draft = render(replace(putin, url=url), channel(platform, utm=UTM))
+    assert_fits(draft)
+    assert draft.link == url + "&utm_source=social&utm_medium=post"
+
+
 def test_long_url_on_bluesky_squeezes_the_teaser(putin: Article) -> None:
     url = long_url(12)  # Bluesky counts the whole URL
     draft = render(replace(putin, url=url), channel("bluesky", utm=UTM))
