@@ -3,6 +3,7 @@
 The template decides what a post looks like; fitting only changes two context values and
 renders again: `hashtags` (dropped from the end first), then `teaser` (whole sentences dropped
 from the end, then the first sentence shortened at a word boundary with "…", then left out).
+When dropping sentences left room, hashtags are given back as far as they fit.
 Title, link and everything else the template prints are fixed: if they alone are too long,
 that is an error, not something to cut. Each step is a binary search, so even a post that
 needs all steps costs about a dozen renders; one that fits costs one.
@@ -56,6 +57,12 @@ def fit(
     def done(teaser_text: str, tags: str) -> tuple[str, int]:
         return results[(teaser_text, tags)]
 
+    def refill(teaser_text: str) -> tuple[str, int]:
+        # A shorter teaser can leave room: give it back to as many hashtags as fit.
+        kept = _largest(1, len(hashtags), lambda k: ok(teaser_text, " ".join(hashtags[:k])))
+        tags = " ".join(hashtags[:kept]) if kept else ""
+        return done(teaser_text, tags)
+
     all_tags = " ".join(hashtags)
     if ok(teaser, all_tags):
         return done(teaser, all_tags)
@@ -66,13 +73,13 @@ def fit(
         sentences = split_sentences(teaser, german=german) or [teaser]
         count = _largest(1, len(sentences) - 1, lambda s: ok(" ".join(sentences[:s]), ""))
         if count is not None:
-            return done(" ".join(sentences[:count]), "")
+            return refill(" ".join(sentences[:count]))
         words = sentences[0].split()
         cut = _largest(MIN_WORDS, len(words) - 1, lambda w: ok(shorten(words, w), ""))
         if cut is not None:
             return done(shorten(words, cut), "")
     if ok("", ""):
-        return done("", "")
+        return refill("")
     raise FitError(
         f"the fixed parts alone are {done('', '')[1]} characters, over the limit of {limit} "
         "(hashtags and teaser already left out)"
