@@ -12,6 +12,8 @@ return None ("provably absent"), and reconciliation must leave the delivery for 
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
@@ -20,6 +22,13 @@ from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Re
 from distributor.platforms.rest import RestAdapter, body_of
 from distributor.redact import scrub
 from distributor.telegram_html import TelegramHTMLError, utf16_length, visible_length
+
+log = logging.getLogger(__name__)
+# 400s of sendPhoto that prove Telegram could not use the image URL (nothing was posted)
+_PHOTO_UNUSABLE = re.compile(
+    r"failed to get HTTP URL content|wrong file identifier/HTTP URL|wrong type of the web page|"
+    r"IMAGE_PROCESS_FAILED|PHOTO_INVALID_DIMENSIONS|wrong remote file"
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -45,7 +54,8 @@ class TelegramAdapter(RestAdapter):
     # -- the Adapter protocol -------------------------------------------------------------
     def publish(self, draft: Draft, *, key: str) -> Receipt:
         """sendPhoto with the text as caption when an image is present and the text fits 1024
-        visible characters; otherwise sendMessage with a link preview of the article."""
+        visible characters; otherwise (or when Telegram cannot fetch the image, which proves
+        nothing was posted) sendMessage with a link preview of the article."""
         text = draft.text
         html = draft.format == "html"
         try:
@@ -57,15 +67,21 @@ class TelegramAdapter(RestAdapter):
             params["parse_mode"] = "HTML"
         caption_limit = self.limits.caption or 0
         if draft.image is not None and length <= caption_limit:
-            params.update(photo=draft.image.url, caption=text)
-            result = self._call("sendPhoto", params)
-        else:
-            preview: dict[str, Any] = {"is_disabled": False, "prefer_large_media": True}
-            if draft.link:
-                preview["url"] = draft.link
-            params.update(text=text, link_preview_options=preview)
-            result = self._call("sendMessage", params)
-        return self._receipt(result)
+            try:
+                photo = {**params, "photo": draft.image.url, "caption": text}
+                return self._receipt(self._call("sendPhoto", photo))
+            except Rejected as exc:
+                if not _PHOTO_UNUSABLE.search(exc.detail):
+                    raise
+                # Telegram could not fetch the image, so nothing was posted: send the text alone
+                log.warning(
+                    "telegram/%s: image refused (%s), sending text", self.channel.name, exc.detail
+                )
+        preview: dict[str, Any] = {"is_disabled": False, "prefer_large_media": True}
+        if draft.link:
+            preview["url"] = draft.link
+        message = {**params, "text": text, "link_preview_options": preview}
+        return self._receipt(self._call("sendMessage", message))
 
     def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
         """Telegram offers no way to find a bot's own posts: reconciliation must hold."""

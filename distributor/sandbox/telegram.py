@@ -9,6 +9,7 @@ carries `parameters.retry_after`.
 
 Tokens: `<digits>:<30+ letters>` (a real token's shape) or the `sandbox-...` placeholders that
 sandbox mode fills in for unset variables; anything else is 401 Unauthorized.
+A photo URL containing `unreachable` is answered as if Telegram could not download it.
 Chats (magic values for trying error paths by hand): `@missing...` -> 400 chat not found,
 `@nobot...` -> 403 bot is not a member, a basic group id `-4...` -> 400 with
 `migrate_to_chat_id`; any other `@name` or `-100...` id is a channel the bot may post in.
@@ -116,6 +117,8 @@ class TelegramEmulator(Emulator):
         photo = req.param("photo")
         if upload is None and not photo:
             raise TelegramError(400, "Bad Request: there is no photo in the request")
+        if upload is None and photo and "unreachable" in photo:  # the sandbox can't fetch URLs
+            raise TelegramError(400, "Bad Request: failed to get HTTP URL content")
         data = {
             "photo": photo
             if upload is None
