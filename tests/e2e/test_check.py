@@ -1,0 +1,103 @@
+"""`distributor check` against the sandbox: verdicts, exit codes, JSON, and no secrets at DEBUG."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from distributor.cli import cli
+
+pytest.importorskip("distributor.sandbox.core", reason="the sandbox core is not there yet")
+SECRETS = {
+    "TG_TOKEN": "6123456789:AAFcheckTokenValue_abcdefghijklmnopqrs",
+    "LI_TOKEN": "AQVlinkedinSecretAccessTokenValue123",
+    "TH_TOKEN": "THQVthreadsSecretAccessTokenValue456",
+}
+
+
+@pytest.fixture
+def config(sandbox: Any, tmp_path: Path) -> Path:
+    path = tmp_path / "distributor.toml"
+    path.write_text(
+        f"""
+[distributor]
+sandbox = "{sandbox.url}"
+
+[channels.tg]
+platform = "telegram"
+bot_token_env = "TG_TOKEN"
+chat_id = "@sandbox_news"
+
+[channels.li]
+platform = "linkedin"
+access_token_env = "LI_TOKEN"
+author = "urn:li:organization:4242"
+
+[channels.th]
+platform = "threads"
+access_token_env = "TH_TOKEN"
+user_id = "777"
+""",
+        encoding="utf-8",
+    )
+    (tmp_path / ".env").write_text(
+        "".join(f"{k}={v}\n" for k, v in SECRETS.items()), encoding="utf-8"
+    )
+    return path
+
+
+def run(config: Path, *args: str) -> Any:
+    return CliRunner().invoke(
+        cli, ["--config", str(config), "--log-level", "DEBUG", "check", *args]
+    )
+
+
+def test_all_channels_ok_as_json(config: Path) -> None:
+    result = run(config, "--json")
+    assert result.exit_code == 0, result.output
+    rows = {r["channel"]: r for r in json.loads(result.stdout)}
+    assert set(rows) == {"tg", "li", "th"}
+    assert all(r["ok"] for r in rows.values())
+    assert rows["li"]["account"] == "Sandbox News"
+    assert rows["th"]["url"] == "https://www.threads.net/@distributor.sandbox"
+    assert rows["tg"]["account_id"].startswith("-100")
+
+
+def test_a_failing_channel_exits_1_and_leaks_nothing(sandbox: Any, config: Path) -> None:
+    sandbox.faults.add(platform="telegram", route="verify", kind="error", status=401, count=10)
+    sandbox.faults.add(platform="threads", route="verify", kind="reset", count=10)
+    table = run(config)
+    assert table.exit_code == 1
+    assert "AuthFailed" in table.output and "OK" in table.output
+    as_json = run(config, "--json")
+    assert as_json.exit_code == 1
+    rows = {r["channel"]: r for r in json.loads(as_json.stdout)}
+    assert (rows["tg"]["ok"], rows["tg"]["error_class"], rows["tg"]["error"]) == (
+        False,
+        "AuthFailed",
+        "Unauthorized",
+    )
+    assert rows["th"]["error_class"] in ("NotSent", "MaybeSent")
+    assert rows["li"]["ok"] is True
+    for secret in SECRETS.values():
+        for out in (table.output, as_json.output):
+            assert secret not in out
+            assert secret[12:30] not in out
+
+
+def test_only_named_channels(config: Path, sandbox: Any) -> None:
+    result = run(config, "--channel", "li", "--json")
+    assert result.exit_code == 0
+    assert [r["channel"] for r in json.loads(result.stdout)] == ["li"]
+    assert {r["path"] for r in sandbox.requests("linkedin")} == {"/rest/organizations/4242"}
+    assert sandbox.requests("telegram") == []
+
+
+def test_unknown_channel_is_a_config_error(config: Path) -> None:
+    result = run(config, "--channel", "nope")
+    assert result.exit_code != 0
+    assert "no channel named 'nope'" in str(result.exception or result.output)
