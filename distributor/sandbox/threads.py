@@ -67,8 +67,9 @@ class ThreadsEmulator(Emulator):
 
     def _containers(self) -> dict[str, dict[str, Any]]:
         with self.state.lock:
-            store: dict[str, dict[str, Any]] = self.state.kv.setdefault("threads", {})
-            return store.setdefault("containers", {})  # type: ignore[no-any-return]
+            store: dict[str, Any] = self.state.kv.setdefault("threads", {})
+            containers: dict[str, dict[str, Any]] = store.setdefault("containers", {})
+        return containers
 
     def create(self, req: Request, user: str) -> Reply:
         if not self._authorized(req):
