@@ -1,24 +1,175 @@
-"""Per-platform text length, counted as each platform counts it (placeholder: being written).
+"""Per-platform text length, counted as each platform counts it.
 
 API (stable): `length(platform, text) -> int`, `fits(platform, text, limit=None) -> bool`,
-`limit_for(platform, caption=False, override=None) -> int`.
+`limit_for(platform, caption=False, override=None) -> int`; `measure` gives the details.
+
+- x: twitter-text v3 weighted length (twitter-text-parser, imported lazily). The weighted length
+  is additive over tokens split at ASCII whitespace (URLs and emoji never span it), so each token's
+  weight is cached and summed: repeated fitting of similar texts costs a few dict lookups.
+- mastodon: grapheme clusters; URLs with a scheme count 23, `@user@domain` counts as `@user`.
+- bluesky: grapheme clusters (limit 300) and UTF-8 bytes (cap 3000), both enforced by `fits`.
+- telegram: the visible text of the HTML (parse_mode=HTML) in UTF-16 code units.
+- threads: emoji count their UTF-8 bytes, every other grapheme 1.
+- linkedin, facebook: UTF-16 code units.
+See docs/limits.md for sources and examples.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import regex
+
+from distributor.errors import ConfigError, TemplateError
 from distributor.platforms.registry import spec
+
+URL_WEIGHT = 23  # t.co length on X; Mastodon's characters_reserved_per_url
+BLUESKY_BYTE_CAP = 3000
+_CACHE = 65536
+
+# X: split at ASCII whitespace only; Unicode spaces stay inside tokens (see docs/limits.md).
+_X_SPLIT = re.compile(r"([ \t\n\r]+)")
+_GRAPHEME = regex.compile(r"\X")
+_EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}")
+# Mastodon's remote mention: '@user@domain' counts as '@user' (domain part <= 253 chars).
+_REMOTE_MENTION = regex.compile(
+    r"(?<![=/\w])(@\w+(?:[\w.-]+\w+)?)@[\w.-]{1,252}\w(?![\w.-]*\w)", regex.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """A text's length on one platform, its limit, and (Bluesky) its UTF-8 byte size."""
+
+    platform: str
+    length: int
+    limit: int
+    byte_length: int | None = None
+    byte_limit: int | None = None
+
+    @property
+    def fits(self) -> bool:
+        bytes_ok = self.byte_limit is None or (self.byte_length or 0) <= self.byte_limit
+        return self.length <= self.limit and bytes_ok
 
 
 def limit_for(platform: str, *, caption: bool = False, override: int | None = None) -> int:
+    """The platform's limit (Telegram's caption limit with `caption`); a channel override wins."""
+    limits = spec(platform).limits
     if override:
         return override
-    limits = spec(platform).limits
     return limits.caption if caption and limits.caption else limits.text
 
 
 def length(platform: str, text: str) -> int:
-    return len(text)
+    """`text`'s length as `platform` counts it."""
+    try:
+        counter = _COUNTERS[platform]
+    except KeyError:
+        spec(platform)  # raises the ConfigError naming the known platforms
+        raise ConfigError(f"no length rule for platform {platform!r}") from None
+    return counter(text)
 
 
 def fits(platform: str, text: str, limit: int | None = None) -> bool:
-    return length(platform, text) <= (limit or limit_for(platform))
+    """Whether `text` fits `limit` (default: the platform's text limit); Bluesky also bytes."""
+    return measure(platform, text, limit).fits
+
+
+def measure(platform: str, text: str, limit: int | None = None) -> Measure:
+    """Length, limit and (Bluesky) byte size of `text` on `platform`."""
+    n = length(platform, text)
+    lim = limit or limit_for(platform)
+    if platform == "bluesky":
+        size = len(text.encode("utf-8"))
+        return Measure(platform, n, lim, size, BLUESKY_BYTE_CAP)
+    return Measure(platform, n, lim)
+
+
+def graphemes(text: str) -> int:
+    """User-perceived characters (extended grapheme clusters)."""
+    if text.isascii():
+        return len(text) - text.count("\r\n")  # CRLF is one grapheme
+    return len(_GRAPHEME.findall(text))
+
+
+def utf16_units(text: str) -> int:
+    """Length in UTF-16 code units, as JavaScript and Telegram count."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def x_length(text: str) -> int:
+    """twitter-text v3 weighted length, summed over cached per-token weights."""
+    if not text:
+        return 0
+    text = unicodedata.normalize("NFC", text)
+    return sum(_x_piece(piece) for piece in _X_SPLIT.split(text) if piece)
+
+
+def x_length_full(text: str) -> int:
+    """twitter-text v3 weighted length from one full parse (the reference for `x_length`)."""
+    from twitter_text import parse_tweet
+
+    return int(parse_tweet(text).weightedLength)
+
+
+@lru_cache(maxsize=_CACHE)
+def _x_piece(piece: str) -> int:
+    if piece.isascii() and "." not in piece and "\r" not in piece:
+        return len(piece)  # no URL, no emoji, every ASCII character weighs 1
+    return x_length_full(piece)
+
+
+def mastodon_length(text: str) -> int:
+    """Mastodon's countable length: URLs with a scheme are 23, remote mentions lose the domain."""
+    if "@" in text:
+        text = _REMOTE_MENTION.sub(r"\1", text)
+    if ":" not in text:
+        return graphemes(text)
+    from twitter_text.extract_urls import extract_urls_with_indices
+
+    urls = extract_urls_with_indices(text, extract_urls_without_protocol=False)
+    total, pos = 0, 0
+    for url in urls:
+        start, end = url["indices"]
+        total += graphemes(text[pos:start]) + URL_WEIGHT
+        pos = end
+    return total + graphemes(text[pos:])
+
+
+def threads_length(text: str) -> int:
+    """Threads: a grapheme containing an emoji counts its UTF-8 bytes, any other grapheme 1."""
+    text = unicodedata.normalize("NFC", text)
+    if text.isascii():
+        return graphemes(text)
+    total = 0
+    for cluster in _GRAPHEME.findall(text):
+        total += len(cluster.encode("utf-8")) if _EMOJI.search(cluster) else 1
+    return total
+
+
+def telegram_length(html_text: str) -> int:
+    """Visible length of Telegram HTML in UTF-16 code units; TemplateError for HTML it refuses."""
+    from distributor.telegram_html import TelegramHTMLError, visible_length
+
+    try:
+        return visible_length(html_text)
+    except TelegramHTMLError as exc:
+        raise TemplateError(f"Telegram would refuse the HTML: {exc.reason}") from None
+
+
+_COUNTERS: dict[str, Callable[[str], int]] = {
+    "x": x_length,
+    "mastodon": mastodon_length,
+    "bluesky": graphemes,
+    "telegram": telegram_length,
+    "threads": threads_length,
+    "linkedin": utf16_units,
+    "facebook": utf16_units,
+}
