@@ -44,3 +44,17 @@ def test_nfd_umlauts_count_like_nfc() -> None:
     nfc, nfd = "Grüße aus Köln", "Gru\u0308ße aus Ko\u0308ln"
     assert limits.length("x", nfd) == limits.length("x", nfc) == 14
     assert limits.x_length_full(nfd) == 14
+
+
+@settings(max_examples=300, deadline=None)
+@given(_texts())
+def test_mastodon_token_urls_equal_full_extraction(text: str) -> None:
+    assert limits.length("mastodon", text) == limits.mastodon_length_full(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_texts(), st.text(max_size=40)))
+def test_grapheme_fast_path_equals_full_scan(text: str) -> None:
+    import regex
+
+    assert limits.graphemes(text) == len(regex.findall(r"\X", text))
