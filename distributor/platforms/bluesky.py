@@ -1,7 +1,250 @@
-"""Bluesky (AT Protocol) adapter, plain `requests` over XRPC; `facets()` for rich text."""
+"""Bluesky (AT Protocol) adapter, plain `requests` over XRPC; `facets()` for rich text.
+
+Why not the `atproto` SDK: it is large (pydantic models for every lexicon), logs in on its own
+schedule and retries; we need one attempt per call, a session cached per adapter (createSession
+is limited to 30 per 5 minutes: never log in per post) and our own typed errors.
+
+A post is `app.bsky.feed.post` with text, createdAt, langs, link/tag facets (UTF-8 byte offsets)
+and an `app.bsky.embed.external` link card whose thumb is the article image uploaded as a blob
+(<= 1,000,000 bytes), or `app.bsky.embed.images` with alt text when `embed = "images"`.
+The record key is a TID minted from the delivery key (`keys.bluesky_tid`), so the same delivery
+always names the same record.
+
+Ambiguity policy: LOOKUP. After a 5xx or a lost answer, `lookup()` asks `getRecord` for that rkey;
+a retried create is never sent blind (an existing rkey answered 500 on older PDS versions).
+"""
 
 from __future__ import annotations
 
-from distributor.platforms.bluesky_facets import facets
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
-__all__ = ["facets"]
+from distributor.errors import AuthFailed, ConfigError, MaybeSent, NotSent, RateLimited, Rejected
+from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
+from distributor.platforms.bluesky_facets import facets
+from distributor.platforms.keys import bluesky_tid
+from distributor.platforms.media import fetch_image
+from distributor.platforms.rest import RestAdapter, body_of
+from distributor.redact import scrub
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import requests
+
+    from distributor.secrets import Secret
+
+__all__ = ["BlueskyAdapter", "facets"]
+log = logging.getLogger(__name__)
+POST = "app.bsky.feed.post"
+MAX_BLOB = 1_000_000
+DEFAULT_RATE_WAIT = 300.0
+AUTH_ERRORS = frozenset(
+    {"AuthenticationRequired", "InvalidToken", "AuthMissing", "AccountTakedown"}
+)
+
+
+class BlueskyAdapter(RestAdapter):
+    """Posts as one account (`handle`) with an app password."""
+
+    name: ClassVar[str] = "bluesky"
+    limits: ClassVar[Limits] = Limits(300)
+    on_ambiguous: ClassVar[Ambiguity] = Ambiguity.LOOKUP
+
+    def configure(self, options: Mapping[str, str], credentials: dict[str, Secret]) -> None:
+        self._password = credentials["app_password"]
+        self.handle = options["handle"].lstrip("@")
+        self.embed = options.get("embed") or "external"
+        if self.embed not in ("external", "images"):
+            raise ConfigError(
+                f"channel {self.channel.name}: embed must be 'external' or 'images', "
+                f"not {self.embed!r}"
+            )
+        self._session: dict[str, str] | None = None  # did, handle, accessJwt, refreshJwt
+        self.rkeys: dict[str, str] = {}  # delivery key -> the record key its first attempt used
+
+    # -- the Adapter protocol -------------------------------------------------------------
+    def publish(self, draft: Draft, *, key: str, when: datetime | None = None) -> Receipt:
+        """`when` should be the delivery's creation time (then every attempt, in any process,
+        names the same record); without it the first attempt's time is kept per adapter."""
+        rkey = self.rkeys.setdefault(key, bluesky_tid(key, when or datetime.now(UTC)))
+        record = self._record(draft)
+        body = {"repo": self._did(), "collection": POST, "rkey": rkey, "record": record}
+        data = body_of(self._xrpc("POST", "com.atproto.repo.createRecord", json=body))
+        return self._receipt(rkey, data)
+
+    def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
+        """getRecord for the delivery's rkey (the one publish used, else the TID of `key` at
+        `since`); when that is absent, our recent records with the same text or link card."""
+        rkey = self.rkeys.get(key) or bluesky_tid(key, since)
+        params = {"repo": self._did(), "collection": POST, "rkey": rkey}
+        try:
+            data = body_of(self._xrpc("GET", "com.atproto.repo.getRecord", params=params))
+        except Rejected as exc:
+            if exc.code != "RecordNotFound" and exc.status != 404:
+                raise
+        else:
+            return self._receipt(rkey, data)
+        return self._scan(draft, since)
+
+    def _scan(self, draft: Draft, since: datetime) -> Receipt | None:
+        params = {"repo": self._did(), "collection": POST, "limit": "50"}
+        listing = body_of(self._xrpc("GET", "com.atproto.repo.listRecords", params=params))
+        for item in listing.get("records") or []:
+            value = item.get("value") or {}
+            created = _time(value.get("createdAt"))
+            if created is None or created < since:
+                continue
+            card = ((value.get("embed") or {}).get("external") or {}).get("uri")
+            if value.get("text") == draft.text or (draft.link and card == draft.link):
+                return self._receipt(str(item.get("uri", "")).rsplit("/", 1)[-1], item)
+        return None
+
+    def delete(self, receipt: Receipt) -> None:
+        rkey = receipt.remote_id
+        body = {"repo": self._did(), "collection": POST, "rkey": rkey}
+        self._xrpc("POST", "com.atproto.repo.deleteRecord", json=body)
+
+    def verify(self) -> AccountInfo:
+        data = body_of(self._xrpc("GET", "com.atproto.server.getSession"))
+        handle = str(data.get("handle") or self.handle)
+        return AccountInfo(
+            "bluesky",
+            str(data.get("did") or ""),
+            f"@{handle}",
+            f"https://bsky.app/profile/{handle}",
+        )
+
+    # -- records --------------------------------------------------------------------------
+    def _record(self, draft: Draft) -> dict[str, Any]:
+        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        record: dict[str, Any] = {"$type": POST, "text": draft.text, "createdAt": created}
+        if draft.language:
+            record["langs"] = [draft.language]
+        found = facets(draft.text)
+        if found:
+            record["facets"] = found
+        blob = self._blob(draft) if draft.image is not None else None
+        if self.embed == "images" and blob is not None and draft.image is not None:
+            image = {"image": blob, "alt": draft.image.alt}
+            record["embed"] = {"$type": "app.bsky.embed.images", "images": [image]}
+        elif draft.link:
+            external: dict[str, Any] = {
+                "uri": draft.link,
+                "title": draft.title,
+                "description": draft.description,
+            }
+            if blob is not None:
+                external["thumb"] = blob
+            record["embed"] = {"$type": "app.bsky.embed.external", "external": external}
+        return record
+
+    def _blob(self, draft: Draft) -> dict[str, Any] | None:
+        assert draft.image is not None
+        image = fetch_image(self.http.session, draft.image.url, max_bytes=MAX_BLOB)
+        if image is None:
+            return None
+        try:
+            response = self._xrpc(
+                "POST",
+                "com.atproto.repo.uploadBlob",
+                data=image.data,
+                headers={"Content-Type": image.content_type},
+            )
+        except MaybeSent as exc:  # an unreferenced blob is invisible and garbage-collected
+            raise NotSent("bluesky", self.channel.name, f"uploadBlob: {exc.detail}") from None
+        blob = body_of(response).get("blob")
+        return blob if isinstance(blob, dict) else None
+
+    def _receipt(self, rkey: str, data: dict[str, Any]) -> Receipt:
+        handle = (self._session or {}).get("handle") or self.handle
+        value = data.get("value") if isinstance(data.get("value"), dict) else {}
+        posted = _time((value or {}).get("createdAt"))
+        return Receipt(
+            "bluesky",
+            rkey,
+            f"https://bsky.app/profile/{handle}/post/{rkey}",
+            posted_at=posted or datetime.now(UTC),
+            extra={"uri": str(data.get("uri") or ""), "cid": str(data.get("cid") or "")},
+        )
+
+    # -- sessions and calls ---------------------------------------------------------------
+    def _did(self) -> str:
+        return self._login()["did"]
+
+    def _login(self) -> dict[str, str]:
+        if self._session is None:
+            body = {"identifier": self.handle, "password": self._password.reveal()}
+            response = self.http.call("POST", "/xrpc/com.atproto.server.createSession", json=body)
+            self._session = self._session_from(response)
+        return self._session
+
+    def _refresh(self) -> None:
+        session = self._login()
+        headers = {"Authorization": f"Bearer {session['refreshJwt']}"}
+        response = self.http.call(
+            "POST", "/xrpc/com.atproto.server.refreshSession", headers=headers
+        )
+        if response.status_code != 200:
+            self._session = None  # the refresh token expired too: log in once more
+            self._login()
+            return
+        self._session = self._session_from(response)
+
+    def _session_from(self, response: requests.Response) -> dict[str, str]:
+        if response.status_code != 200:
+            self._raise(response)
+        data = body_of(response)
+        return {k: str(data.get(k) or "") for k in ("did", "handle", "accessJwt", "refreshJwt")}
+
+    def _xrpc(self, method: str, nsid: str, **kwargs: Any) -> requests.Response:
+        """One call; an expired access token is refreshed and the same call sent once more
+        (the first was refused before it was processed, so this is no blind retry)."""
+        extra = kwargs.pop("headers", {})
+        for attempt in (1, 2):
+            headers = {"Authorization": f"Bearer {self._login()['accessJwt']}", **extra}
+            response = self.http.call(method, f"/xrpc/{nsid}", headers=headers, **kwargs)
+            if response.status_code == 200:
+                return response
+            if attempt == 1 and body_of(response).get("error") == "ExpiredToken":
+                self._refresh()
+                continue
+            break
+        self._raise(response)
+
+    def _raise(self, response: requests.Response) -> NoReturn:
+        status, name = response.status_code, self.channel.name
+        body = body_of(response)
+        error = str(body.get("error") or "")
+        message = scrub(str(body.get("message") or error or f"HTTP {status}"))[:300]
+        label = f"{error}: {message}" if error and error != message else message
+        if status == 429 or error == "RateLimitExceeded":
+            wait, reset = rate_wait(response.headers)
+            raise RateLimited("bluesky", name, label, retry_after=wait, reset_at=reset, code=error)
+        if status == 401 or error in AUTH_ERRORS or error == "ExpiredToken":
+            self._session = None
+            raise AuthFailed("bluesky", name, label, status=status, code=error or None)
+        if 400 <= status < 500:
+            raise Rejected("bluesky", name, label, status=status, code=error or None)
+        raise MaybeSent("bluesky", name, f"HTTP {status}: the post may exist", status=status)
+
+
+def rate_wait(headers: Mapping[str, str]) -> tuple[float, datetime | None]:
+    """Seconds until `RateLimit-Reset` (epoch seconds), else Retry-After, else 5 minutes."""
+    from distributor.platforms.http import retry_after_seconds
+
+    raw = headers.get("ratelimit-reset")
+    try:
+        reset = datetime.fromtimestamp(float(raw or ""), UTC)
+    except (TypeError, ValueError, OverflowError):
+        return retry_after_seconds(headers.get("retry-after"), DEFAULT_RATE_WAIT), None
+    return max(0.0, (reset - datetime.now(UTC)).total_seconds()), reset
+
+
+def _time(value: Any) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -1,0 +1,247 @@
+"""Bluesky PDS emulator: sessions, uploadBlob, create/get/list/deleteRecord with client rkeys.
+
+Errors are `{"error", "message"}` as the PDS answers: 400 ExpiredToken (access JWT older than
+`kv["access_ttl"]` seconds, default 7200), 401 AuthenticationRequired (bad login; a password
+containing `invalid`), 400 InvalidRequest for records over 300 graphemes or 3000 bytes or with
+facets whose byte ranges don't fit the text, 400 BlobTooLarge for blobs over 1,000,000 bytes.
+An existing rkey answers like older PDS versions, 500 InternalServerError, or, with
+`kv["rkey_conflict"] = "explicit"`, 400 RecordAlreadyExists. Rate-limit headers: RateLimit-*
+with an epoch reset and a RateLimit-Policy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from typing import Any
+
+from distributor.sandbox.emulator import Emulator, Reply, Request, Route, html_error_page
+
+POST = "app.bsky.feed.post"
+DID = "did:plc:sandbox"
+MAX_BLOB = 1_000_000
+_TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
+_KINDS = {
+    "auth": (401, "AuthenticationRequired", "Invalid identifier or password"),
+    "forbidden": (401, "InvalidToken", "Bad token scope"),
+    "invalid": (400, "InvalidRequest", "Invalid app.bsky.feed.post record"),
+    "duplicate": (400, "InvalidRequest", "Record already exists"),
+    "not_found": (400, "RecordNotFound", "Could not locate record"),
+}
+
+
+def fail(status: int, error: str, message: str) -> Reply:
+    return Reply(status, {"error": error, "message": message})
+
+
+class BlueskyEmulator(Emulator):
+    """The XRPC methods `distributor` uses."""
+
+    platform = "bluesky"
+
+    def routes(self) -> list[Route]:
+        x = r"/xrpc/"
+        return [
+            Route(
+                "POST", x + r"com\.atproto\.server\.createSession", self.create_session, "session"
+            ),
+            Route("POST", x + r"com\.atproto\.server\.refreshSession", self.refresh, "refresh"),
+            Route("GET", x + r"com\.atproto\.server\.getSession", self.get_session, "verify"),
+            Route("POST", x + r"com\.atproto\.repo\.uploadBlob", self.upload_blob, "media"),
+            Route("POST", x + r"com\.atproto\.repo\.createRecord", self.create, "create"),
+            Route("GET", x + r"com\.atproto\.repo\.getRecord", self.get_record, "lookup"),
+            Route("GET", x + r"com\.atproto\.repo\.listRecords", self.list_records, "lookup"),
+            Route("POST", x + r"com\.atproto\.repo\.deleteRecord", self.delete, "delete"),
+        ]
+
+    @property
+    def _kv(self) -> dict[str, Any]:
+        kv: dict[str, Any] = self.state.kv.setdefault("bluesky", {})
+        return kv
+
+    # -- sessions -------------------------------------------------------------------------
+    def create_session(self, req: Request) -> Reply:
+        body = req.json() or {}
+        handle = str(body.get("identifier") or "").lstrip("@")
+        password = str(body.get("password") or "")
+        if not handle or not password or "invalid" in password:
+            return fail(401, "AuthenticationRequired", "Invalid identifier or password")
+        return Reply(200, self._new_session(handle))
+
+    def refresh(self, req: Request) -> Reply:
+        session = self._session(req, "refresh")
+        if isinstance(session, Reply):
+            return session
+        return Reply(200, self._new_session(session["handle"]))
+
+    def get_session(self, req: Request) -> Reply:
+        session = self._session(req)
+        if isinstance(session, Reply):
+            return session
+        return Reply(200, {"did": DID, "handle": session["handle"], "active": True})
+
+    def _new_session(self, handle: str) -> dict[str, Any]:
+        access, refresh = f"eyJ.acc.{secrets.token_hex(8)}", f"eyJ.ref.{secrets.token_hex(8)}"
+        with self.state.lock:
+            tokens = self._kv.setdefault("tokens", {})
+            now = self.state.now()
+            tokens[access] = {"handle": handle, "kind": "access", "at": now}
+            tokens[refresh] = {"handle": handle, "kind": "refresh", "at": now}
+        return {"did": DID, "handle": handle, "accessJwt": access, "refreshJwt": refresh}
+
+    def _session(self, req: Request, kind: str = "access") -> dict[str, Any] | Reply:
+        auth = req.headers.get("authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        if not token:
+            return fail(401, "AuthMissing", "Authentication Required")
+        info = self._kv.get("tokens", {}).get(token)
+        if info is None or info["kind"] != kind:
+            return fail(400, "InvalidToken", "Token could not be verified")
+        ttl = self._kv.get("access_ttl" if kind == "access" else "refresh_ttl", 7200.0)
+        if self.state.now() - info["at"] > ttl:
+            return fail(400, "ExpiredToken", "Token has expired")
+        return dict(info)
+
+    # -- repo -----------------------------------------------------------------------------
+    def upload_blob(self, req: Request) -> Reply:
+        session = self._session(req)
+        if isinstance(session, Reply):
+            return session
+        cid = "bafkrei" + hashlib.sha256(req.body).hexdigest()[:52]
+        blob = {
+            "$type": "blob",
+            "ref": {"$link": cid},
+            "mimeType": req.content_type or "application/octet-stream",
+            "size": len(req.body),
+        }
+        with self.state.lock:
+            self._kv.setdefault("blobs", {})[cid] = blob
+        return Reply(200, {"blob": blob})
+
+    def create(self, req: Request) -> Reply:
+        session = self._session(req)
+        if isinstance(session, Reply):
+            return session
+        body = req.json() or {}
+        record = body.get("record") if isinstance(body.get("record"), dict) else None
+        if body.get("collection") != POST or record is None:
+            return fail(400, "InvalidRequest", 'Input must have the property "record"')
+        rkey = str(body.get("rkey") or "")
+        if rkey and not _TID.fullmatch(rkey):
+            return fail(400, "InvalidRequest", "Invalid record key: must be a valid TID")
+        problem = self._validate(record)
+        if problem:
+            return fail(400, *problem)
+        with self.state.lock:
+            records = self._kv.setdefault("records", {})
+            if rkey in records:
+                if self._kv.get("rkey_conflict") == "explicit":
+                    return fail(400, "RecordAlreadyExists", "Record already exists")
+                return fail(500, "InternalServerError", "Internal Server Error")
+            post = self.state.record("bluesky", DID, str(record.get("text", "")), {})
+            rkey = rkey or post.id
+            post.data.update(rkey=rkey, record=record, embed=record.get("embed"))
+            post.data["facets"] = record.get("facets") or []
+            records[rkey] = post.id
+        return Reply(200, {**self._ref(rkey), "validationStatus": "valid"})
+
+    def get_record(self, req: Request) -> Reply:
+        rkey = (req.query.get("rkey") or [""])[0]
+        post = self._post(rkey)
+        if post is None:
+            return fail(400, "RecordNotFound", f"Could not locate record: at://{DID}/{POST}/{rkey}")
+        return Reply(200, {**self._ref(rkey), "value": post.data["record"]})
+
+    def list_records(self, req: Request) -> Reply:
+        rkeys = sorted(self._kv.get("records", {}), reverse=True)
+        items = [
+            {**self._ref(k), "value": p.data["record"]}
+            for k in rkeys
+            if (p := self._post(k)) is not None
+        ]
+        return Reply(200, {"records": items[: int((req.query.get("limit") or ["50"])[0])]})
+
+    def delete(self, req: Request) -> Reply:
+        session = self._session(req)
+        if isinstance(session, Reply):
+            return session
+        rkey = str((req.json() or {}).get("rkey") or "")
+        with self.state.lock:
+            post_id = self._kv.get("records", {}).pop(rkey, None)
+            if post_id is not None:
+                self.state.delete("bluesky", post_id)
+        return Reply(200, {"commit": {"cid": "bafyreisandbox", "rev": "3lsandbox"}})
+
+    # -- helpers --------------------------------------------------------------------------
+    def _post(self, rkey: str) -> Any:
+        post_id = self._kv.get("records", {}).get(rkey)
+        post = self.state.find("bluesky", post_id) if post_id else None
+        return None if post is None or post.deleted else post
+
+    def _ref(self, rkey: str) -> dict[str, str]:
+        cid = "bafyrei" + hashlib.sha256(rkey.encode()).hexdigest()[:52]
+        return {"uri": f"at://{DID}/{POST}/{rkey}", "cid": cid}
+
+    def _validate(self, record: dict[str, Any]) -> tuple[str, str] | None:
+        import regex
+
+        text = record.get("text")
+        if not isinstance(text, str) or not isinstance(record.get("createdAt"), str):
+            return "InvalidRequest", f"Invalid {POST} record: Record must have text and createdAt"
+        raw = text.encode("utf-8")
+        if len(regex.findall(r"\X", text)) > 300:
+            return "InvalidRequest", (
+                f"Invalid {POST} record: Record/text must not be longer than 300 graphemes"
+            )
+        if len(raw) > 3000:
+            return (
+                "InvalidRequest",
+                f"Invalid {POST} record: Record/text must not be longer than 3000 characters",
+            )
+        for i, facet in enumerate(record.get("facets") or []):
+            index = facet.get("index") or {}
+            start, end = index.get("byteStart"), index.get("byteEnd")
+            if not (
+                isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(raw)
+            ):
+                return "InvalidRequest", f"Invalid {POST} record: Record/facets/{i} out of range"
+            try:
+                raw[start:end].decode("utf-8")
+            except UnicodeDecodeError:
+                return (
+                    "InvalidRequest",
+                    f"Invalid {POST} record: Record/facets/{i} splits a character",
+                )
+        thumb = ((record.get("embed") or {}).get("external") or {}).get("thumb")
+        images = [i.get("image") for i in (record.get("embed") or {}).get("images") or []]
+        for blob in [thumb, *images]:
+            if isinstance(blob, dict) and int(blob.get("size") or 0) > MAX_BLOB:
+                size = int(blob["size"]) / 1_000_000
+                return "BlobTooLarge", (
+                    f"This file is too large. It is {size:.2f}MB but the maximum size is 976.56KB."
+                )
+        return None
+
+    # -- faults ---------------------------------------------------------------------------
+    def error_reply(self, status: int, kind: str = "server") -> Reply:
+        if kind == "html":
+            return html_error_page(status)
+        code, error, message = _KINDS.get(kind, (status, "", ""))
+        if code != status or not error:
+            error = "InternalServerError" if status >= 500 else "InvalidRequest"
+            message = "Internal Server Error" if status >= 500 else "Invalid request"
+        return fail(status, error, message)
+
+    def rate_limited_reply(self, reset_at: float, limit: int) -> Reply:
+        headers = self.rate_headers(limit, 0, reset_at)
+        return Reply(429, {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, headers)
+
+    def rate_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:
+        window = max(1, int(reset_at - self.state.now() + 0.999))
+        return {
+            "RateLimit-Limit": str(limit),
+            "RateLimit-Remaining": str(max(0, remaining)),
+            "RateLimit-Reset": str(int(reset_at + 0.999)),
+            "RateLimit-Policy": f"{limit};w={window}",
+        }
