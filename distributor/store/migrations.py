@@ -1,0 +1,58 @@
+"""Versioned schema migrations with a `schema_version` table; safe to run while workers run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from distributor.errors import StoreError
+
+_LOCK_ID = 7_240_001  # pg advisory lock key for migrations
+
+
+def _v1(conn: Any, md: Any) -> None:
+    md.create_all(conn, checkfirst=True)
+
+
+# (version, description, step). Append only; never edit a released step.
+MIGRATIONS: list[tuple[int, str, Callable[[Any, Any], None]]] = [
+    (1, "initial post log", _v1),
+]
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(conn: Any) -> int:
+    import sqlalchemy as sa
+
+    if not sa.inspect(conn).has_table("schema_version"):
+        return 0
+    return int(
+        conn.execute(sa.text("SELECT COALESCE(MAX(version), 0) FROM schema_version")).scalar()
+    )
+
+
+def migrate(engine: Any, md: Any) -> tuple[int, int]:
+    """Apply pending migrations in one transaction; returns (before, after).
+
+    SQLite's BEGIN IMMEDIATE and PostgreSQL's advisory transaction lock serialise concurrent
+    runs; each step is transactional DDL, so workers see either the old or the new schema.
+    """
+    import sqlalchemy as sa
+
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID})
+        before = current_version(conn)
+        if before > LATEST:
+            raise StoreError(
+                f"store schema version {before} is newer than this distributor ({LATEST})"
+            )
+        vt = md.tables["schema_version"]
+        if before == 0:
+            vt.create(conn, checkfirst=True)
+        for version, _desc, step in MIGRATIONS:
+            if version > before:
+                step(conn, md)
+                conn.execute(vt.insert().values(version=version, applied_at=time.time()))
+    return before, LATEST

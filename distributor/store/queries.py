@@ -1,0 +1,209 @@
+"""Read side of the store (log, show, audit, reconcile lists) plus events and the kill switch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from distributor.clock import Clock
+from distributor.errors import StoreError
+from distributor.store import rows
+from distributor.store.accounts import AccountsMixin
+from distributor.store.models import FINAL, LEASED, Delivery, Filters, State, to_ts
+
+
+class QueriesMixin(AccountsMixin):
+    _engine: Any
+    _t: Any
+    _clock: Clock
+
+    def _now(self, now: datetime | None) -> float:
+        raise NotImplementedError
+
+    def _event(
+        self,
+        conn: Any,
+        ts: float,
+        actor: str,
+        action: str,
+        delivery_id: int | None,
+        article_id: str | None,
+        detail: str = "",
+    ) -> None:
+        conn.execute(
+            self._t["events"]
+            .insert()
+            .values(
+                at=ts,
+                actor=actor,
+                action=action,
+                delivery_id=delivery_id,
+                article_id=article_id,
+                detail=detail,
+            )
+        )
+
+    def record_event(
+        self,
+        actor: str,
+        action: str,
+        *,
+        delivery_id: int | None = None,
+        article_id: str | None = None,
+        detail: str = "",
+        now: datetime | None = None,
+    ) -> None:
+        with self._engine.begin() as conn:
+            self._event(conn, self._now(now), actor, action, delivery_id, article_id, detail)
+
+    def events(self, *, delivery_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        e = self._t["events"]
+        sel = e.select().order_by(e.c.id.desc()).limit(limit)
+        if delivery_id is not None:
+            sel = sel.where(e.c.delivery_id == delivery_id)
+        with self._engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(sel)]
+
+    # -- kill switch --------------------------------------------------------------------
+    def _is_paused(self, conn: Any) -> bool:
+        c = self._t["controls"]
+        return bool(
+            conn.execute(
+                c.select().with_only_columns(c.c.value).where(c.c.name == "paused")
+            ).scalar()
+        )
+
+    def _set_paused(self, value: bool, actor: str, now: datetime | None) -> None:
+        ts = self._now(now)
+        c = self._t["controls"]
+        with self._engine.begin() as conn:
+            conn.execute(
+                rows.insert_ignore(conn, c).values(name="paused", value=False, actor=actor, at=ts)
+            )
+            conn.execute(
+                c.update().where(c.c.name == "paused").values(value=value, actor=actor, at=ts)
+            )
+            self._event(conn, ts, actor, "pause" if value else "resume", None, None)
+
+    def pause(self, actor: str, *, now: datetime | None = None) -> None:
+        self._set_paused(True, actor, now)
+
+    def resume(self, actor: str, *, now: datetime | None = None) -> None:
+        self._set_paused(False, actor, now)
+
+    def paused(self) -> bool:
+        with self._engine.connect() as conn:
+            return self._is_paused(conn)
+
+    # -- reads --------------------------------------------------------------------------
+    def get(self, id: int) -> Delivery:
+        """The delivery with its attempts (oldest first); StoreError if there is none."""
+        d, a = self._t["deliveries"], self._t["attempts"]
+        with self._engine.connect() as conn:
+            row = conn.execute(d.select().where(d.c.id == id)).first()
+            if row is None:
+                raise StoreError(f"no delivery with id {id}")
+            hist = tuple(
+                rows.attempt(r)
+                for r in conn.execute(
+                    a.select().where(a.c.delivery_id == id).order_by(a.c.n, a.c.id)
+                )
+            )
+        return rows.delivery(row, hist)
+
+    def query(
+        self, filters: Filters | None = None, *, limit: int = 50, after: str | None = None
+    ) -> tuple[list[Delivery], str | None]:
+        """Newest first, keyset-paginated by (created_at, id); returns (page, next cursor)."""
+        filters = filters or Filters()
+        d = self._t["deliveries"]
+        sel = d.select().order_by(d.c.created_at.desc(), d.c.id.desc()).limit(limit)
+        if filters.states:
+            sel = sel.where(d.c.state.in_([s.value for s in filters.states]))
+        if filters.channel:
+            sel = sel.where(d.c.channel == filters.channel)
+        if filters.article_id:
+            sel = sel.where(d.c.article_id == filters.article_id)
+        if filters.since:
+            sel = sel.where(d.c.created_at >= to_ts(filters.since))
+        if after:
+            ts, cid = _cursor(after)
+            sel = sel.where((d.c.created_at < ts) | ((d.c.created_at == ts) & (d.c.id < cid)))
+        with self._engine.connect() as conn:
+            page = [rows.delivery(r) for r in conn.execute(sel)]
+        nxt = f"{to_ts(page[-1].created_at)!r}:{page[-1].id}" if len(page) == limit else None
+        return page, nxt
+
+    def _by_states(self, states: Any, extra: Any = None) -> list[Delivery]:
+        d = self._t["deliveries"]
+        sel = d.select().where(d.c.state.in_([s.value for s in states]))
+        if extra is not None:
+            sel = sel.where(extra)
+        with self._engine.connect() as conn:
+            return [rows.delivery(r) for r in conn.execute(sel.order_by(d.c.created_at, d.c.id))]
+
+    def audit(self, since: datetime | None = None) -> list[Delivery]:
+        """Every delivery not in a final state (created since `since`), oldest first."""
+        d = self._t["deliveries"]
+        extra = d.c.created_at >= to_ts(since) if since else None
+        return self._by_states([s for s in State if s not in FINAL], extra)
+
+    def stale(self, now: datetime | None = None) -> list[Delivery]:
+        """claimed/sending rows whose lease expired (their worker died): for reconcile."""
+        d = self._t["deliveries"]
+        return self._by_states(LEASED, d.c.lease_until < self._now(now))
+
+    def unknown(self) -> list[Delivery]:
+        return self._by_states([State.UNKNOWN])
+
+    def counts_by_state(self) -> dict[str, int]:
+        import sqlalchemy as sa
+
+        d = self._t["deliveries"]
+        with self._engine.connect() as conn:
+            q = sa.select(d.c.state, sa.func.count()).group_by(d.c.state)
+            got = {r[0]: r[1] for r in conn.execute(q)}
+        return {s.value: int(got.get(s.value, 0)) for s in State}
+
+    def integrity_check(self, now: datetime | None = None) -> list[str]:
+        """Problems found (empty = healthy): SQLite integrity_check, invariants on both."""
+        import sqlalchemy as sa
+
+        d = self._t["deliveries"]
+        problems: list[str] = []
+        with self._engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                res = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check")]
+                problems += [f"sqlite: {r}" for r in res if r != "ok"]
+            checks = {
+                "leased without lease": sa.and_(
+                    d.c.state.in_([s.value for s in LEASED]), d.c.lease_until.is_(None)
+                ),
+                "sent without remote id": sa.and_(
+                    d.c.state == State.SENT.value, d.c.remote_id.is_(None)
+                ),
+                "unknown state": d.c.state.not_in([s.value for s in State]),
+            }
+            for name, cond in checks.items():
+                for r in conn.execute(sa.select(d.c.id).where(cond).limit(20)):
+                    problems.append(f"delivery {r.id}: {name}")
+            busy = (
+                conn.execute(
+                    sa.select(d.c.account_key)
+                    .where(d.c.state.in_([s.value for s in LEASED]))
+                    .group_by(d.c.account_key)
+                    .having(sa.func.count() > 1)
+                )
+                .scalars()
+                .all()
+            )
+            problems += [f"account {k}: more than one delivery in flight" for k in busy]
+        return problems
+
+
+def _cursor(text: str) -> tuple[float, int]:
+    try:
+        ts, _, cid = text.rpartition(":")
+        return float(ts), int(cid)
+    except ValueError:
+        raise StoreError(f"bad page cursor {text!r}") from None

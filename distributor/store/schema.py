@@ -1,0 +1,129 @@
+"""The post-log tables (SQLAlchemy Core). Times are UTC epoch seconds as doubles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def build() -> Any:
+    """Return (metadata, tables) — built lazily so importing the store stays cheap."""
+    import sqlalchemy as sa
+
+    md = sa.MetaData()
+    ts = sa.Float
+    sa.Table(
+        "schema_version",
+        md,
+        sa.Column("version", sa.Integer, primary_key=True),
+        sa.Column("applied_at", ts, nullable=False),
+    )
+    sa.Table(
+        "articles",
+        md,
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("canonical_url", sa.Text, nullable=False),
+        sa.Column("guid", sa.Text),
+        sa.Column("title", sa.Text, nullable=False, default=""),
+        sa.Column("data", sa.JSON, nullable=False),
+        sa.Column("first_seen", ts, nullable=False),
+        sa.Column("source", sa.Text, nullable=False, default=""),
+    )
+    sa.Table(
+        "article_keys",
+        md,
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("article_id", sa.String(32), sa.ForeignKey("articles.id"), nullable=False),
+    )
+    d = sa.Table(
+        "deliveries",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("article_id", sa.String(32), sa.ForeignKey("articles.id"), nullable=False),
+        sa.Column("channel", sa.String(200), nullable=False),
+        sa.Column("platform", sa.String(50), nullable=False),
+        sa.Column("account_key", sa.String(300), nullable=False),
+        sa.Column("generation", sa.Integer, nullable=False, default=0),
+        sa.Column("state", sa.String(20), nullable=False),
+        sa.Column("draft", sa.JSON, nullable=False),
+        sa.Column("idem_key", sa.Text, nullable=False),
+        sa.Column("not_before", ts),
+        sa.Column("lease_owner", sa.Text),
+        sa.Column("lease_until", ts),
+        sa.Column("fence", sa.Integer, nullable=False, default=0),
+        sa.Column("remote_id", sa.Text),
+        sa.Column("remote_url", sa.Text),
+        sa.Column("last_error", sa.Text),
+        sa.Column("error_kind", sa.String(50)),
+        sa.Column("attempts", sa.Integer, nullable=False, default=0),
+        sa.Column("created_at", ts, nullable=False),
+        sa.Column("updated_at", ts, nullable=False),
+        sa.Column("sent_at", ts),
+        sa.UniqueConstraint("article_id", "channel", "generation", name="uq_delivery"),
+    )
+    sa.Index("ix_deliveries_due", d.c.state, d.c.not_before)
+    sa.Index("ix_deliveries_account", d.c.account_key, d.c.state)
+    sa.Index("ix_deliveries_state_created", d.c.state, d.c.created_at, d.c.id)
+    sa.Index("ix_deliveries_channel_created", d.c.channel, d.c.created_at, d.c.id)
+    sa.Index("ix_deliveries_created", d.c.created_at, d.c.id)
+    sa.Index("ix_deliveries_article", d.c.article_id)
+    a = sa.Table(
+        "attempts",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("delivery_id", sa.Integer, sa.ForeignKey("deliveries.id"), nullable=False),
+        sa.Column("n", sa.Integer, nullable=False),
+        sa.Column("started_at", ts, nullable=False),
+        sa.Column("finished_at", ts, nullable=False),
+        sa.Column("outcome", sa.String(20), nullable=False),
+        sa.Column("error_kind", sa.String(50)),
+        sa.Column("detail", sa.Text, nullable=False, default=""),
+        sa.Column("remote_id", sa.Text),
+        sa.Column("latency_ms", sa.Integer),
+        sa.Column("worker", sa.Text, nullable=False, default=""),
+    )
+    sa.Index("ix_attempts_delivery", a.c.delivery_id, a.c.n)
+    e = sa.Table(
+        "events",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", ts, nullable=False),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("action", sa.String(50), nullable=False),
+        sa.Column("delivery_id", sa.Integer),
+        sa.Column("article_id", sa.String(32)),
+        sa.Column("detail", sa.Text, nullable=False, default=""),
+    )
+    sa.Index("ix_events_at", e.c.at)
+    sa.Table(
+        "accounts",
+        md,
+        sa.Column("account_key", sa.String(300), primary_key=True),
+        sa.Column("send_times", sa.JSON, nullable=False),  # reserved slots, sliding window
+        sa.Column("blocked_until", ts),
+        sa.Column("block_reason", sa.Text),
+        sa.Column("needs_reauth", sa.Boolean, nullable=False, default=False),
+        sa.Column("reauth_reason", sa.Text),
+    )
+    sa.Table(
+        "controls",
+        md,
+        sa.Column("name", sa.String(50), primary_key=True),
+        sa.Column("value", sa.Boolean, nullable=False),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("at", ts, nullable=False),
+    )
+    sa.Table(
+        "webhook_ids",
+        md,
+        sa.Column("id", sa.String(200), primary_key=True),
+        sa.Column("seen_at", ts, nullable=False),
+    )
+    sa.Table(
+        "workers",
+        md,
+        sa.Column("id", sa.String(200), primary_key=True),
+        sa.Column("heartbeat_at", ts, nullable=False),
+        sa.Column("pid", sa.Integer),
+        sa.Column("host", sa.Text),
+    )
+    return md

@@ -1,0 +1,370 @@
+"""The Store: every method is one short committed transaction (never held across HTTP)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from distributor.clock import SYSTEM, Clock
+from distributor.errors import StaleLease, StoreError
+from distributor.store import rows
+from distributor.store.models import (
+    LEASED,
+    Attempt,
+    Claimed,
+    Delivery,
+    PlanItem,
+    PlanResult,
+    State,
+    allowed,
+    to_ts,
+)
+from distributor.store.queries import QueriesMixin
+
+if TYPE_CHECKING:
+    from distributor.article import Article
+
+_OUTCOMES = {
+    "sent": State.SENT,
+    "retry": State.RETRY_WAIT,
+    "unknown": State.UNKNOWN,
+    "failed": State.FAILED,
+}
+_CLAIM_LOCK = 7_240_002
+
+
+class Store(QueriesMixin):
+    """The post log and outbox on SQLite or PostgreSQL (see docs/store.md)."""
+
+    def __init__(self, engine: Any, md: Any, clock: Clock = SYSTEM) -> None:
+        self._engine = engine
+        self._t = md.tables
+        self._clock = clock
+
+    @property
+    def dialect(self) -> str:
+        return str(self._engine.dialect.name)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def _now(self, now: datetime | None) -> float:
+        return to_ts(now if now is not None else self._clock.now())
+
+    # -- planning -----------------------------------------------------------------------
+    def plan(
+        self,
+        article: Article,
+        items: Iterable[PlanItem],
+        *,
+        source: str = "",
+        now: datetime | None = None,
+    ) -> PlanResult:
+        """Upsert the article (a match on ANY identity key is the same article) and insert one
+        delivery per item, skipping those that exist; one transaction, race-safe."""
+        ts = self._now(now)
+        items = list(items)
+        with self._engine.begin() as conn:
+            aid = self._upsert_article(conn, article, source, ts)
+            d = self._t["deliveries"]
+            created: list[int] = []
+            existing: list[int] = []
+            for it in items:
+                state = State.AWAITING_REVIEW if it.review else State.QUEUED
+                nb = to_ts(it.not_before) if it.not_before else None
+                stmt = (
+                    rows.insert_ignore(conn, d)
+                    .values(
+                        article_id=aid,
+                        channel=it.channel,
+                        platform=it.platform,
+                        account_key=it.account_key,
+                        generation=it.generation,
+                        state=state.value,
+                        draft=it.draft,
+                        idem_key=it.idem_key,
+                        not_before=nb,
+                        fence=0,
+                        attempts=0,
+                        created_at=ts,
+                        updated_at=ts,
+                    )
+                    .returning(d.c.id)
+                )
+                new_id = conn.execute(stmt).scalar()
+                if new_id is not None:
+                    created.append(new_id)
+                    self._event(conn, ts, source or "plan", "planned", new_id, aid, it.channel)
+                else:
+                    existing.append(
+                        conn.execute(
+                            d.select()
+                            .with_only_columns(d.c.id)
+                            .where(
+                                d.c.article_id == aid,
+                                d.c.channel == it.channel,
+                                d.c.generation == it.generation,
+                            )
+                        ).scalar_one()
+                    )
+            got = {
+                r.id: rows.delivery(r)
+                for r in conn.execute(d.select().where(d.c.id.in_(created + existing)))
+            }
+        return PlanResult(aid, tuple(got[i] for i in created), tuple(got[i] for i in existing))
+
+    def _upsert_article(self, conn: Any, article: Article, source: str, ts: float) -> str:
+        keys_t, art_t = self._t["article_keys"], self._t["articles"]
+        keys = list(article.identity_keys())
+        found = conn.execute(keys_t.select().where(keys_t.c.key.in_(keys))).first()
+        aid = found.article_id if found else article.article_id
+        conn.execute(
+            rows.insert_ignore(conn, art_t).values(
+                id=aid,
+                canonical_url=article.canonical_url,
+                guid=article.guid,
+                title=article.title,
+                data=article.to_dict(),
+                first_seen=ts,
+                source=source,
+            )
+        )
+        for key in keys:
+            conn.execute(rows.insert_ignore(conn, keys_t).values(key=key, article_id=aid))
+        return str(aid)
+
+    # -- claiming and leases ------------------------------------------------------------
+    def claim(
+        self, worker: str, *, lease_seconds: float, limit: int = 10, now: datetime | None = None
+    ) -> list[Claimed]:
+        """Lease up to `limit` due deliveries: at most one per account (the account's oldest),
+        none for paused queue, blocked or re-auth accounts, none where one is already in flight."""
+        import sqlalchemy as sa
+
+        ts = self._now(now)
+        d, acc = self._t["deliveries"], self._t["accounts"]
+        with self._engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Claims are serialised (milliseconds each) so "one in flight per account" holds.
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
+            if self._is_paused(conn):
+                return []
+            busy = sa.select(d.c.account_key).where(
+                d.c.state.in_([s.value for s in LEASED])
+                | ((d.c.state == State.RETRY_WAIT.value) & (d.c.not_before > ts))
+            )
+            held = sa.select(acc.c.account_key).where(
+                (acc.c.blocked_until > ts) | acc.c.needs_reauth.is_(True)
+            )
+            due = (
+                sa.select(d.c.id, d.c.account_key)
+                .where(
+                    (
+                        (d.c.state == State.QUEUED.value)
+                        & (d.c.not_before.is_(None) | (d.c.not_before <= ts))
+                    )
+                    | ((d.c.state == State.RETRY_WAIT.value) & (d.c.not_before <= ts)),
+                    d.c.account_key.not_in(busy),
+                    d.c.account_key.not_in(held),
+                )
+                .order_by(d.c.created_at, d.c.id)
+            )
+            first: dict[str, int] = {}
+            for r in conn.execute(due):
+                first.setdefault(r.account_key, r.id)
+                if len(first) >= limit:
+                    break
+            return self._lease(conn, list(first.values()), worker, ts, lease_seconds)
+
+    def _lease(
+        self, conn: Any, ids: list[int], worker: str, ts: float, lease_seconds: float
+    ) -> list[Claimed]:
+        d = self._t["deliveries"]
+        if not ids:
+            return []
+        sel = d.select().where(d.c.id.in_(ids))
+        if conn.dialect.name == "postgresql":
+            sel = sel.with_for_update(skip_locked=True)
+        out = []
+        for r in sorted(conn.execute(sel), key=lambda r: (r.created_at, r.id)):
+            until = ts + lease_seconds
+            conn.execute(
+                d.update()
+                .where(d.c.id == r.id)
+                .values(
+                    state=State.CLAIMED.value,
+                    lease_owner=worker,
+                    lease_until=until,
+                    fence=r.fence + 1,
+                    updated_at=ts,
+                )
+            )
+            row = conn.execute(d.select().where(d.c.id == r.id)).one()
+            out.append(Claimed(rows.delivery(row), r.fence + 1, rows._dt(until)))
+        return out
+
+    def _fenced(
+        self, conn: Any, id: int, fence: int, states: Iterable[State], values: dict[str, Any]
+    ) -> Delivery:
+        d = self._t["deliveries"]
+        res = conn.execute(
+            d.update()
+            .where(d.c.id == id, d.c.fence == fence, d.c.state.in_([s.value for s in states]))
+            .values(**values)
+            .returning(*d.c)
+        )
+        row = res.first()
+        if row is None:
+            cur = conn.execute(d.select().where(d.c.id == id)).first()
+            if cur is None:
+                raise StoreError(f"delivery {id} does not exist")
+            raise StaleLease(
+                f"delivery {id}: fence {fence} is stale (now {cur.fence}, state {cur.state})"
+            )
+        return rows.delivery(row)
+
+    def mark_sending(self, id: int, fence: int, *, now: datetime | None = None) -> Delivery:
+        """claimed -> sending; commit BEFORE the HTTP call. Refused once the lease expired."""
+        ts = self._now(now)
+        d = self._t["deliveries"]
+        with self._engine.begin() as conn:
+            cur = conn.execute(d.select().where(d.c.id == id)).first()
+            if cur is not None and cur.fence == fence and (cur.lease_until or 0) < ts:
+                raise StaleLease(f"delivery {id}: lease expired before sending")
+            return self._fenced(
+                conn, id, fence, [State.CLAIMED], {"state": State.SENDING.value, "updated_at": ts}
+            )
+
+    def renew_lease(
+        self, id: int, fence: int, *, lease_seconds: float, now: datetime | None = None
+    ) -> Delivery:
+        ts = self._now(now)
+        with self._engine.begin() as conn:
+            return self._fenced(
+                conn, id, fence, LEASED, {"lease_until": ts + lease_seconds, "updated_at": ts}
+            )
+
+    def release(self, id: int, fence: int, *, now: datetime | None = None) -> Delivery:
+        """claimed -> queued (worker shutting down before sending)."""
+        ts = self._now(now)
+        with self._engine.begin() as conn:
+            return self._fenced(
+                conn,
+                id,
+                fence,
+                [State.CLAIMED],
+                {
+                    "state": State.QUEUED.value,
+                    "lease_owner": None,
+                    "lease_until": None,
+                    "updated_at": ts,
+                },
+            )
+
+    def finish(
+        self,
+        id: int,
+        fence: int,
+        outcome: str,
+        attempt: Attempt,
+        *,
+        remote_id: str | None = None,
+        remote_url: str | None = None,
+        not_before: datetime | None = None,
+        error: str | None = None,
+        now: datetime | None = None,
+    ) -> Delivery:
+        """Record the attempt and move to sent | retry_wait | unknown | failed (fenced)."""
+        if outcome not in _OUTCOMES:
+            raise StoreError(f"finish: unknown outcome {outcome!r} (use {', '.join(_OUTCOMES)})")
+        if outcome == "retry" and not_before is None:
+            raise StoreError("finish: outcome 'retry' needs not_before")
+        ts = self._now(now)
+        to = _OUTCOMES[outcome]
+        values: dict[str, Any] = {
+            "state": to.value,
+            "lease_owner": None,
+            "lease_until": None,
+            "updated_at": ts,
+            "attempts": self._t["deliveries"].c.attempts + 1,
+            "error_kind": attempt.error_kind,
+            "last_error": error if error is not None else (attempt.detail or None),
+        }
+        if to is State.SENT:
+            values.update(
+                remote_id=remote_id,
+                remote_url=remote_url,
+                sent_at=ts,
+                last_error=None,
+                error_kind=None,
+            )
+        if not_before is not None:
+            values["not_before"] = to_ts(not_before)
+        src = [s for s in LEASED if allowed(s, to)]
+        with self._engine.begin() as conn:
+            out = self._fenced(conn, id, fence, src, values)
+            self._append_attempt(conn, id, attempt, out.attempts)
+        return out
+
+    def _append_attempt(self, conn: Any, id: int, a: Attempt, n: int) -> None:
+        conn.execute(
+            self._t["attempts"]
+            .insert()
+            .values(
+                delivery_id=id,
+                n=n,
+                started_at=to_ts(a.started_at),
+                finished_at=to_ts(a.finished_at),
+                outcome=a.outcome,
+                error_kind=a.error_kind,
+                detail=a.detail,
+                remote_id=a.remote_id,
+                latency_ms=a.latency_ms,
+                worker=a.worker,
+            )
+        )
+
+    # -- human / reconcile transitions --------------------------------------------------
+    def transition(
+        self,
+        id: int,
+        to: State,
+        *,
+        actor: str,
+        reason: str = "",
+        from_states: Iterable[State] | None = None,
+        not_before: datetime | None = None,
+        remote_id: str | None = None,
+        remote_url: str | None = None,
+        now: datetime | None = None,
+    ) -> Delivery:
+        """Move a delivery (approve, cancel, retry, reconcile); checks the transition table and
+        `from_states`, bumps the fence when leaving a leased state, records an event."""
+        ts = self._now(now)
+        d = self._t["deliveries"]
+        with self._engine.begin() as conn:
+            sel = d.select().where(d.c.id == id)
+            if conn.dialect.name == "postgresql":
+                sel = sel.with_for_update()
+            cur = conn.execute(sel).first()
+            if cur is None:
+                raise StoreError(f"delivery {id} does not exist")
+            src = State(cur.state)
+            if (from_states is not None and src not in set(from_states)) or not allowed(src, to):
+                raise StoreError(f"delivery {id}: cannot go from {src} to {to}")
+            values: dict[str, Any] = {"state": to.value, "updated_at": ts}
+            if src in LEASED or to is State.QUEUED:
+                values.update(fence=cur.fence + 1, lease_owner=None, lease_until=None)
+            if not_before is not None or to is State.QUEUED:
+                values["not_before"] = to_ts(not_before) if not_before else None
+            if to is State.SENT:
+                values.update(remote_id=remote_id, remote_url=remote_url, sent_at=ts)
+            row = conn.execute(
+                d.update()
+                .where(d.c.id == id, d.c.state == src.value)
+                .values(**values)
+                .returning(*d.c)
+            ).one()
+            self._event(conn, ts, actor, f"{src}->{to}", id, cur.article_id, reason)
+        return rows.delivery(row)
