@@ -20,6 +20,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
+from distributor import redact
 from distributor.errors import AuthFailed, ConfigError, MaybeSent, NotSent, RateLimited, Rejected
 from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
 from distributor.platforms.bluesky_facets import facets
@@ -196,7 +197,11 @@ class BlueskyAdapter(RestAdapter):
         if response.status_code != 200:
             self._raise(response)
         data = body_of(response)
-        return {k: str(data.get(k) or "") for k in ("did", "handle", "accessJwt", "refreshJwt")}
+        session = {k: str(data.get(k) or "") for k in ("did", "handle", "accessJwt", "refreshJwt")}
+        for jwt in (session["accessJwt"], session["refreshJwt"]):
+            if jwt:
+                redact.register(jwt)  # JWTs are bearer secrets too: scrub them from any log
+        return session
 
     def _xrpc(self, method: str, nsid: str, **kwargs: Any) -> requests.Response:
         """One call; an expired access token is refreshed and the same call sent once more
