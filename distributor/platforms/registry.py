@@ -73,6 +73,7 @@ BUILTIN: dict[str, PlatformSpec] = {
             Limits(300),
             "https://bsky.social",
             required_options=("handle",),
+            optional_options=("embed",),
             credentials=("app_password",),
         ),
         PlatformSpec(
