@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+
 from conftest import T0
 from store_helpers import article, attempt, item
 
