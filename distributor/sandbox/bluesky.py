@@ -229,8 +229,13 @@ class BlueskyEmulator(Emulator):
             return html_error_page(status)
         code, error, message = _KINDS.get(kind, (status, "", ""))
         if code != status or not error:
-            error = "InternalServerError" if status >= 500 else "InvalidRequest"
-            message = "Internal Server Error" if status >= 500 else "Invalid request"
+            by_status = {code: (err, msg) for code, err, msg in reversed(list(_KINDS.values()))}
+            by_status[429] = ("RateLimitExceeded", "Rate Limit Exceeded")
+            by_status[502] = ("UpstreamFailure", "Upstream Failure")
+            fallback = ("InternalServerError", "Internal Server Error")
+            error, message = by_status.get(
+                status, fallback if status >= 500 else ("InvalidRequest", "Invalid request")
+            )
         return fail(status, error, message)
 
     def rate_limited_reply(self, reset_at: float, limit: int) -> Reply:

@@ -211,8 +211,10 @@ class MastodonEmulator(Emulator):
             return html_error_page(status)
         code, message = _ERRORS.get(kind, (status, ""))
         if code != status or not message:
-            message = "We're sorry, but something went wrong on our end." if status >= 500 else ""
-            message = message or "Unprocessable Content"
+            by_status = {code: text for code, text in _ERRORS.values()}
+            by_status[429] = "Too many requests"
+            fallback = "We're sorry, but something went wrong on our end."
+            message = by_status.get(status, fallback if status >= 500 else "Bad Request")
         return fail(status, message)
 
     def rate_limited_reply(self, reset_at: float, limit: int) -> Reply:
