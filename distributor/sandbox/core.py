@@ -1,0 +1,341 @@
+"""The sandbox server: one loopback HTTP/1.1 server, shared state, faults, limits, control API.
+
+Every platform lives under its own path prefix (`/x/2/tweets`, `/facebook/v21.0/...`); emulators
+are found through `EMULATORS` and imported lazily (a module not written yet is skipped). Each
+connection gets a thread and keep-alive, and the hot path takes no lock when no fault or limit is
+set, so the fan-out benchmark is not measuring the sandbox. `/__sandbox/...` is the control API.
+"""
+
+from __future__ import annotations
+
+import importlib
+import ipaddress
+import itertools
+import logging
+import re
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from distributor.errors import ConfigError
+from distributor.sandbox.emulator import (
+    BadRequest,
+    Emulator,
+    Headers,
+    Post,
+    Reply,
+    Request,
+    Route,
+    html_error_page,
+)
+from distributor.sandbox.faults import Decision, FaultRule, Faults, RouteLimits, rule_from_dict
+from distributor.sandbox.server import Handler, Server, Server6
+
+log = logging.getLogger(__name__)
+
+EMULATORS: dict[str, str] = {
+    "x": "distributor.sandbox.x:XEmulator",
+    "facebook": "distributor.sandbox.facebook:FacebookEmulator",
+    "mastodon": "distributor.sandbox.mastodon:MastodonEmulator",
+    "bluesky": "distributor.sandbox.bluesky:BlueskyEmulator",
+    "telegram": "distributor.sandbox.telegram:TelegramEmulator",
+    "linkedin": "distributor.sandbox.linkedin:LinkedInEmulator",
+    "threads": "distributor.sandbox.threads:ThreadsEmulator",
+}
+REQUEST_LOG_SIZE = 20_000
+
+
+def check_loopback(host: str) -> str:
+    """The address to bind for `host`; ConfigError unless it is a loopback address."""
+    if host in ("localhost", ""):
+        return "127.0.0.1"
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return host
+    except ValueError:
+        pass
+    raise ConfigError(
+        f"sandbox host {host!r} is not a loopback address: the sandbox only listens on "
+        "127.0.0.1, ::1 or localhost"
+    )
+
+
+class SandboxState:
+    """Posts, per-platform emulator state and the request log; safe to use from any thread."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._posts: dict[str, dict[str, Post]] = defaultdict(dict)
+        self._ids: dict[str, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+        self.kv: dict[str, dict[str, Any]] = defaultdict(dict)
+        self.log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
+
+    def now(self) -> float:
+        return time.time()
+
+    def next_id(self, platform: str) -> int:
+        """A number unique per platform (emulators format it into their id shape)."""
+        with self.lock:
+            return next(self._ids[platform])
+
+    def record(
+        self, platform: str, account: str, text: str, data: dict[str, Any], post_id: str = ""
+    ) -> Post:
+        """Store a new post; its id is `post_id` or the next number for the platform."""
+        with self.lock:
+            pid = post_id or str(next(self._ids[platform]))
+            post = Post(platform, pid, account, text, dict(data), self.now())
+            self._posts[platform][pid] = post
+            return post
+
+    def posts(self, platform: str, include_deleted: bool = False) -> list[Post]:
+        with self.lock:
+            return [p for p in self._posts[platform].values() if include_deleted or not p.deleted]
+
+    def find(self, platform: str, post_id: str) -> Post | None:
+        with self.lock:
+            return self._posts[platform].get(post_id)
+
+    def delete(self, platform: str, post_id: str) -> bool:
+        with self.lock:
+            post = self._posts[platform].get(post_id)
+            if post is None or post.deleted:
+                return False
+            post.deleted = True
+            return True
+
+    def clear(self) -> None:
+        with self.lock:
+            self._posts.clear()
+            self._ids.clear()
+            self.kv.clear()
+            self.log.clear()
+
+
+class Sandbox:
+    """The in-process platform sandbox. `start()`, use `url`, `stop()` (or `with Sandbox():`)."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 0,
+        *,
+        platforms: Iterable[str] | None = None,
+        faults: Iterable[FaultRule] = (),
+    ) -> None:
+        self.host = check_loopback(host)
+        self.port = port
+        self.state = SandboxState()
+        self.faults = Faults(seed)
+        self.limits = RouteLimits(self.state.now)
+        self._initial_faults = list(faults)
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self.emulators = self._load(platforms)
+        self._routes = {name: self._compile(emu.routes()) for name, emu in self.emulators.items()}
+        self.reset()
+
+    def _load(self, names: Iterable[str] | None) -> dict[str, Emulator]:
+        wanted = list(names) if names is not None else list(EMULATORS)
+        found: dict[str, Emulator] = {}
+        for name in wanted:
+            if name not in EMULATORS:
+                raise ConfigError(f"sandbox: no emulator for platform {name!r}")
+            module_name, _, attr = EMULATORS[name].partition(":")
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError as exc:
+                if exc.name == module_name:
+                    continue  # not written yet
+                raise
+            found[name] = getattr(module, attr)(self.state)
+        return found
+
+    @staticmethod
+    def _compile(routes: list[Route]) -> list[tuple[Route, re.Pattern[str]]]:
+        return [(route, re.compile(route.pattern)) for route in routes]
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        if self._server is not None:
+            return self
+        server_cls: type[Server] = Server6 if ":" in self.host else Server
+        self._stopping.clear()
+        self._server = server_cls((self.host, self.port), Handler)
+        self._server.sandbox = self
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+        self._thread.name = f"sandbox:{self.port}"
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # releases hanging handlers
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def base_url(self, platform: str) -> str:
+        return f"{self.url}/{platform}"
+
+    # -- inspection and control ----------------------------------------------------------
+
+    def set_limit(self, platform: str, route: str, limit: int, window: float) -> None:
+        self.limits.set(platform, route, limit, window)
+
+    def posts(self, platform: str, include_deleted: bool = False) -> list[Post]:
+        return self.state.posts(platform, include_deleted)
+
+    def requests(self, platform: str | None = None) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return [r for r in self.state.log if platform is None or r["platform"] == platform]
+
+    def reset(self) -> None:
+        """Forget posts, requests, faults and limits; restore the emulators' default limits."""
+        self.state.clear()
+        self.faults.clear()
+        self.limits.clear()
+        for rule in self._initial_faults:
+            self.faults.add(FaultRule(**rule.to_dict()))
+        for name, emulator in self.emulators.items():
+            for route, (limit, window) in getattr(emulator, "default_limits", {}).items():
+                self.limits.set(name, route, limit, window)
+
+    # -- request handling ----------------------------------------------------------------
+
+    def dispatch(self, h: Handler) -> None:
+        started = time.perf_counter()
+        split = urlsplit(h.path)
+        platform, _, rest = split.path.lstrip("/").partition("/")
+        if platform == "__sandbox":
+            from distributor.sandbox.control import handle_control
+
+            h.send(handle_control(self, h.command, "/" + rest, split.query, h.read_body()))
+            return
+        emulator = self.emulators.get(platform)
+        if emulator is None:
+            h.read_body()
+            h.send(
+                Reply(
+                    404, {"error": f"no emulator for {platform!r}", "known": list(self.emulators)}
+                )
+            )
+            return
+        path = "/" + rest
+        route, groups = self._match(platform, h.command, path)
+        decision = self.faults.decide(platform, route.name if route else "")
+        if decision.latency:
+            self._stopping.wait(decision.latency)
+        rule = decision.rule
+        if rule is not None and rule.kind == "reset":
+            self._log(platform, h.command, path, route, 0, started, "reset")
+            h.reset()
+            return
+        req = Request(h.command, path, parse_qs(split.query), Headers(h.headers.items()), b"")
+        req.body = h.read_body()
+        if rule is not None and rule.kind == "hang":
+            self._log(platform, h.command, path, route, 0, started, "hang")
+            self._stopping.wait(rule.seconds)
+            h.reset()
+            return
+        reply = self._answer(emulator, route, groups, req, rule)
+        fault = rule.kind if rule is not None else ""
+        if rule is not None and rule.kind == "lost":
+            if rule.mode == "reset":
+                self._log(platform, h.command, path, route, 0, started, "lost")
+                h.reset()
+                return
+            reply = html_error_page(504)
+        self._log(platform, h.command, path, route, reply.status, started, fault)
+        h.send(reply)
+
+    def _match(self, platform: str, method: str, path: str) -> tuple[Route | None, dict[str, str]]:
+        for route, pattern in self._routes[platform]:
+            if route.method == method:
+                m = pattern.fullmatch(path)
+                if m:
+                    return route, m.groupdict()
+        return None, {}
+
+    def _answer(
+        self,
+        emulator: Emulator,
+        route: Route | None,
+        groups: dict[str, str],
+        req: Request,
+        rule: FaultRule | None,
+    ) -> Reply:
+        if route is None:
+            return emulator.error_reply(404, "not_found")
+        if rule is not None and rule.kind == "error":
+            return emulator.error_reply(rule.status, rule.error)
+        if rule is not None and rule.kind == "rate_limit":
+            reset_at = self.state.now() + (rule.seconds or 60.0)
+            return emulator.rate_limited_reply(reset_at, 0)
+        taken = self.limits.take(emulator.platform, route.name, emulator.account_of(req))
+        if taken is not None and not taken[1]:
+            reply = emulator.rate_limited_reply(taken[0].reset_at, taken[0].limit)
+        else:
+            reply = self._call(emulator, route, groups, req)
+        if taken is not None:
+            win = taken[0]
+            headers = emulator.rate_headers(win.limit, win.limit - win.used, win.reset_at)
+            reply.headers = {**headers, **reply.headers}
+        return reply
+
+    @staticmethod
+    def _call(emulator: Emulator, route: Route, groups: dict[str, str], req: Request) -> Reply:
+        try:
+            return route.handler(req, **groups)
+        except BadRequest:
+            return emulator.error_reply(400, "invalid")
+        except Exception:
+            log.exception("sandbox: %s route %s crashed", emulator.platform, route.name)
+            return emulator.error_reply(500, "server")
+
+    def _log(
+        self,
+        platform: str,
+        method: str,
+        path: str,
+        route: Route | None,
+        status: int,
+        started: float,
+        fault: str,
+    ) -> None:
+        entry = {
+            "platform": platform,
+            "method": method,
+            "path": path,
+            "route": route.name if route else None,
+            "status": status,
+            "fault": fault or None,
+            "time": self.state.now(),
+            "ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+        self.state.log.append(entry)  # deque.append is atomic
+
+
+__all__ = ["EMULATORS", "Decision", "Sandbox", "SandboxState", "check_loopback", "rule_from_dict"]
