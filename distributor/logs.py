@@ -91,6 +91,16 @@ def setup(
         setattr(handler, _HANDLER_FLAG, True)
         root.addHandler(handler)
     root.setLevel((level or default_level).upper())
+    _quiet_noisy()
+    return logging.getLogger("distributor")
+
+
+def _quiet_noisy() -> None:
+    """Noisy libraries log at WARNING; children given a lower level of their own inherit again."""
     for name in NOISY:
         logging.getLogger(name).setLevel(logging.WARNING)
-    return logging.getLogger("distributor")
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        top = name.split(".", 1)[0]
+        child = top in NOISY and "." in name and isinstance(logger, logging.Logger)
+        if child and 0 < logger.level < logging.WARNING:  # type: ignore[union-attr]
+            logger.setLevel(logging.NOTSET)  # type: ignore[union-attr]

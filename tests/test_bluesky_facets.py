@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import REFERENCE
+from locations import REFERENCE
 
 from distributor.platforms.bluesky import facets
 

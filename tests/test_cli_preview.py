@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, REPO
+from locations import FIXTURES, REPO
 
 from distributor import limits
 from distributor.cli import main

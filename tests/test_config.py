@@ -6,7 +6,7 @@ import pickle
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from locations import REPO
 
 from distributor.config import load_config, parse_duration, parse_rate
 from distributor.errors import ConfigError

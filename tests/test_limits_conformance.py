@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import REFERENCE
+from locations import REFERENCE
 
 from distributor import limits
 

@@ -7,7 +7,7 @@ import json
 from dataclasses import replace
 
 import pytest
-from conftest import FIXTURES
+from locations import FIXTURES
 
 from distributor import limits
 from distributor.article import Article

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from locations import FIXTURES
 
 from distributor.article import Article, Image
 from distributor.teaser import (
@@ -15,7 +16,6 @@ from distributor.teaser import (
     split_caption,
     split_sentences,
 )
-from tests.conftest import FIXTURES
 
 ARTICLE = json.loads((FIXTURES / "articles" / "putin-kim-soldaten.json").read_text("utf-8"))
 TEXT = (FIXTURES / "articles" / "putin-kim-soldaten.txt").read_text("utf-8")

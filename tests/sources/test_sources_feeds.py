@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
+from locations import REFERENCE
 
 from distributor.article import Article
 from distributor.errors import ArticleError
 from distributor.sources import load, parse_feed
-from tests.conftest import REFERENCE
 
 FEEDS = REFERENCE / "feeds" / "rss-parser"
 NAMES = {

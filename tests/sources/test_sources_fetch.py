@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from locations import FIXTURES, REFERENCE
 
 from distributor import __version__
 from distributor.errors import ArticleError
 from distributor.sources import files, load
-from tests.conftest import FIXTURES, REFERENCE
 
 FEED = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>News</title><link>{base}/</link><language>de</language>

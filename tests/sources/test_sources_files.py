@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from locations import FIXTURES
 
 from distributor.article import Article
 from distributor.errors import ArticleError
 from distributor.sources import load, load_article_file
-from tests.conftest import FIXTURES
 
 PUTIN = FIXTURES / "articles" / "putin-kim-soldaten.json"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from locations import REFERENCE
 
 from distributor.errors import ArticleError
 from distributor.sources import load, parse_html
-from tests.conftest import REFERENCE
 
 PAGES = REFERENCE / "opengraph" / "trafilatura-cache"
 OG: dict[str, Any] = json.loads((REFERENCE / "opengraph" / "og_extracted.json").read_text())

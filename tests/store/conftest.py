@@ -5,16 +5,15 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from store_helpers import T0
 
 from distributor.store import open_store
 from distributor.store.store import Store
 from distributor.testing import FakeClock
 
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 PG_ENV = "DISTRIBUTOR_TEST_PG_URL"
 
 

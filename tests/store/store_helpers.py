@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from distributor.article import Article
 from distributor.store.models import Attempt, PlanItem
+
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def article(url: str = "https://news.example/a/1", guid: str | None = None) -> Article:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from conftest import T0
-from store_helpers import article, attempt, item
+from store_helpers import T0, article, attempt, item
 
 from distributor.config import Rate
 from distributor.store.models import State

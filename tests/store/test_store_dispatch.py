@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import T0
-from store_helpers import article, attempt, item
+from store_helpers import T0, article, attempt, item
 
 from distributor.config import Rate
 from distributor.errors import StaleLease, StoreError
