@@ -116,7 +116,10 @@ def x_length(text: str) -> int:
     if not text:
         return 0
     text = unicodedata.normalize("NFC", text)
-    return sum(_x_piece(piece) for piece in _X_SPLIT.split(text) if piece)
+    pieces = _X_SPLIT.split(text)
+    # Whether a URL may start with the token's first letter depends on what precedes it (start of
+    # text or whitespace: twitter-text treats them differently), so that context is part of the key.
+    return _x_piece(pieces[0], False) + sum(_x_piece(p, True) for p in pieces[1:] if p)
 
 
 def x_length_full(text: str) -> int:
@@ -127,9 +130,11 @@ def x_length_full(text: str) -> int:
 
 
 @lru_cache(maxsize=_CACHE)
-def _x_piece(piece: str) -> int:
+def _x_piece(piece: str, after_space: bool) -> int:
     if piece.isascii() and "." not in piece and "\r" not in piece:
         return len(piece)  # no URL, no emoji, every ASCII character weighs 1
+    if after_space and not piece[0].isspace():
+        return x_length_full(" " + piece) - 1  # a space weighs 1
     return x_length_full(piece)
 
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# CI runs the property tests with fixed examples, so a red build is reproducible; locally each
+# run draws new examples and may find new counterexamples (HYPOTHESIS_PROFILE=ci to repeat CI).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else None):
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex

@@ -1,0 +1,1 @@
+"""Benchmarks of `distributor` (scripts, not tests): `make bench` runs them all."""
