@@ -2,6 +2,8 @@
 
 Tests and people drive a running sandbox through it (the Python API on `Sandbox` does the same
 in-process). `GET /__sandbox/image.jpg` serves a stand-in article image for adapters to fetch.
+Faults and limits are JSON objects (or lists of them), or plain-text lines in the command-line
+spec form (`curl -d 'mastodon:create:error:503:count=2' .../__sandbox/faults`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from urllib.parse import parse_qs
 
 from distributor.errors import ConfigError
 from distributor.sandbox.emulator import Reply
-from distributor.sandbox.faults import rule_from_dict
+from distributor.sandbox.faults import parse_fault, parse_limit, rule_from_dict
 
 if TYPE_CHECKING:
     from distributor.sandbox.core import Sandbox
@@ -30,13 +32,33 @@ def handle_control(box: Sandbox, method: str, path: str, query: str, body: bytes
     params = {k: v[0] for k, v in parse_qs(query).items()}
     platform = params.get("platform") or None
     try:
-        data = json.loads(body.decode("utf-8")) if body.strip() else {}
-    except (UnicodeDecodeError, ValueError):
-        return Reply(400, {"error": "body is not valid JSON"})
-    try:
+        data = _parse_body(method, path.rstrip("/"), body)
         return _route(box, method, path, params, platform, data)
     except ConfigError as exc:
         return Reply(400, {"error": str(exc)})
+
+
+def _parse_body(method: str, path: str, body: bytes) -> Any:
+    """JSON, or for POST /faults and /limits plain-text spec lines (parsed into dicts)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError("body is not UTF-8") from None
+    if not text.strip():
+        return {}
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if (method, path) == ("POST", "/faults"):
+        return [parse_fault(line).to_dict() for line in lines]
+    if (method, path) == ("POST", "/limits"):
+        return [
+            dict(zip(("platform", "route", "limit", "window"), parse_limit(line), strict=True))
+            for line in lines
+        ]
+    raise ConfigError("body is not valid JSON")
 
 
 def _route(
@@ -50,6 +72,9 @@ def _route(
     key = (method, path.rstrip("/"))
     if key == ("GET", "/health"):
         return Reply(200, {"ok": True, "url": box.url, "platforms": sorted(box.emulators)})
+    if key == ("GET", "/routes"):
+        names = [platform] if platform else sorted(box.emulators)
+        return Reply(200, {n: box.route_names(n) for n in names})
     if key == ("GET", "/image.jpg"):
         return Reply(200, SAMPLE_JPEG, content_type="image/jpeg")
     if key == ("GET", "/faults"):
@@ -59,6 +84,8 @@ def _route(
         if not all(isinstance(i, dict) for i in items):
             raise ConfigError("fault: expected a JSON object or a list of objects")
         rules = [rule_from_dict(i) for i in items]
+        for rule in rules:  # all or nothing
+            box.check_target(rule.platform, rule.route)
         return Reply(201, [box.faults.add(r).to_dict() for r in rules])
     if key == ("DELETE", "/faults"):
         box.faults.clear(platform)
@@ -66,7 +93,12 @@ def _route(
     if key == ("GET", "/limits"):
         return Reply(200, box.limits.to_list())
     if key == ("POST", "/limits"):
-        return _set_limit(box, data)
+        limits = [_limit(box, item) for item in (data if isinstance(data, list) else [data])]
+        for platform_, route, limit, window in limits:  # all checked first: all or nothing
+            box.set_limit(platform_, route, limit, window)
+        fields = ("platform", "route", "limit", "window")
+        answer = [dict(zip(fields, item, strict=True)) for item in limits]
+        return Reply(201, answer if isinstance(data, list) else answer[0])
     if key == ("GET", "/posts"):
         deleted = params.get("include_deleted", "") in ("1", "true", "yes")
         names = [platform] if platform else sorted(box.emulators)
@@ -79,7 +111,7 @@ def _route(
     return Reply(404, {"error": f"no control endpoint {method} /__sandbox{path}"})
 
 
-def _set_limit(box: Sandbox, data: Any) -> Reply:
+def _limit(box: Sandbox, data: Any) -> tuple[str, str, int, float]:
     if not isinstance(data, dict):
         raise ConfigError("limit: expected a JSON object {platform, route, limit, window}")
     try:
@@ -89,5 +121,7 @@ def _set_limit(box: Sandbox, data: Any) -> Reply:
         raise ConfigError(f"limit: missing key {exc.args[0]!r}") from None
     except (TypeError, ValueError):
         raise ConfigError("limit: 'limit' must be an integer and 'window' a number") from None
-    box.set_limit(platform, route, limit, window)
-    return Reply(201, {"platform": platform, "route": route, "limit": limit, "window": window})
+    if limit < 1 or window <= 0:
+        raise ConfigError(f"limit {limit}/{window}s: limit must be >= 1 and window > 0")
+    box.check_target(platform, route, wildcards=False)
+    return platform, route, limit, window

@@ -4,6 +4,7 @@ Every platform lives under its own path prefix (`/x/2/tweets`, `/facebook/v21.0/
 are found through `EMULATORS` and imported lazily (a module not written yet is skipped). Each
 connection gets a thread and keep-alive, and the hot path takes no lock when no fault or limit is
 set, so the fan-out benchmark is not measuring the sandbox. `/__sandbox/...` is the control API.
+The HTTP server module is imported on `start()` only: importing the sandbox stays cheap.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import re
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from distributor.errors import ConfigError
@@ -32,7 +33,9 @@ from distributor.sandbox.emulator import (
     html_error_page,
 )
 from distributor.sandbox.faults import Decision, FaultRule, Faults, RouteLimits, rule_from_dict
-from distributor.sandbox.server import Handler, Server, Server6
+
+if TYPE_CHECKING:
+    from distributor.sandbox.server import Handler, Server
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +49,19 @@ EMULATORS: dict[str, str] = {
     "threads": "distributor.sandbox.threads:ThreadsEmulator",
 }
 REQUEST_LOG_SIZE = 20_000
+# Telegram puts the bot token in the path (/bot<token>/sendMessage): never keep it in the log.
+_TOKEN_IN_PATH = re.compile(r"^/bot[^/]+(?=/)")
 
 
 def check_loopback(host: str) -> str:
     """The address to bind for `host`; ConfigError unless it is a loopback address."""
-    if host in ("localhost", ""):
+    name = host.strip().lower()
+    if name in ("localhost", ""):
         return "127.0.0.1"
     try:
-        if ipaddress.ip_address(host).is_loopback:
-            return host
+        address = ipaddress.ip_address(name.removeprefix("[").removesuffix("]"))
+        if address.is_loopback:
+            return str(address)
     except ValueError:
         pass
     raise ConfigError(
@@ -130,14 +137,18 @@ class Sandbox:
         self.host = check_loopback(host)
         self.port = port
         self.state = SandboxState()
-        self.faults = Faults(seed)
+        self.emulators = self._load(platforms)
+        self._routes = {name: self._compile(emu.routes()) for name, emu in self.emulators.items()}
+        self.faults = Faults(seed, validate=lambda r: self.check_target(r.platform, r.route))
         self.limits = RouteLimits(self.state.now)
         self._initial_faults = list(faults)
+        for rule in self._initial_faults:
+            self.check_target(rule.platform, rule.route)
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
-        self.emulators = self._load(platforms)
-        self._routes = {name: self._compile(emu.routes()) for name, emu in self.emulators.items()}
+        # Called with every request-log entry (e.g. `distributor sandbox` prints them).
+        self.observer: Callable[[dict[str, Any]], None] | None = None
         self.reset()
 
     def _load(self, names: Iterable[str] | None) -> dict[str, Emulator]:
@@ -148,26 +159,61 @@ class Sandbox:
                 raise ConfigError(f"sandbox: no emulator for platform {name!r}")
             module_name, _, attr = EMULATORS[name].partition(":")
             try:
-                module = importlib.import_module(module_name)
+                found[name] = getattr(importlib.import_module(module_name), attr)(self.state)
             except ModuleNotFoundError as exc:
-                if exc.name == module_name:
-                    continue  # not written yet
-                raise
-            found[name] = getattr(module, attr)(self.state)
+                # Not written yet (or a helper module of it isn't): the other platforms still run.
+                if not (exc.name or "").startswith("distributor.sandbox."):
+                    raise
+                if names is not None:
+                    raise ConfigError(f"sandbox: the {name} emulator is not available") from None
+                log.warning("sandbox: %s emulator skipped (%s missing)", name, exc.name)
         return found
 
     @staticmethod
     def _compile(routes: list[Route]) -> list[tuple[Route, re.Pattern[str]]]:
         return [(route, re.compile(route.pattern)) for route in routes]
 
+    def route_names(self, platform: str) -> list[str]:
+        """The route names faults and limits can target on `platform` (in declaration order)."""
+        return list(dict.fromkeys(route.name for route, _ in self._routes.get(platform, [])))
+
+    def check_target(self, platform: str, route: str, *, wildcards: bool = True) -> None:
+        """ConfigError unless `platform`/`route` name something this sandbox serves.
+
+        A typo in a fault would otherwise never fire and a test would pass for the wrong reason.
+        Platforms whose emulator is not loaded (not written yet) accept any route name.
+        """
+        if wildcards and platform == "*":
+            every = {name for p in self.emulators for name in self.route_names(p)}
+            if route != "*" and route not in every:
+                raise ConfigError(f"sandbox: no platform has a route {route!r}")
+            return
+        if platform not in EMULATORS:
+            known = ", ".join(EMULATORS)
+            raise ConfigError(f"sandbox: unknown platform {platform!r} (known: {known})")
+        names = self.route_names(platform)
+        if names and route not in names and not (wildcards and route == "*"):
+            raise ConfigError(
+                f"sandbox: {platform} has no route {route!r} (routes: {', '.join(names)})"
+            )
+
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> Sandbox:
+        """Listen and serve in a daemon thread; ConfigError when the port cannot be bound."""
         if self._server is not None:
             return self
+        from distributor.sandbox.server import Handler, Server, Server6
+
         server_cls: type[Server] = Server6 if ":" in self.host else Server
         self._stopping.clear()
-        self._server = server_cls((self.host, self.port), Handler)
+        try:
+            self._server = server_cls((self.host, self.port), Handler)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ConfigError(
+                f"sandbox: cannot listen on {self.host}:{self.port}: {reason}"
+            ) from None
         self._server.sandbox = self
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
@@ -203,6 +249,8 @@ class Sandbox:
     # -- inspection and control ----------------------------------------------------------
 
     def set_limit(self, platform: str, route: str, limit: int, window: float) -> None:
+        """A fixed window of `limit` requests per `window` seconds per account on one route."""
+        self.check_target(platform, route, wildcards=False)
         self.limits.set(platform, route, limit, window)
 
     def posts(self, platform: str, include_deleted: bool = False) -> list[Post]:
@@ -260,8 +308,8 @@ class Sandbox:
             self._stopping.wait(rule.seconds)
             h.reset()
             return
-        reply = self._answer(emulator, route, groups, req, rule)
-        fault = rule.kind if rule is not None else ""
+        reply, limited = self._answer(emulator, route, groups, req, rule)
+        fault = rule.kind if rule is not None else "limit" if limited else ""
         if rule is not None and rule.kind == "lost":
             if rule.mode == "reset":
                 self._log(platform, h.command, path, route, 0, started, "lost")
@@ -286,24 +334,26 @@ class Sandbox:
         groups: dict[str, str],
         req: Request,
         rule: FaultRule | None,
-    ) -> Reply:
+    ) -> tuple[Reply, bool]:
+        """The reply, and whether a route limit refused the request."""
         if route is None:
-            return emulator.error_reply(404, "not_found")
+            return emulator.error_reply(404, "not_found"), False
         if rule is not None and rule.kind == "error":
-            return emulator.error_reply(rule.status, rule.error)
+            return emulator.error_reply(rule.status, rule.error), False
         if rule is not None and rule.kind == "rate_limit":
             reset_at = self.state.now() + (rule.seconds or 60.0)
-            return emulator.rate_limited_reply(reset_at, 0)
+            return emulator.rate_limited_reply(reset_at, 0), False
         taken = self.limits.take(emulator.platform, route.name, emulator.account_of(req))
-        if taken is not None and not taken[1]:
-            reply = emulator.rate_limited_reply(taken[0].reset_at, taken[0].limit)
-        else:
+        if taken is None:
+            return self._call(emulator, route, groups, req), False
+        win, allowed = taken
+        if allowed:
             reply = self._call(emulator, route, groups, req)
-        if taken is not None:
-            win = taken[0]
-            headers = emulator.rate_headers(win.limit, win.limit - win.used, win.reset_at)
-            reply.headers = {**headers, **reply.headers}
-        return reply
+        else:
+            reply = emulator.rate_limited_reply(win.reset_at, win.limit)
+        headers = emulator.rate_headers(win.limit, win.limit - win.used, win.reset_at)
+        reply.headers = {**headers, **reply.headers}
+        return reply, not allowed
 
     @staticmethod
     def _call(emulator: Emulator, route: Route, groups: dict[str, str], req: Request) -> Reply:
@@ -325,6 +375,8 @@ class Sandbox:
         started: float,
         fault: str,
     ) -> None:
+        if path.startswith("/bot"):
+            path = _TOKEN_IN_PATH.sub("/bot***", path)
         entry = {
             "platform": platform,
             "method": method,
@@ -336,6 +388,9 @@ class Sandbox:
             "ms": round((time.perf_counter() - started) * 1000, 2),
         }
         self.state.log.append(entry)  # deque.append is atomic
+        observer = self.observer
+        if observer is not None:
+            observer(entry)
 
 
 __all__ = ["EMULATORS", "Decision", "Sandbox", "SandboxState", "check_loopback", "rule_from_dict"]

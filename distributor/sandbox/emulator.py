@@ -147,7 +147,16 @@ class Reply:
             return self.body
         if isinstance(self.body, str):
             return self.body.encode("utf-8")
-        return _json.dumps(self.body, ensure_ascii=False).encode("utf-8")
+        return _json.dumps(self.body, ensure_ascii=False, default=_jsonable).encode("utf-8")
+
+
+def _jsonable(value: Any) -> Any:
+    """What JSON cannot hold (bytes an emulator kept, sets, tuples as keys...) as text."""
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    return str(value)
 
 
 @dataclass

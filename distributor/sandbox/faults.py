@@ -1,9 +1,12 @@
 """Fault injection and per-route rate limits for the sandbox.
 
 A `FaultRule` matches requests by platform and route name and fires for the next `count`
-matching requests, with probability `rate` (seeded RNG, so runs repeat), or always. Latency rules
-add up; of the other rules the first one that fires decides what happens to the request.
-`RouteLimits` keeps fixed windows per (platform, route, account) like the platforms do.
+matching requests, with probability `rate` (seeded RNG, so runs repeat), both (each matching
+request with probability `rate`, at most `count` times), or always. Latency rules add up; of the
+other rules the first one that fires decides what happens to the request. `RouteLimits` keeps
+fixed windows per (platform, route, account) like the platforms do. `parse_fault` and
+`parse_limit` read the command-line forms (`mastodon:create:error:503:count=2`,
+`mastodon:create:30/5min`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from distributor.errors import ConfigError
+from distributor.sandbox.emulator import ERROR_KINDS
 
 KINDS = ("latency", "error", "rate_limit", "hang", "reset", "lost")
 LOST_MODES = ("reset", "504")
@@ -39,6 +43,9 @@ class FaultRule:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ConfigError(f"fault kind {self.kind!r} unknown (use one of {', '.join(KINDS)})")
+        if self.error and self.error not in ERROR_KINDS:
+            kinds = ", ".join(ERROR_KINDS)
+            raise ConfigError(f"fault error kind {self.error!r} unknown (use one of {kinds})")
         if self.kind == "lost" and self.mode not in LOST_MODES:
             raise ConfigError(f"fault mode {self.mode!r} unknown for 'lost' (use reset or 504)")
         if self.rate is not None and not 0.0 <= self.rate <= 1.0:
@@ -69,14 +76,38 @@ class Decision:
     rule: FaultRule | None = None
 
 
-_FIELDS: dict[str, Callable[[str], Any]] = {
+def _rate(value: Any) -> float:
+    """`0.3` or `"30%"`."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return float(value.strip()[:-1]) / 100
+    return float(value)
+
+
+def _seconds(value: Any) -> float:
+    """`2`, `"2s"` or `"250ms"`."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text.endswith("ms"):
+            return float(text[:-2]) / 1000
+        return float(text.removesuffix("s"))
+    return float(value)
+
+
+def _int(value: Any) -> int:
+    """An integer; refuses floats that would silently truncate (`2.5`) and booleans."""
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        raise ValueError(value)
+    return int(value)
+
+
+_FIELDS: dict[str, Callable[[Any], Any]] = {
     "platform": str,
     "route": str,
     "kind": str,
-    "count": int,
-    "rate": float,
-    "status": int,
-    "seconds": float,
+    "count": _int,
+    "rate": _rate,
+    "status": _int,
+    "seconds": _seconds,
     "mode": str,
     "error": str,
 }
@@ -109,35 +140,82 @@ def parse_fault(spec: str) -> FaultRule:
     """`platform:route:kind[:value][:key=value...]`, e.g. `x:create:error:503:count=2`.
 
     The bare value is the status for `error`, seconds for `latency`/`hang`/`rate_limit`, and
-    the mode for `lost`.
+    the mode for `lost`; a second bare value after an error status is the error kind
+    (`mastodon:create:error:502:html`). `rate` takes `0.3` or `30%`, seconds `2`, `2s`, `250ms`.
     """
     parts = [p.strip() for p in spec.split(":")]
     if len(parts) < 3 or not all(parts[:3]):
         raise ConfigError(f"fault {spec!r}: expected platform:route:kind[:value][:key=value]")
-    data: dict[str, Any] = {"platform": parts[0], "route": parts[1], "kind": parts[2]}
+    kind = parts[2]
+    if kind not in KINDS:
+        raise ConfigError(f"fault {spec!r}: kind {kind!r} unknown (use one of {', '.join(KINDS)})")
+    data: dict[str, Any] = {"platform": parts[0], "route": parts[1], "kind": kind}
+    bare = [_POSITIONAL[kind]] if kind in _POSITIONAL else []
+    if kind == "error":
+        bare.append("error")
     for extra in parts[3:]:
         key, eq, value = extra.partition("=")
         if not eq:
-            key, value = _POSITIONAL.get(parts[2], "status"), extra
-        data[key] = value
+            if not bare:
+                raise ConfigError(f"fault {spec!r}: unexpected value {extra!r} (use key=value)")
+            if kind == "error" and not extra.isdigit() and "status" in bare:
+                bare.remove("status")  # `error:html`: the kind alone, status stays 503
+            key, value = bare.pop(0), extra
+        elif key.strip() in bare:
+            bare.remove(key.strip())
+        if key.strip() in data:
+            raise ConfigError(f"fault {spec!r}: {key.strip()!r} given twice")
+        data[key.strip()] = value.strip()
     try:
         return rule_from_dict(data)
     except ConfigError as exc:
-        raise ConfigError(f"fault {spec!r}: {str(exc).removeprefix('fault: ')}") from None
+        detail = str(exc).removeprefix("fault: ").removeprefix("fault ")
+        raise ConfigError(f"fault {spec!r}: {detail}") from None
+
+
+def parse_limit(spec: str) -> tuple[str, str, int, float]:
+    """`platform:route:N/WINDOW` -> (platform, route, limit, window seconds).
+
+    WINDOW is seconds (`30/60`) or a rate unit as in `distributor.toml` (`30/5min`, `300/h`).
+    """
+    parts = [p.strip() for p in spec.split(":")]
+    if len(parts) != 3 or not all(parts):
+        raise ConfigError(f"limit {spec!r}: expected platform:route:N/WINDOW, e.g. x:create:3/60")
+    count, _, window = parts[2].partition("/")
+    try:
+        limit, seconds = int(count), float(window)
+    except ValueError:
+        from distributor.config import parse_rate
+
+        try:
+            rate = parse_rate(parts[2])
+        except ConfigError as exc:
+            raise ConfigError(f"limit {spec!r}: {exc}") from None
+        limit, seconds = rate.count, rate.per
+    if limit < 1 or seconds <= 0:
+        raise ConfigError(f"limit {spec!r}: N must be >= 1 and WINDOW > 0")
+    return parts[0], parts[1], limit, seconds
 
 
 class Faults:
-    """The thread-safe rule list; `decide()` consumes counts as rules fire."""
+    """The thread-safe rule list; `decide()` consumes counts as rules fire.
 
-    def __init__(self, seed: int = 0) -> None:
+    `validate` (set by `Sandbox`) refuses rules for platforms or routes that do not exist, so a
+    typo fails loudly instead of never firing.
+    """
+
+    def __init__(self, seed: int = 0, validate: Callable[[FaultRule], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._rules: list[FaultRule] = []
         self._seed = seed
         self._rng = random.Random(seed)
+        self.validate = validate
 
     def add(self, rule: FaultRule | None = None, **fields: Any) -> FaultRule:
         """Add a rule (a FaultRule, or its fields as keywords)."""
         new = rule if rule is not None else rule_from_dict(fields)
+        if self.validate is not None:
+            self.validate(new)
         with self._lock:
             self._rules.append(new)
         return new
@@ -171,13 +249,12 @@ class Faults:
         return Decision(latency, chosen)
 
     def _fires(self, rule: FaultRule) -> bool:
+        if rule.rate is not None and not self._rng.random() < rule.rate:
+            return False
         if rule.count is not None:
             rule.count -= 1
             if rule.count <= 0:
                 self._rules.remove(rule)
-            return True
-        if rule.rate is not None:
-            return self._rng.random() < rule.rate
         return True
 
 
