@@ -30,13 +30,20 @@ class AccountsMixin:
         return conn.execute(sel).one()
 
     def reserve_send(
-        self, account_key: str, rate: Rate | None, *, now: datetime | None = None
+        self,
+        account_key: str,
+        rate: Rate | None,
+        *,
+        now: datetime | None = None,
+        max_wait: float | None = None,
     ) -> float:
         """Reserve the account's next send slot; returns seconds to wait until it (0 = now).
 
         An exact sliding window: the slot is at least `per` seconds after the `count`-th previous
         reserved slot, so no window of `per` seconds ever holds more than `count` sends, across
         all workers (the row is locked for the reservation). Also honours `blocked_until`.
+        With `max_wait`, a slot further away than that is only reported, not reserved (the
+        caller defers the delivery instead of wasting a slot).
         """
         ts = self._now(now)
         acc = self._t["accounts"]
@@ -49,6 +56,8 @@ class AccountsMixin:
             times = sorted(float(t) for t in row.send_times)[-rate.count :]
             if len(times) == rate.count:
                 slot = max(slot, times[0] + rate.per)
+            if max_wait is not None and slot - ts > max_wait:
+                return slot - ts
             times = [*times, slot][-rate.count :]
             conn.execute(
                 acc.update().where(acc.c.account_key == account_key).values(send_times=times)

@@ -20,6 +20,7 @@ from distributor.store.models import (
     allowed,
     to_ts,
 )
+from distributor.store.progress import ProgressMixin
 from distributor.store.queries import QueriesMixin
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ _OUTCOMES = {
 _CLAIM_LOCK = 7_240_002
 
 
-class Store(QueriesMixin):
+class Store(ProgressMixin, QueriesMixin):
     """The post log and outbox on SQLite or PostgreSQL (see docs/store.md)."""
 
     def __init__(self, engine: Any, md: Any, clock: Clock = SYSTEM) -> None:
@@ -337,10 +338,12 @@ class Store(QueriesMixin):
         not_before: datetime | None = None,
         remote_id: str | None = None,
         remote_url: str | None = None,
+        draft: dict[str, Any] | None = None,
         now: datetime | None = None,
     ) -> Delivery:
         """Move a delivery (approve, cancel, retry, reconcile); checks the transition table and
-        `from_states`, bumps the fence when leaving a leased state, records an event."""
+        `from_states`, bumps the fence when leaving a leased state, records an event. `draft`
+        replaces the post (approve with an edited text) in the same transaction."""
         ts = self._now(now)
         d = self._t["deliveries"]
         with self._engine.begin() as conn:
@@ -360,6 +363,8 @@ class Store(QueriesMixin):
                 values["not_before"] = to_ts(not_before) if not_before else None
             if to is State.SENT:
                 values.update(remote_id=remote_id, remote_url=remote_url, sent_at=ts)
+            if draft is not None:
+                values["draft"] = draft
             row = conn.execute(
                 d.update()
                 .where(d.c.id == id, d.c.state == src.value)
