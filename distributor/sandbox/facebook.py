@@ -11,9 +11,11 @@ permissions, 500/503 for codes 1/2). The same message twice in a row on a page i
 Tokens (`Authorization: Bearer|OAuth`, or `access_token` in the query or form): any non-empty
 token is a page token; one containing `expired` gets 190/463, `invalid` 190, `readonly` (#200)
 on writes; none at all is (#104). A photo `url` containing `unreachable` is (#324), as if Graph
-could not download it. Faults: the standard error kinds, or a Graph code as the kind
-(`error=368`, `error=80001`, ...). Rate limits answer (#32) with `X-App-Usage`, `X-Page-Usage`
-and `X-Business-Use-Case-Usage` (percentages; `estimated_time_to_regain_access` in minutes).
+could not download it. Injected errors: `auth` (190), `forbidden` (#200 with status 403, else
+#368 policy block), `invalid` (#100), `duplicate` (#506), `not_found` (#100/33), `server` (#1;
+503 -> #2; 429 -> the app throttle #4, no regain estimate). Rate limits answer (#32) with
+`X-App-Usage`, `X-Page-Usage` and `X-Business-Use-Case-Usage` (percentages;
+`estimated_time_to_regain_access` in minutes).
 """
 
 from __future__ import annotations
@@ -56,7 +58,6 @@ _CODES: dict[int, tuple[int, str, str, int | None]] = {
         None,
     ),
     4: (400, "OAuthException", "(#4) Application request limit reached", None),
-    17: (400, "OAuthException", "(#17) User request limit reached", None),
     32: (400, "OAuthException", "(#32) Page request limit reached", None),
     100: (400, "OAuthException", "(#100) Invalid parameter", None),
     104: (400, "OAuthException", "An access token is required to request this resource.", None),
@@ -76,16 +77,9 @@ _CODES: dict[int, tuple[int, str, str, int | None]] = {
         1390008,
     ),
     506: (400, "OAuthException", "(#506) Duplicate status message", None),
-    613: (400, "OAuthException", "(#613) Calls to this api have exceeded the rate limit.", None),
-    80001: (
-        400,
-        "OAuthException",
-        "There have been too many calls to this Page account. Wait a bit and try again. For more "
-        "info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
-        None,
-    ),
 }
 _KINDS = {"auth": 190, "forbidden": 200, "invalid": 100, "duplicate": 506, "server": 1}
+_SERVER_CODES = {429: 4, 503: 2}  # Graph never sends 429: a "429" fault is the app throttle (#4)
 
 
 def graph_error(
@@ -146,8 +140,7 @@ class FacebookEmulator(Emulator):
             Route("POST", v + node + r"/feed", self.create_feed, "create"),
             Route("POST", v + node + r"/photos", self.create_photo, "create"),
             Route("GET", v + node + r"/(?:published_posts|posts|feed)", self.published, "lookup"),
-            Route("GET", v + r"/(?P<node>me)", self.get_node, "verify"),
-            Route("GET", v + node, self.get_node, "node"),
+            Route("GET", v + node, self.get_node, "verify"),
             Route("DELETE", v + node, self.delete, "delete"),
         ]
 
@@ -355,9 +348,11 @@ class FacebookEmulator(Emulator):
                 subcode=33,
                 type="GraphMethodException",
             )
-        code = int(kind) if kind.isdigit() else _KINDS.get(kind, 1)
-        if code == 1 and status == 503:
-            code = 2
+        code = _KINDS.get(kind, 1)
+        if kind == "forbidden" and status != 403:
+            code = 368  # blocked for policy reasons; 403 is the missing-permission (#200)
+        elif kind == "server" and status in _SERVER_CODES:
+            code = _SERVER_CODES[status]
         reply = graph_error(code, status=status)
         if code in RATE_CODES:  # no regain estimate: app-level throttles don't give one
             reply.headers.update(usage_headers(PAGE_ID, 100, 0))

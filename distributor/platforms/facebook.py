@@ -1,0 +1,345 @@
+"""Facebook Page adapter on facebook-sdk (`facebook.GraphAPI`), pinned to a current Graph version.
+
+facebook-sdk 3.1 only accepts versions up to 3.1 in its constructor (and defaults to the dead
+v2.8), so the client is built without a version and `graph.version` is set afterwards to the
+channel's `graph_version` (default v21.0). Its `requests.Session` gets `_GraphTransport` mounted
+on https://graph.facebook.com/, which rewrites requests to `base_url` (the sandbox or the real
+host), always applies a timeout, never retries, sends the page token as an `Authorization: OAuth`
+header (never in a URL or form, so no exception or log line can carry it), and remembers the
+last response per thread: facebook-sdk returns only the JSON body, and the error mapping and the
+usage figures need the HTTP status and the `X-*-Usage` headers.
+
+Posts: with an article image, `POST /{page}/photos` (`url` + `caption`; if Graph cannot fetch the
+image, (#324), the post falls back to a link post); otherwise `POST /{page}/feed` with `message` +
+`link`, so the page shows a link preview. Graph has no alt-text parameter for page photos: the
+alt text is dropped, and the credit goes into the caption if the template did not write it.
+
+Ambiguity policy: LOOKUP in `GET /{page}/published_posts` since the attempt began.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import requests
+
+from distributor.errors import (
+    AuthFailed,
+    ConfigError,
+    DuplicateContent,
+    MaybeSent,
+    NotSent,
+    PublishError,
+    RateLimited,
+    Rejected,
+)
+from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
+from distributor.platforms.http import RewriteAdapter, classify_transport
+from distributor.platforms.rest import guard_url_logs
+from distributor.redact import scrub
+
+if TYPE_CHECKING:
+    from distributor.config import Channel
+    from distributor.secrets import Secret
+
+log = logging.getLogger(__name__)
+GRAPH_HOST = "https://graph.facebook.com/"
+DEFAULT_VERSION = "v21.0"
+RATE_CODES = frozenset({4, 17, 32, 341, 613, 80001})
+AUTH_CODES = frozenset({102, 104, 190, 10, *range(200, 300)})
+TRANSIENT_CODES = frozenset({1, 2})
+DEFAULT_RATE_WAIT = 3600.0  # Graph usage windows roll over one hour when no estimate is given
+LOOKUP_PAGE_SIZE, LOOKUP_PAGES = 25, 8
+USAGE_HEADERS = ("x-business-use-case-usage", "x-page-usage", "x-app-usage")
+_VERSION = re.compile(r"v?(\d{1,3}\.\d{1,2})")
+
+
+class _GraphTransport(RewriteAdapter):
+    """graph.facebook.com -> base_url, token as a header, the last response kept per thread."""
+
+    def __init__(self, target: str, token: Secret, timeout: tuple[float, float]) -> None:
+        super().__init__(target, timeout=timeout, max_retries=0)
+        self._token = token
+        self._local = threading.local()
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        request.headers["Authorization"] = f"OAuth {self._token.reveal()}"
+        self._local.response = None
+        response = super().send(request, **kwargs)
+        self._local.response = response
+        return response
+
+    @property
+    def last(self) -> requests.Response | None:
+        response: requests.Response | None = getattr(self._local, "response", None)
+        return response
+
+
+class FacebookAdapter:
+    """Posts to one Facebook Page (`page_id`) with that page's access token (`page_token`)."""
+
+    name: ClassVar[str] = "facebook"
+    limits: ClassVar[Limits] = Limits(63206)
+    on_ambiguous: ClassVar[Ambiguity] = Ambiguity.LOOKUP
+
+    def __init__(
+        self,
+        channel: Channel,
+        credentials: dict[str, Secret],
+        *,
+        base_url: str,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        import facebook  # the SDK only when a Facebook channel is really used
+
+        self.channel = channel
+        self.page_id = str(channel.options.get("page_id") or "")
+        if not self.page_id:
+            raise ConfigError(f"channel {channel.name}: page_id is missing")
+        self.version = graph_version(channel.name, channel.options.get("graph_version"))
+        limits = (min(5.0, timeout), timeout)
+        self._transport = _GraphTransport(base_url, credentials["page_token"], limits)
+        self.session = session or requests.Session()
+        self.session.mount(GRAPH_HOST, self._transport)
+        # No token for the SDK: it would put it into URLs and forms; the transport sends it.
+        self.graph = facebook.GraphAPI(timeout=limits, session=self.session)
+        self.graph.version = self.version  # the constructor rejects anything newer than 3.1
+        self._sdk_error: type[Exception] = facebook.GraphAPIError
+        guard_url_logs()
+
+    # -- the Adapter protocol -------------------------------------------------------------
+    def publish(self, draft: Draft, *, key: str) -> Receipt:
+        if draft.image is not None:
+            try:
+                return self._photo(draft)
+            except Rejected as exc:
+                if exc.code != "324":
+                    raise
+                log.warning(
+                    "facebook/%s: Graph could not use the image %s; posting a link instead",
+                    self.channel.name,
+                    scrub(draft.image.url),
+                )
+        data = {"message": draft.text}
+        if draft.link:
+            data["link"] = draft.link
+        result = self._call(lambda: self._post("feed", data), sending=True)
+        return self._receipt(str(result.get("id") or ""), {})
+
+    def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
+        wanted = {draft.text.strip(), message_for(draft).strip()}
+        args = {
+            "fields": "id,message,created_time,permalink_url",
+            "since": str(int(since.timestamp()) - 5),
+            "limit": str(LOOKUP_PAGE_SIZE),
+        }
+        path = f"{self.version}/{self.page_id}/published_posts"
+        for _ in range(LOOKUP_PAGES):
+            page = self._call(lambda: self.graph.request(path, dict(args)), sending=False)
+            for post in page.get("data") or []:
+                message = str(post.get("message") or "").strip()
+                if message in wanted or (draft.link and draft.link in message):
+                    created = graph_time(post.get("created_time"))
+                    url = post.get("permalink_url") or permalink(str(post.get("id")))
+                    return Receipt("facebook", str(post.get("id")), url, posted_at=created)
+            paging = page.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                return None
+            args["after"] = str(after)
+        raise MaybeSent(
+            "facebook",
+            self.channel.name,
+            f"lookup: more than {LOOKUP_PAGES * LOOKUP_PAGE_SIZE} posts since {since:%H:%M}; "
+            "absence not proven",
+        )
+
+    def delete(self, receipt: Receipt) -> None:
+        try:
+            self._call(lambda: self.graph.delete_object(receipt.remote_id), sending=True)
+        except Rejected as exc:
+            if exc.code != "100/33":  # "does not exist": already deleted is what we want
+                raise
+            log.info("facebook/%s: post %s already gone", self.channel.name, receipt.remote_id)
+
+    def verify(self) -> AccountInfo:
+        page = self._call(
+            lambda: self.graph.get_object(self.page_id, fields="id,name,link"), sending=False
+        )
+        return AccountInfo(
+            "facebook",
+            str(page.get("id") or self.page_id),
+            str(page.get("name") or self.page_id),
+            page.get("link") or f"https://www.facebook.com/{self.page_id}",
+        )
+
+    # -- internals ------------------------------------------------------------------------
+    def _photo(self, draft: Draft) -> Receipt:
+        assert draft.image is not None
+        data = {"url": draft.image.url, "caption": message_for(draft)}
+        result = self._call(lambda: self._post("photos", data), sending=True)
+        post_id = str(result.get("post_id") or "")
+        return self._receipt(post_id, {"photo_id": str(result.get("id") or "")})
+
+    def _post(self, edge: str, data: dict[str, str]) -> Any:
+        # graph.request, not put_object: put_object asserts a token in the SDK, which we keep out
+        path = f"{self.version}/{self.page_id}/{edge}"
+        return self.graph.request(path, post_args=dict(data), method="POST")
+
+    def _receipt(self, post_id: str, extra: dict[str, str]) -> Receipt:
+        if not post_id:
+            raise MaybeSent("facebook", self.channel.name, "no post id in Graph's answer")
+        response = self._transport.last
+        if response is not None:
+            extra.update(usage_extra(response.headers))
+        return Receipt(
+            "facebook", post_id, permalink(post_id), posted_at=datetime.now(UTC), extra=extra
+        )
+
+    def _call(self, fn: Callable[[], Any], *, sending: bool) -> dict[str, Any]:
+        """One SDK call; every failure becomes exactly one PublishError (no chained cause)."""
+        try:
+            result = fn()
+        except requests.RequestException as exc:
+            error = classify_transport(exc, "facebook", self.channel.name)
+        except self._sdk_error as exc:
+            error = self._classify(getattr(exc, "result", None), sending)
+        except (KeyError, ValueError):  # the SDK choking on a body without a JSON content type
+            error = self._classify(None, sending)
+        else:
+            return result if isinstance(result, dict) else {}
+        if not sending and isinstance(error, MaybeSent):  # a read changes nothing
+            error = NotSent("facebook", self.channel.name, error.detail, code=error.code)
+        raise error from None
+
+    def _classify(self, result: object, sending: bool) -> PublishError:
+        response = self._transport.last
+        status = response.status_code if response is not None else None
+        headers: Mapping[str, str] = response.headers if response is not None else {}
+        return classify_graph(result, status, headers, self.channel.name, sending=sending)
+
+
+def classify_graph(
+    result: object,
+    status: int | None,
+    headers: Mapping[str, str],
+    channel: str,
+    *,
+    sending: bool = True,
+) -> PublishError:
+    """Map a Graph answer (the SDK's `GraphAPIError.result`) to exactly one error class."""
+    error = result.get("error") if isinstance(result, dict) else None
+    error = error if isinstance(error, dict) else {}
+    code = error.get("code") if isinstance(error.get("code"), int) else None
+    sub = error.get("error_subcode") if isinstance(error.get("error_subcode"), int) else None
+    label = f"{code}/{sub}" if sub else (str(code) if code is not None else None)
+    message = scrub(str(error.get("message") or f"HTTP {status}"))[:300]
+    if code in RATE_CODES or status == 429:
+        wait, reset = rate_wait(headers)
+        return RateLimited(
+            "facebook",
+            channel,
+            message,
+            retry_after=wait,
+            reset_at=reset,
+            status=status,
+            code=label,
+        )
+    if code in AUTH_CODES:
+        return AuthFailed("facebook", channel, message, status=status, code=label)
+    if code == 506:
+        return DuplicateContent("facebook", channel, message, status=status, code=label)
+    if code in TRANSIENT_CODES or (not error and (status is None or status >= 500)):
+        if not sending:
+            return NotSent("facebook", channel, message, status=status, code=label)
+        return MaybeSent(
+            "facebook", channel, f"{message}: the post may exist", status=status, code=label
+        )
+    if not error:  # a 4xx page from a proxy, not from Graph: check base_url
+        return Rejected("facebook", channel, f"HTTP {status} without a Graph error", status=status)
+    return Rejected("facebook", channel, message, status=status, code=label)
+
+
+def usage(headers: Mapping[str, str]) -> tuple[int, int] | None:
+    """(highest usage percentage, longest `estimated_time_to_regain_access` in minutes)."""
+    found, percent, minutes = False, 0, 0
+    for name in USAGE_HEADERS:
+        try:
+            data = json.loads(headers.get(name) or "null")
+        except ValueError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        nested = [e for v in data.values() if isinstance(v, list) for e in v]
+        for entry in nested or [data]:
+            if not isinstance(entry, dict):
+                continue
+            found = True
+            for key in ("call_count", "total_time", "total_cputime"):
+                value = entry.get(key)
+                percent = max(percent, int(value) if isinstance(value, int | float) else 0)
+            regain = entry.get("estimated_time_to_regain_access")
+            minutes = max(minutes, int(regain) if isinstance(regain, int | float) else 0)
+    return (percent, minutes) if found else None
+
+
+def rate_wait(headers: Mapping[str, str]) -> tuple[float, datetime | None]:
+    """Seconds until Graph lets us back in: the regain estimate, else one hour."""
+    figures = usage(headers)
+    if figures is None or figures[1] <= 0:
+        return DEFAULT_RATE_WAIT, None
+    seconds = figures[1] * 60.0
+    return seconds, datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def usage_extra(headers: Mapping[str, str]) -> dict[str, str]:
+    """`rate_remaining` (percentage points left) and `rate_reset` (ISO-8601) for pacing."""
+    figures = usage(headers)
+    if figures is None:
+        return {}
+    extra = {"rate_remaining": str(max(0, 100 - figures[0])), "rate_unit": "percent"}
+    if figures[1] > 0:
+        reset = datetime.now(UTC) + timedelta(minutes=figures[1])
+        extra["rate_reset"] = reset.isoformat(timespec="seconds")
+    return extra
+
+
+def message_for(draft: Draft) -> str:
+    """The text as posted: with the image credit appended when the template left it out."""
+    image = draft.image
+    if image is None or not image.credit or image.credit in draft.text:
+        return draft.text
+    from distributor.render.context import credit_line
+
+    return f"{draft.text.rstrip()}\n\n{credit_line(image.credit, draft.language)}"
+
+
+def graph_version(channel: str, value: str | None) -> str:
+    """`v21.0` from `v21.0` or `21.0`; ConfigError for anything else."""
+    match = _VERSION.fullmatch((value or DEFAULT_VERSION).strip())
+    if match is None:
+        raise ConfigError(
+            f"channel {channel}: graph_version must look like {DEFAULT_VERSION}, not {value!r}"
+        )
+    return f"v{match.group(1)}"
+
+
+def permalink(post_id: str) -> str | None:
+    """`https://www.facebook.com/{page}/posts/{post}` for a `{page}_{post}` id."""
+    page, _, number = post_id.partition("_")
+    return f"https://www.facebook.com/{page}/posts/{number}" if number else None
+
+
+def graph_time(value: Any) -> datetime | None:
+    """Graph's `2019-08-12T03:45:11+0000`."""
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return None
