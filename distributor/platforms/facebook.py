@@ -4,10 +4,10 @@ facebook-sdk 3.1 only accepts versions up to 3.1 in its constructor (and default
 v2.8), so the client is built without a version and `graph.version` is set afterwards to the
 channel's `graph_version` (default v21.0). Its `requests.Session` gets `_GraphTransport` mounted
 on https://graph.facebook.com/, which rewrites requests to `base_url` (the sandbox or the real
-host), always applies a timeout, never retries, sends the page token as an `Authorization: OAuth`
-header (never in a URL or form, so no exception or log line can carry it), and remembers the
-last response per thread: facebook-sdk returns only the JSON body, and the error mapping and the
-usage figures need the HTTP status and the `X-*-Usage` headers.
+host), always applies a timeout, never retries, moves the page token the SDK adds to query
+strings and forms into an `Authorization: OAuth` header (so no URL, exception or log line carries
+it), and remembers the last response per thread: facebook-sdk returns only the JSON body, and the
+error mapping and the usage figures need the HTTP status and the `X-*-Usage` headers.
 
 Posts: with an article image, `POST /{page}/photos` (`url` + `caption`; if Graph cannot fetch the
 image, (#324), the post falls back to a link post); otherwise `POST /{page}/feed` with `message` +
@@ -26,6 +26,7 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
@@ -61,15 +62,20 @@ _VERSION = re.compile(r"v?(\d{1,3}\.\d{1,2})")
 
 
 class _GraphTransport(RewriteAdapter):
-    """graph.facebook.com -> base_url, token as a header, the last response kept per thread."""
+    """graph.facebook.com -> base_url; the SDK's token moved into a header; last response kept.
 
-    def __init__(self, target: str, token: Secret, timeout: tuple[float, float]) -> None:
+    The token travels with each request (each adapter's GraphAPI adds its own), so one session
+    may serve several pages. Moving it out of query strings and urlencoded forms keeps it out of
+    URLs, which requests puts into exception texts and urllib3 into its DEBUG logs.
+    """
+
+    def __init__(self, target: str, timeout: tuple[float, float]) -> None:
         super().__init__(target, timeout=timeout, max_retries=0)
-        self._token = token
+        self.target = target.rstrip("/")
         self._local = threading.local()
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        request.headers["Authorization"] = f"OAuth {self._token.reveal()}"
+        _token_to_header(request)
         self._local.response = None
         response = super().send(request, **kwargs)
         self._local.response = response
@@ -77,8 +83,41 @@ class _GraphTransport(RewriteAdapter):
 
     @property
     def last(self) -> requests.Response | None:
+        """This thread's last response (the SDK hands out only the parsed body)."""
         response: requests.Response | None = getattr(self._local, "response", None)
         return response
+
+
+def _token_to_header(request: requests.PreparedRequest) -> None:
+    parts = urlsplit(request.url or "")
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    token = next((v for k, v in query if k == "access_token"), None)
+    if token is not None:
+        rest = urlencode([(k, v) for k, v in query if k != "access_token"])
+        request.url = urlunsplit(parts._replace(query=rest))
+    elif request.headers.get("Content-Type") == "application/x-www-form-urlencoded":
+        body = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
+        form = parse_qsl(body, keep_blank_values=True)
+        token = next((v for k, v in form if k == "access_token"), None)
+        if token is not None:
+            request.prepare_body([(k, v) for k, v in form if k != "access_token"], None)
+    if token:  # multipart uploads keep it in the body: bodies are never logged
+        request.headers["Authorization"] = f"OAuth {token}"
+
+
+def _graph_session(
+    session: requests.Session | None, base_url: str, timeout: tuple[float, float]
+) -> tuple[requests.Session, _GraphTransport]:
+    """The session facebook-sdk gets, with a transport for graph.facebook.com mounted once."""
+    session = session or requests.Session()
+    mounted = session.adapters.get(GRAPH_HOST)
+    if isinstance(mounted, _GraphTransport):
+        if mounted.target == base_url.rstrip("/"):
+            return session, mounted
+        session = requests.Session()  # the shared one serves another base_url: don't re-route it
+    transport = _GraphTransport(base_url, timeout)
+    session.mount(GRAPH_HOST, transport)
+    return session, transport
 
 
 class FacebookAdapter:
@@ -105,11 +144,9 @@ class FacebookAdapter:
             raise ConfigError(f"channel {channel.name}: page_id is missing")
         self.version = graph_version(channel.name, channel.options.get("graph_version"))
         limits = (min(5.0, timeout), timeout)
-        self._transport = _GraphTransport(base_url, credentials["page_token"], limits)
-        self.session = session or requests.Session()
-        self.session.mount(GRAPH_HOST, self._transport)
-        # No token for the SDK: it would put it into URLs and forms; the transport sends it.
-        self.graph = facebook.GraphAPI(timeout=limits, session=self.session)
+        self.session, self._transport = _graph_session(session, base_url, limits)
+        token = credentials["page_token"].reveal()
+        self.graph = facebook.GraphAPI(access_token=token, timeout=limits, session=self.session)
         self.graph.version = self.version  # the constructor rejects anything newer than 3.1
         self._sdk_error: type[Exception] = facebook.GraphAPIError
         guard_url_logs()
@@ -130,7 +167,7 @@ class FacebookAdapter:
         data = {"message": draft.text}
         if draft.link:
             data["link"] = draft.link
-        result = self._call(lambda: self._post("feed", data), sending=True)
+        result = self._call(lambda: self.graph.put_object(self.page_id, "feed", **data), True)
         return self._receipt(str(result.get("id") or ""), {})
 
     def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
@@ -140,9 +177,10 @@ class FacebookAdapter:
             "since": str(int(since.timestamp()) - 5),
             "limit": str(LOOKUP_PAGE_SIZE),
         }
-        path = f"{self.version}/{self.page_id}/published_posts"
         for _ in range(LOOKUP_PAGES):
-            page = self._call(lambda: self.graph.request(path, dict(args)), sending=False)
+            page = self._call(
+                lambda: self.graph.get_connections(self.page_id, "published_posts", **args), False
+            )
             for post in page.get("data") or []:
                 message = str(post.get("message") or "").strip()
                 if message in wanted or (draft.link and draft.link in message):
@@ -163,16 +201,14 @@ class FacebookAdapter:
 
     def delete(self, receipt: Receipt) -> None:
         try:
-            self._call(lambda: self.graph.delete_object(receipt.remote_id), sending=True)
+            self._call(lambda: self.graph.delete_object(receipt.remote_id), True)
         except Rejected as exc:
             if exc.code != "100/33":  # "does not exist": already deleted is what we want
                 raise
             log.info("facebook/%s: post %s already gone", self.channel.name, receipt.remote_id)
 
     def verify(self) -> AccountInfo:
-        page = self._call(
-            lambda: self.graph.get_object(self.page_id, fields="id,name,link"), sending=False
-        )
+        page = self._call(lambda: self.graph.get_object(self.page_id, fields="id,name,link"), False)
         return AccountInfo(
             "facebook",
             str(page.get("id") or self.page_id),
@@ -184,14 +220,9 @@ class FacebookAdapter:
     def _photo(self, draft: Draft) -> Receipt:
         assert draft.image is not None
         data = {"url": draft.image.url, "caption": message_for(draft)}
-        result = self._call(lambda: self._post("photos", data), sending=True)
+        result = self._call(lambda: self.graph.put_object(self.page_id, "photos", **data), True)
         post_id = str(result.get("post_id") or "")
         return self._receipt(post_id, {"photo_id": str(result.get("id") or "")})
-
-    def _post(self, edge: str, data: dict[str, str]) -> Any:
-        # graph.request, not put_object: put_object asserts a token in the SDK, which we keep out
-        path = f"{self.version}/{self.page_id}/{edge}"
-        return self.graph.request(path, post_args=dict(data), method="POST")
 
     def _receipt(self, post_id: str, extra: dict[str, str]) -> Receipt:
         if not post_id:
@@ -203,7 +234,7 @@ class FacebookAdapter:
             "facebook", post_id, permalink(post_id), posted_at=datetime.now(UTC), extra=extra
         )
 
-    def _call(self, fn: Callable[[], Any], *, sending: bool) -> dict[str, Any]:
+    def _call(self, fn: Callable[[], Any], sending: bool) -> dict[str, Any]:
         """One SDK call; every failure becomes exactly one PublishError (no chained cause)."""
         try:
             result = fn()

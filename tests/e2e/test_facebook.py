@@ -333,4 +333,54 @@ def test_no_token_in_logs_urls_or_errors(
     out = capsys.readouterr()
     assert "v21.0" in caplog.text  # urllib3 did log the requests at DEBUG
     assert token not in caplog.text + out.out + out.err + " ".join(errors)
-    assert all("access_token" not in r["path"] for r in sandbox.requests("facebook"))
+    assert "access_token" not in caplog.text  # not even masked: it was never in a URL
+
+
+def test_token_travels_in_the_header_only(
+    sandbox: Any, sandbox_settings: Any, sandbox_secrets: dict[str, str]
+) -> None:
+    from distributor.platforms.facebook import FacebookAdapter
+
+    sent: list[requests.PreparedRequest] = []
+    session = requests.Session()
+    session.hooks["response"].append(lambda response, **_: sent.append(response.request))
+    channel = sandbox_settings.channel(CHANNEL)
+    fb = FacebookAdapter(
+        channel,
+        sandbox_settings.credentials(channel),
+        base_url=sandbox_settings.base_url(channel),
+        session=session,
+    )
+    d = _link_draft(sandbox_settings)
+    receipt = fb.publish(d, key="k")
+    fb.lookup(d, key="k", since=datetime.now(UTC) - timedelta(minutes=1))
+    fb.delete(receipt)
+    token = sandbox_secrets["FACEBOOK_PAGE_TOKEN"]
+    assert [r.method for r in sent] == ["POST", "GET", "DELETE"]
+    for request in sent:
+        body = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
+        assert token not in (request.url or "") + body and "access_token" not in body
+        assert request.headers["Authorization"] == f"OAuth {token}"
+    assert "message=" in str(sent[0].body) and "fields=id%2Cmessage" in str(sent[1].url)
+
+
+def test_pages_sharing_one_session_keep_their_own_tokens(
+    sandbox: Any, sandbox_settings: Any
+) -> None:
+    from distributor.platforms.facebook import FacebookAdapter
+
+    channel = sandbox_settings.channel(CHANNEL)
+    shared = requests.Session()
+    base = sandbox_settings.base_url(channel)
+    good = FacebookAdapter(
+        channel, sandbox_settings.credentials(channel), base_url=base, session=shared
+    )
+    other = replace(channel, name="facebook_other", options={**channel.options, "page_id": "7"})
+    expired = FacebookAdapter(
+        other, {"page_token": Secret("EAA-expired-other-page")}, base_url=base, session=shared
+    )
+    assert good.session is expired.session is shared
+    with pytest.raises(AuthFailed):
+        expired.publish(_link_draft(sandbox_settings), key="k")
+    good.publish(_link_draft(sandbox_settings), key="k")
+    assert [p.account for p in sandbox.posts("facebook")] == [PAGE]
