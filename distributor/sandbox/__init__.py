@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 _LAZY = {
     "EMULATORS": "distributor.sandbox.core",
     "Sandbox": "distributor.sandbox.core",
-    "SandboxState": "distributor.sandbox.core",
+    "SandboxState": "distributor.sandbox.state",
     "check_loopback": "distributor.sandbox.core",
     "BadRequest": "distributor.sandbox.emulator",
     "Emulator": "distributor.sandbox.emulator",
@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from distributor.sandbox.core import EMULATORS, Sandbox, SandboxState, check_loopback
+    from distributor.sandbox.core import EMULATORS, Sandbox, check_loopback
     from distributor.sandbox.emulator import (
         BadRequest,
         Emulator,
@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         UploadedFile,
     )
     from distributor.sandbox.faults import FaultRule, Faults, parse_fault, parse_limit
+    from distributor.sandbox.state import SandboxState
 
 
 def __getattr__(name: str) -> Any:

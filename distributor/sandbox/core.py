@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import importlib
 import ipaddress
-import itertools
 import logging
 import re
 import threading
 import time
-from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -33,6 +31,7 @@ from distributor.sandbox.emulator import (
     html_error_page,
 )
 from distributor.sandbox.faults import Decision, FaultRule, Faults, RouteLimits, rule_from_dict
+from distributor.sandbox.state import SandboxState
 
 if TYPE_CHECKING:
     from distributor.sandbox.server import Handler, Server
@@ -48,7 +47,6 @@ EMULATORS: dict[str, str] = {
     "linkedin": "distributor.sandbox.linkedin:LinkedInEmulator",
     "threads": "distributor.sandbox.threads:ThreadsEmulator",
 }
-REQUEST_LOG_SIZE = 20_000
 # Telegram puts the bot token in the path (/bot<token>/sendMessage): never keep it in the log.
 _TOKEN_IN_PATH = re.compile(r"^/bot[^/]+(?=/)")
 
@@ -70,58 +68,6 @@ def check_loopback(host: str) -> str:
     )
 
 
-class SandboxState:
-    """Posts, per-platform emulator state and the request log; safe to use from any thread."""
-
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self._posts: dict[str, dict[str, Post]] = defaultdict(dict)
-        self._ids: dict[str, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
-        self.kv: dict[str, dict[str, Any]] = defaultdict(dict)
-        self.log: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
-
-    def now(self) -> float:
-        return time.time()
-
-    def next_id(self, platform: str) -> int:
-        """A number unique per platform (emulators format it into their id shape)."""
-        with self.lock:
-            return next(self._ids[platform])
-
-    def record(
-        self, platform: str, account: str, text: str, data: dict[str, Any], post_id: str = ""
-    ) -> Post:
-        """Store a new post; its id is `post_id` or the next number for the platform."""
-        with self.lock:
-            pid = post_id or str(next(self._ids[platform]))
-            post = Post(platform, pid, account, text, dict(data), self.now())
-            self._posts[platform][pid] = post
-            return post
-
-    def posts(self, platform: str, include_deleted: bool = False) -> list[Post]:
-        with self.lock:
-            return [p for p in self._posts[platform].values() if include_deleted or not p.deleted]
-
-    def find(self, platform: str, post_id: str) -> Post | None:
-        with self.lock:
-            return self._posts[platform].get(post_id)
-
-    def delete(self, platform: str, post_id: str) -> bool:
-        with self.lock:
-            post = self._posts[platform].get(post_id)
-            if post is None or post.deleted:
-                return False
-            post.deleted = True
-            return True
-
-    def clear(self) -> None:
-        with self.lock:
-            self._posts.clear()
-            self._ids.clear()
-            self.kv.clear()
-            self.log.clear()
-
-
 class Sandbox:
     """The in-process platform sandbox. `start()`, use `url`, `stop()` (or `with Sandbox():`)."""
 
@@ -133,6 +79,7 @@ class Sandbox:
         *,
         platforms: Iterable[str] | None = None,
         faults: Iterable[FaultRule] = (),
+        limits: Iterable[tuple[str, str, int, float]] = (),
     ) -> None:
         self.host = check_loopback(host)
         self.port = port
@@ -141,9 +88,13 @@ class Sandbox:
         self._routes = {name: self._compile(emu.routes()) for name, emu in self.emulators.items()}
         self.faults = Faults(seed, validate=lambda r: self.check_target(r.platform, r.route))
         self.limits = RouteLimits(self.state.now)
+        # Given at construction (e.g. on the command line): they survive reset().
         self._initial_faults = list(faults)
+        self._initial_limits = list(limits)
         for rule in self._initial_faults:
             self.check_target(rule.platform, rule.route)
+        for platform, route, _, _ in self._initial_limits:
+            self.check_target(platform, route, wildcards=False)
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -261,7 +212,7 @@ class Sandbox:
             return [r for r in self.state.log if platform is None or r["platform"] == platform]
 
     def reset(self) -> None:
-        """Forget posts, requests, faults and limits; restore the emulators' default limits."""
+        """Forget posts, requests, faults and limits; restore the ones given at construction."""
         self.state.clear()
         self.faults.clear()
         self.limits.clear()
@@ -270,6 +221,8 @@ class Sandbox:
         for name, emulator in self.emulators.items():
             for route, (limit, window) in getattr(emulator, "default_limits", {}).items():
                 self.limits.set(name, route, limit, window)
+        for platform, route, limit, window in self._initial_limits:
+            self.limits.set(platform, route, limit, window)
 
     # -- request handling ----------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qs
 
 if TYPE_CHECKING:
-    from distributor.sandbox.core import SandboxState
+    from distributor.sandbox.state import SandboxState
 
 ERROR_KINDS = ("server", "auth", "forbidden", "invalid", "duplicate", "not_found", "html")
 

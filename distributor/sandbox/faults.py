@@ -67,6 +67,21 @@ class FaultRule:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def to_spec(self) -> str:
+        """The command-line form; `parse_fault(rule.to_spec())` gives an equal rule."""
+        parts = [self.platform, self.route, self.kind]
+        if self.kind == "error":
+            parts += [str(self.status), self.error]
+        elif self.kind in ("latency", "hang", "rate_limit"):
+            parts.append(f"{self.seconds:g}")
+        elif self.kind == "lost":
+            parts.append(self.mode)
+        if self.count is not None:
+            parts.append(f"count={self.count}")
+        if self.rate is not None:
+            parts.append(f"rate={self.rate:g}")
+        return ":".join(parts)
+
 
 @dataclass(frozen=True)
 class Decision:

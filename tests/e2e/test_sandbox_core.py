@@ -1,0 +1,247 @@
+"""The sandbox core through plain HTTP: faults, limits, inspection and the control API.
+
+Everything goes over real loopback sockets with `requests`, against the session sandbox (reset
+before each test); Mastodon and Telegram serve as the platforms under test because their
+emulators are small and their error and rate-limit shapes differ.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+import pytest
+import requests
+
+from distributor.errors import ConfigError
+from distributor.sandbox import Sandbox, check_loopback, parse_fault, parse_limit
+
+TOKEN = {"Authorization": "Bearer core-test-token"}
+BOT = "123456789:AAF-coretestTOKEN0123456789abcdefgh"
+
+
+def toot(
+    box: Sandbox, text: str = "hello", timeout: float = 2.0, auth: dict[str, str] = TOKEN
+) -> Any:
+    return requests.post(
+        f"{box.url}/mastodon/api/v1/statuses", data={"status": text}, headers=auth, timeout=timeout
+    )
+
+
+def control(box: Sandbox, method: str, path: str, **kwargs: Any) -> Any:
+    return requests.request(method, f"{box.url}/__sandbox/{path}", timeout=2, **kwargs)
+
+
+# -- latency, errors, 429 bursts ---------------------------------------------------------
+
+
+def test_latency_delays_only_the_matching_platform(sandbox: Sandbox) -> None:
+    control(
+        sandbox, "POST", "faults", json={"platform": "mastodon", "kind": "latency", "seconds": 0.3}
+    )
+    started = time.perf_counter()
+    assert toot(sandbox).status_code == 200
+    assert time.perf_counter() - started >= 0.3
+    started = time.perf_counter()
+    assert requests.get(f"{sandbox.url}/telegram/bot{BOT}/getMe", timeout=2).json()["ok"]
+    assert time.perf_counter() - started < 0.25
+
+
+def _statuses(box: Sandbox, n: int) -> list[int]:
+    with requests.Session() as s:
+        return [
+            s.post(
+                f"{box.url}/mastodon/api/v1/statuses", data={"status": f"n{i}"}, headers=TOKEN
+            ).status_code
+            for i in range(n)
+        ]
+
+
+def test_error_rate_is_plausible_seeded_and_nothing_is_processed(sandbox: Sandbox) -> None:
+    rule = {"platform": "mastodon", "route": "create", "kind": "error", "status": 503, "rate": 0.3}
+    assert control(sandbox, "POST", "faults", json=rule).status_code == 201
+    first = _statuses(sandbox, 200)
+    failed = first.count(503)
+    assert 35 <= failed <= 85, failed  # 200 x 0.3 = 60 expected; a binomial sd is ~6.5
+    assert set(first) == {200, 503}
+    assert len(sandbox.posts("mastodon")) == first.count(200)  # errors were not processed
+    logged = [r for r in sandbox.requests("mastodon") if r["fault"] == "error"]
+    assert len(logged) == failed and {r["status"] for r in logged} == {503}
+    sandbox.reset()  # the RNG restarts from the seed: the same requests fail again
+    control(sandbox, "POST", "faults", json=rule)
+    assert _statuses(sandbox, 200) == first
+
+
+def test_error_body_is_the_platforms_shape(sandbox: Sandbox) -> None:
+    sandbox.faults.add(platform="telegram", route="create", kind="error", status=400, count=1)
+    sandbox.faults.add(platform="mastodon", route="create", kind="error", status=502, error="html")
+    answer = requests.post(f"{sandbox.url}/telegram/bot{BOT}/sendMessage", timeout=2).json()
+    assert answer["ok"] is False and answer["error_code"] == 400 and answer["description"]
+    page = toot(sandbox)
+    assert page.status_code == 502 and page.headers["Content-Type"].startswith("text/html")
+    assert "502 Bad Gateway" in page.text
+
+
+def test_429_burst_then_normal_service(sandbox: Sandbox) -> None:
+    sandbox.faults.add(parse_fault("mastodon:create:rate_limit:90:count=3"))
+    replies = [toot(sandbox, f"burst {i}") for i in range(4)]
+    assert [r.status_code for r in replies] == [429, 429, 429, 200]
+    reset = datetime.fromisoformat(replies[0].headers["X-RateLimit-Reset"].replace("Z", "+00:00"))
+    assert 80 < reset.timestamp() - time.time() <= 91  # Mastodon: an ISO-8601 reset time
+    assert [p.text for p in sandbox.posts("mastodon")] == ["burst 3"]
+    sandbox.faults.add(platform="telegram", route="create", kind="rate_limit", seconds=7, count=1)
+    answer = requests.post(f"{sandbox.url}/telegram/bot{BOT}/sendMessage", timeout=2).json()
+    assert answer["error_code"] == 429 and answer["parameters"]["retry_after"] == 7
+
+
+# -- connection faults -------------------------------------------------------------------
+
+
+def test_hang_gives_a_read_timeout_and_no_post(sandbox: Sandbox) -> None:
+    sandbox.faults.add(platform="mastodon", route="create", kind="hang", seconds=2, count=1)
+    with pytest.raises(requests.ReadTimeout):
+        toot(sandbox, timeout=0.3)
+    assert sandbox.posts("mastodon") == []
+    assert [r["fault"] for r in sandbox.requests("mastodon")] == ["hang"]
+
+
+def test_reset_before_read_is_a_connection_error_with_nothing_recorded(sandbox: Sandbox) -> None:
+    sandbox.faults.add(parse_fault("mastodon:create:reset:count=1"))
+    with pytest.raises(requests.ConnectionError) as caught:
+        toot(sandbox)
+    assert not isinstance(caught.value, requests.ReadTimeout)
+    assert sandbox.posts("mastodon") == []
+    [entry] = sandbox.requests("mastodon")
+    assert entry["fault"] == "reset" and entry["status"] == 0
+    assert toot(sandbox).status_code == 200  # count=1: the next request goes through
+
+
+@pytest.mark.parametrize("mode", ["reset", "504"])
+def test_lost_creates_the_post_but_the_client_never_hears(sandbox: Sandbox, mode: str) -> None:
+    sandbox.faults.add(parse_fault(f"mastodon:create:lost:{mode}:count=1"))
+    if mode == "reset":
+        with pytest.raises(requests.ConnectionError):
+            toot(sandbox, "lost toot")
+    else:
+        answer = toot(sandbox, "lost toot")
+        assert answer.status_code == 504 and "504 Gateway Timeout" in answer.text
+    posts = control(sandbox, "GET", "posts", params={"platform": "mastodon"}).json()
+    assert [p["text"] for p in posts] == ["lost toot"]
+    assert [r["fault"] for r in sandbox.requests("mastodon")] == ["lost"]
+
+
+# -- limits ------------------------------------------------------------------------------
+
+
+def test_limit_sends_rate_headers_and_429_after_the_window_fills(sandbox: Sandbox) -> None:
+    body = {"platform": "mastodon", "route": "create", "limit": 2, "window": 0.6}
+    assert control(sandbox, "POST", "limits", json=body).status_code == 201
+    replies = [toot(sandbox, f"l{i}") for i in range(3)]
+    assert [r.status_code for r in replies] == [200, 200, 429]
+    assert [r.headers["X-RateLimit-Remaining"] for r in replies] == ["1", "0", "0"]
+    assert {r.headers["X-RateLimit-Limit"] for r in replies} == {"2"}
+    assert replies[2].json() == {"error": "Too many requests"}
+    assert len(sandbox.posts("mastodon")) == 2
+    assert sandbox.requests("mastodon")[-1]["fault"] == "limit"
+    other = {"Authorization": "Bearer another-account"}
+    assert toot(sandbox, "other", auth=other).status_code == 200  # windows are per account
+    time.sleep(0.65)
+    assert toot(sandbox, "after the window").status_code == 200
+
+
+def test_limits_and_faults_must_name_real_routes(sandbox: Sandbox) -> None:
+    typo = control(sandbox, "POST", "faults", data="mastodon:creat:error:503")
+    assert typo.status_code == 400 and "no route 'creat'" in typo.json()["error"]
+    both = [
+        {"platform": "mastodon", "route": "create", "limit": 1, "window": 5},
+        {"platform": "mastadon", "route": "create", "limit": 1, "window": 5},
+    ]
+    refused = control(sandbox, "POST", "limits", json=both)
+    assert refused.status_code == 400 and "mastadon" in refused.json()["error"]
+    limits = control(sandbox, "GET", "limits").json()
+    assert [x for x in limits if x["platform"] == "mastodon"] == []  # all or nothing
+    with pytest.raises(ConfigError, match="unknown platform"):
+        sandbox.faults.add(platform="myspace", kind="reset")
+
+
+# -- control API, inspection, reset ------------------------------------------------------
+
+
+def test_text_specs_through_the_control_api(sandbox: Sandbox) -> None:
+    added = control(
+        sandbox, "POST", "faults", data="mastodon:create:error:503:count=1\ntelegram:*:latency:5ms"
+    )
+    assert [r["kind"] for r in added.json()] == ["error", "latency"]
+    assert control(sandbox, "POST", "limits", data="mastodon:create:5/1min").json() == [
+        {"platform": "mastodon", "route": "create", "limit": 5, "window": 60.0}
+    ]
+    assert toot(sandbox).status_code == 503  # an injected error does not count
+    assert toot(sandbox).headers["X-RateLimit-Remaining"] == "4"
+    assert control(sandbox, "DELETE", "faults", params={"platform": "mastodon"}).ok
+    assert [r["platform"] for r in control(sandbox, "GET", "faults").json()] == ["telegram"]
+
+
+def test_bad_control_input_is_one_line_400(sandbox: Sandbox) -> None:
+    for body in ("{not json", "mastodon:create:explode", '{"kind": "error", "colour": 1}'):
+        answer = control(sandbox, "POST", "faults", data=body)
+        assert answer.status_code == 400
+        assert "\n" not in answer.json()["error"]
+    assert control(sandbox, "GET", "nothing-here").status_code == 404
+
+
+def test_requests_listing_filters_by_platform(sandbox: Sandbox) -> None:
+    toot(sandbox)
+    requests.get(f"{sandbox.url}/telegram/bot{BOT}/getMe", timeout=2)
+    requests.get(f"{sandbox.url}/mastodon/api/v1/unknown", headers=TOKEN, timeout=2)
+    listed = control(sandbox, "GET", "requests", params={"platform": "mastodon"}).json()
+    assert [(r["method"], r["path"], r["route"], r["status"]) for r in listed] == [
+        ("POST", "/api/v1/statuses", "create", 200),
+        ("GET", "/api/v1/unknown", None, 404),
+    ]
+    [bot] = control(sandbox, "GET", "requests", params={"platform": "telegram"}).json()
+    assert bot["path"] == "/bot***/getMe"  # the token in Telegram's path is not kept
+    assert len(control(sandbox, "GET", "requests").json()) == 3
+
+
+def test_reset_clears_posts_requests_faults_and_limits(sandbox: Sandbox) -> None:
+    sandbox.set_limit("mastodon", "create", 10, 60)
+    sandbox.faults.add(platform="telegram", kind="latency", seconds=0.01)
+    toot(sandbox)
+    assert control(sandbox, "POST", "reset").json() == {"ok": True}
+    assert control(sandbox, "GET", "posts").json() == []
+    assert sandbox.requests() == [] and sandbox.faults.rules() == []
+    assert "X-RateLimit-Limit" not in toot(sandbox).headers
+    assert toot(sandbox).json()["id"] == "2"  # ids restart too
+
+
+def test_construction_faults_and_limits_survive_reset() -> None:
+    rule = parse_fault("mastodon:create:error:500:count=1")
+    with Sandbox(
+        platforms=["mastodon"], faults=[rule], limits=[parse_limit("mastodon:create:9/60")]
+    ) as box:
+        assert toot(box).status_code == 500
+        box.reset()
+        assert toot(box).status_code == 500
+        assert toot(box).headers["X-RateLimit-Remaining"] == "8"
+        assert control(box, "GET", "health").json()["platforms"] == ["mastodon"]
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "example.com", "::", "10.0.0.1"])
+def test_non_loopback_hosts_are_refused(host: str) -> None:
+    with pytest.raises(ConfigError, match="not a loopback address"):
+        Sandbox(host=host)
+
+
+def test_loopback_spellings_are_accepted() -> None:
+    assert check_loopback("localhost") == "127.0.0.1"
+    assert check_loopback("127.0.0.5") == "127.0.0.5"
+    assert check_loopback("[::1]") == "::1"
+
+
+def test_health_and_routes(sandbox: Sandbox) -> None:
+    health = control(sandbox, "GET", "health").json()
+    assert health["ok"] and health["url"] == sandbox.url
+    assert {"mastodon", "telegram"} <= set(health["platforms"])
+    routes = control(sandbox, "GET", "routes", params={"platform": "mastodon"}).json()
+    assert "create" in routes["mastodon"] and "delete" in routes["mastodon"]
