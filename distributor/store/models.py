@@ -139,6 +139,7 @@ class Filters:
     channel: str | None = None
     article_id: str | None = None
     since: datetime | None = None
+    channels: tuple[str, ...] = ()  # any of these (combined with `channel` when both are set)
 
 
 @dataclass(frozen=True, slots=True)

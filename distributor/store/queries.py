@@ -122,6 +122,8 @@ class QueriesMixin(AccountsMixin):
             sel = sel.where(d.c.state.in_([s.value for s in filters.states]))
         if filters.channel:
             sel = sel.where(d.c.channel == filters.channel)
+        if filters.channels:
+            sel = sel.where(d.c.channel.in_(filters.channels))
         if filters.article_id:
             sel = sel.where(d.c.article_id == filters.article_id)
         if filters.since:
@@ -133,6 +135,18 @@ class QueriesMixin(AccountsMixin):
             page = [rows.delivery(r) for r in conn.execute(sel)]
         nxt = f"{to_ts(page[-1].created_at)!r}:{page[-1].id}" if len(page) == limit else None
         return page, nxt
+
+    def article(self, id: str) -> dict[str, Any] | None:
+        """The stored article (id, canonical_url, guid, title, first_seen, source), or None."""
+        art = self._t["articles"]
+        with self._engine.connect() as conn:
+            row = conn.execute(art.select().where(art.c.id == id)).first()
+        if row is None:
+            return None
+        m = dict(row._mapping)
+        return {k: m[k] for k in ("id", "canonical_url", "guid", "title", "source")} | {
+            "first_seen": rows._dt(m["first_seen"])
+        }
 
     def _by_states(self, states: Any, extra: Any = None) -> list[Delivery]:
         d = self._t["deliveries"]
