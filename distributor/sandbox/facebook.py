@@ -181,18 +181,24 @@ class FacebookEmulator(Emulator):
             pages.setdefault(token, node)  # a page token belongs to the page it posts to
         return node
 
+    def _writer(self, req: Request, node: str) -> str | Reply:
+        """The page a post request writes to, or the error Graph answers."""
+        token = self._auth(req, write=True)
+        if isinstance(token, Reply):
+            return token
+        if not node.isdigit() and node != "me":
+            return graph_error(100, _UNSUPPORTED.format(method="post", node=node), subcode=33)
+        return self._page(node, token)
+
     @property
     def _kv(self) -> dict[str, Any]:
         return self.state.kv.setdefault("facebook", {})
 
     # -- handlers -------------------------------------------------------------------------
     def create_feed(self, req: Request, node: str, version: str | None = None) -> Reply:
-        token = self._auth(req, write=True)
-        if isinstance(token, Reply):
-            return token
-        if not node.isdigit() and node != "me":
-            return graph_error(100, _UNSUPPORTED.format(method="post", node=node), subcode=33)
-        page = self._page(node, token)
+        page = self._writer(req, node)
+        if isinstance(page, Reply):
+            return page
         message, link = req.param("message") or "", req.param("link") or ""
         if not message.strip() and not link:
             return graph_error(100, "(#100) Missing message or attachment")
@@ -202,12 +208,9 @@ class FacebookEmulator(Emulator):
         return self._publish(req, page, message, data, version)
 
     def create_photo(self, req: Request, node: str, version: str | None = None) -> Reply:
-        token = self._auth(req, write=True)
-        if isinstance(token, Reply):
-            return token
-        if not node.isdigit() and node != "me":
-            return graph_error(100, _UNSUPPORTED.format(method="post", node=node), subcode=33)
-        page = self._page(node, token)
+        page = self._writer(req, node)
+        if isinstance(page, Reply):
+            return page
         upload: UploadedFile | None = req.files().get("source")
         url = req.param("url") or ""
         if upload is None and not url:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from dataclasses import replace
@@ -384,3 +385,23 @@ def test_pages_sharing_one_session_keep_their_own_tokens(
         expired.publish(_link_draft(sandbox_settings), key="k")
     good.publish(_link_draft(sandbox_settings), key="k")
     assert [p.account for p in sandbox.posts("facebook")] == [PAGE]
+
+
+def test_sdk_multipart_photo_upload_and_me(sandbox: Any) -> None:
+    import facebook
+    from image_server import JPEG
+
+    from distributor.platforms.http import session_for
+
+    session = session_for(sandbox.base_url("facebook"), real_hosts=("https://graph.facebook.com/",))
+    graph = facebook.GraphAPI(access_token="EAA-upload-token", timeout=5, session=session)
+    graph.version = "v21.0"
+    photo = graph.put_photo(io.BytesIO(JPEG), album_path=f"{PAGE}/photos", message="Bildtext")
+    [post] = sandbox.posts("facebook")
+    assert photo == {"id": post.data["photo_id"], "post_id": post.id}
+    assert post.text == "Bildtext" and post.data["photo"]["size"] == len(JPEG)
+    me = graph.get_object("me", fields="id,name")
+    assert me == {"id": PAGE, "name": "Distributor Sandbox"}  # the page this token posted to
+    with pytest.raises(facebook.GraphAPIError) as info:
+        graph.put_object(PAGE, "feed", message="")
+    assert info.value.code == 100 and "Missing message or attachment" in str(info.value)
