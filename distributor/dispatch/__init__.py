@@ -1,0 +1,18 @@
+"""Dispatch: the ONLY retry layer. Claims due deliveries, sends each once, records the outcome.
+
+    from distributor.dispatch import Dispatcher
+    Dispatcher(settings, store, concurrency=4).run(stop_event)        # `distributor worker`
+    Dispatcher(settings, store).wait_for(delivery_ids)                 # `publish --wait`
+
+Modules: `worker` (claim loop, thread pool, adapters per channel, heartbeat), `send` (one
+delivery: pacing, `sending` committed before HTTP, tenacity for NotSent, error class -> state),
+`policy` (retry/lease/pacing settings from `[dispatch]`), `hooks` (crash-test points).
+"""
+
+from __future__ import annotations
+
+from distributor.dispatch.hooks import POINTS, crash_point
+from distributor.dispatch.policy import Policy, policy_from
+from distributor.dispatch.worker import SETTLED, Dispatcher
+
+__all__ = ["POINTS", "SETTLED", "Dispatcher", "Policy", "crash_point", "policy_from"]

@@ -1,0 +1,309 @@
+"""One claimed delivery, from lease to recorded outcome (the send path).
+
+    claimed ─pace─> (defer | release) ─mark_sending─> one publish, tenacity for NotSent ─> finish
+
+Order matters: `sending` (with the delivery's idempotency key, fixed at plan time) is committed
+before the platform is called, and the outcome is committed right after it answered. tenacity
+retries only `NotSent` (never `RateLimited`, which reschedules by the platform's reset time, and
+never `MaybeSent`, which goes to `unknown` for reconcile); it sleeps through the injected clock.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import tenacity
+
+from distributor.clock import Clock
+from distributor.config import Channel
+from distributor.dispatch.hooks import crash_point
+from distributor.dispatch.policy import Policy
+from distributor.errors import (
+    AuthFailed,
+    DistributorError,
+    DuplicateContent,
+    MaybeSent,
+    NotSent,
+    PublishError,
+    RateLimited,
+    StaleLease,
+)
+from distributor.platforms.base import Adapter, Draft, Receipt
+from distributor.redact import scrub
+from distributor.store.models import Attempt, Claimed, Delivery, State
+from distributor.store.store import Store
+
+log = logging.getLogger("distributor.dispatch")
+AdapterFor = Callable[[str], tuple[Channel, Adapter]]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every send of one dispatcher shares."""
+
+    store: Store
+    clock: Clock
+    worker: str
+    policy: Policy
+    stop: threading.Event
+
+
+def ctx_of(d: Delivery, **more: Any) -> dict[str, Any]:
+    """The `extra={"ctx": ...}` fields of a log line about `d` (see distributor.logs)."""
+    base = {
+        "delivery_id": d.id,
+        "article_id": d.article_id,
+        "channel": d.channel,
+        "platform": d.platform,
+        "attempt": d.attempts,
+        "state": d.state.value,
+    }
+    return {**base, **more}
+
+
+def _state(d: Delivery, message: str, *args: Any, level: int = logging.INFO) -> None:
+    more = {"remote_id": d.remote_id, "remote_url": d.remote_url} if d.remote_id else {}
+    log.log(level, message, *args, extra={"ctx": ctx_of(d, **more)})
+
+
+def deliver(ctx: Context, claimed: Claimed, adapter_for: AdapterFor) -> Delivery | None:
+    """Send one claimed delivery; the recorded delivery, or None if it went back unsent or
+    its lease was taken over (reconcile owns it then)."""
+    d, fence = claimed.delivery, claimed.fence
+    _state(d, "claimed by %s", ctx.worker)
+    crash_point("after_claim")
+    try:
+        channel, adapter = adapter_for(d.channel)
+    except DistributorError as exc:  # channel gone from the config, credentials missing
+        return _finish(ctx, d, fence, "failed", _attempt(ctx, "failed", exc), error=str(exc))
+    try:
+        if not _pace(ctx, d, fence, channel):
+            return None
+        sending = ctx.store.mark_sending(d.id, fence)
+    except StaleLease as exc:
+        _state(d, "not sent: %s", exc, level=logging.WARNING)
+        return None
+    _state(sending, "sending")
+    crash_point("before_http")
+    return _send(ctx, sending, fence, adapter)
+
+
+def _pace(ctx: Context, d: Delivery, fence: int, channel: Channel) -> bool:
+    """Take the account's next rate slot: wait for it if it is near, else defer the delivery.
+    False when the delivery went back to the queue (stopping) or was deferred."""
+    wait = ctx.store.reserve_send(d.account_key, channel.rate, max_wait=ctx.policy.pace_limit)
+    if wait > ctx.policy.pace_limit:
+        until = ctx.clock.now() + timedelta(seconds=wait)
+        out = ctx.store.defer(d.id, fence, until, actor=ctx.worker, reason=f"rate {channel.rate}")
+        _state(out, "deferred %.0fs for the account's rate (%s)", wait, channel.rate)
+        return False
+    if wait > 0:
+        log.info("pacing %.1fs for the account's rate", wait, extra={"ctx": ctx_of(d)})
+        ctx.clock.sleep(wait)
+    if ctx.stop.is_set():
+        out = ctx.store.release(d.id, fence)
+        _state(out, "released: worker stopping")
+        return False
+    return True
+
+
+def _send(ctx: Context, d: Delivery, fence: int, adapter: Adapter) -> Delivery | None:
+    draft = Draft.from_dict(d.draft)
+    started = ctx.clock.now()
+    try:
+        receipt = _with_retries(ctx, d, fence, lambda: _publish(adapter, draft, d))
+    except StaleLease as exc:
+        _state(d, "lease lost between tries, not sent again: %s", exc, level=logging.WARNING)
+        return None
+    except PublishError as exc:
+        return _failure(ctx, d, fence, exc, started)
+    except (
+        Exception
+    ) as exc:  # an adapter bug after the request may have gone out: the post may exist
+        log.exception("unexpected error from the adapter", extra={"ctx": ctx_of(d)})
+        kind = type(exc).__name__
+        detail = f"unexpected {kind}: {scrub(str(exc))[:200]}"
+        return _finish(
+            ctx, d, fence, "unknown", _attempt(ctx, "unknown", None, started, detail, kind)
+        )
+    crash_point("after_send")
+    _obey_rate_headers(ctx, d, receipt)
+    attempt = _attempt(ctx, "sent", None, started, remote_id=receipt.remote_id)
+    return _finish(
+        ctx, d, fence, "sent", attempt, remote_id=receipt.remote_id, remote_url=receipt.url
+    )
+
+
+@functools.cache
+def _takes_when(cls: type[Any]) -> bool:
+    return "when" in inspect.signature(cls.publish).parameters
+
+
+def _publish(adapter: Adapter, draft: Draft, d: Delivery) -> Receipt:
+    # Bluesky names the record after the key AND the delivery's creation time, so every
+    # attempt, in any process, creates (or finds) the same record.
+    if _takes_when(type(adapter)):
+        return adapter.publish(draft, key=d.idem_key, when=d.created_at)  # type: ignore[call-arg]
+    return adapter.publish(draft, key=d.idem_key)
+
+
+class _Budget(tenacity.stop.stop_base):
+    """Stop when the next sleep would end past the budget, measured on the injected clock."""
+
+    def __init__(self, clock: Clock, budget: float) -> None:
+        self.clock, self.budget, self.start = clock, budget, clock.monotonic()
+
+    def __call__(self, state: tenacity.RetryCallState) -> bool:
+        upcoming = state.upcoming_sleep or 0.0
+        return self.clock.monotonic() - self.start + upcoming >= self.budget
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, NotSent) and not isinstance(exc, RateLimited)
+
+
+def _with_retries(ctx: Context, d: Delivery, fence: int, call: Callable[[], Receipt]) -> Receipt:
+    p = ctx.policy
+    began: list[datetime] = []
+
+    def attempt() -> Receipt:
+        if began:  # a retry: the last try may have taken a while, keep the lease fresh
+            ctx.store.renew_lease(d.id, fence, lease_seconds=p.lease)
+        began.append(ctx.clock.now())
+        return call()
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        assert isinstance(exc, PublishError)
+        wait = state.next_action.sleep if state.next_action else 0.0
+        rec = _attempt(ctx, "retry", exc, began[-1])
+        out = ctx.store.record_attempt(d.id, fence, rec)
+        log.warning(
+            "retrying in %.1fs after %s: %s",
+            wait,
+            exc.kind,
+            exc.detail,
+            extra={"ctx": ctx_of(out)},
+        )
+
+    retrying = tenacity.Retrying(
+        sleep=ctx.clock.sleep,
+        stop=tenacity.stop_after_attempt(p.attempts) | _Budget(ctx.clock, p.budget),
+        # exponential with jitter: backoff * 2**n capped at max_backoff, plus 0..jitter s
+        wait=tenacity.wait_exponential(multiplier=p.backoff, max=p.max_backoff)
+        + tenacity.wait_random(0, p.jitter),
+        retry=tenacity.retry_if_exception(_retryable),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
+    return retrying(attempt)
+
+
+def _failure(
+    ctx: Context, d: Delivery, fence: int, exc: PublishError, started: datetime
+) -> Delivery | None:
+    """Record a final PublishError of this claim as the state its class says."""
+    now = ctx.clock.now()
+    if isinstance(exc, RateLimited):
+        until = exc.reset_at or now + timedelta(seconds=exc.retry_after)
+        ctx.store.block_account(d.account_key, until, f"{exc.kind}: {exc.detail}")
+        out = _finish(
+            ctx, d, fence, "retry", _attempt(ctx, "retry", exc, started), not_before=until
+        )
+        log.warning("rate limited until %s", until.isoformat(), extra={"ctx": ctx_of(d)})
+        return out
+    if isinstance(exc, NotSent):
+        if d.attempts + ctx.policy.attempts >= ctx.policy.give_up_after:
+            detail = f"gave up after {ctx.policy.give_up_after} tries: {exc.detail}"
+            return _finish(ctx, d, fence, "failed", _attempt(ctx, "failed", exc, started, detail))
+        until = now + timedelta(seconds=ctx.policy.reschedule_after(d.attempts))
+        return _finish(
+            ctx, d, fence, "retry", _attempt(ctx, "retry", exc, started), not_before=until
+        )
+    if isinstance(exc, (MaybeSent, DuplicateContent)):  # the post may exist: reconcile decides
+        return _finish(ctx, d, fence, "unknown", _attempt(ctx, "unknown", exc, started))
+    if isinstance(exc, AuthFailed):
+        ctx.store.mark_reauth(d.account_key, f"{exc.kind}: {exc.detail}")
+        log.error("account needs re-authentication", extra={"ctx": ctx_of(d)})
+    return _finish(ctx, d, fence, "failed", _attempt(ctx, "failed", exc, started))
+
+
+def _obey_rate_headers(ctx: Context, d: Delivery, receipt: Receipt) -> None:
+    """`rate_remaining == 0` in the receipt: no more sends on this account before the reset."""
+    remaining, reset = receipt.extra.get("rate_remaining"), receipt.extra.get("rate_reset")
+    if remaining is None or not reset or str(remaining).strip() not in ("0", "0.0"):
+        return
+    try:
+        until = datetime.fromisoformat(str(reset).replace("Z", "+00:00"))
+    except ValueError:
+        log.warning("ignoring a bad rate_reset %r", reset, extra={"ctx": ctx_of(d)})
+        return
+    ctx.store.block_account(d.account_key, until, "rate limit headers: 0 remaining")
+    log.info("account rate exhausted until %s", until.isoformat(), extra={"ctx": ctx_of(d)})
+
+
+def _attempt(
+    ctx: Context,
+    outcome: str,
+    exc: DistributorError | None,
+    started: datetime | None = None,
+    detail: str | None = None,
+    kind: str | None = None,
+    remote_id: str | None = None,
+) -> Attempt:
+    now = ctx.clock.now()
+    started = started or now
+    if detail is None and exc is not None:
+        detail = exc.detail if isinstance(exc, PublishError) else str(exc)
+    if kind is None and exc is not None:
+        kind = exc.kind if isinstance(exc, PublishError) else type(exc).__name__
+    return Attempt(
+        outcome=outcome,
+        started_at=started,
+        finished_at=now,
+        worker=ctx.worker,
+        error_kind=kind,
+        detail=scrub(detail or "")[:500],
+        remote_id=remote_id,
+        latency_ms=int((now - started).total_seconds() * 1000),
+    )
+
+
+def _finish(
+    ctx: Context,
+    d: Delivery,
+    fence: int,
+    outcome: str,
+    attempt: Attempt,
+    *,
+    error: str | None = None,
+    remote_id: str | None = None,
+    remote_url: str | None = None,
+    not_before: datetime | None = None,
+) -> Delivery | None:
+    try:
+        out = ctx.store.finish(
+            d.id,
+            fence,
+            outcome,
+            attempt,
+            remote_id=remote_id,
+            remote_url=remote_url,
+            not_before=not_before,
+            error=scrub(error) if error else None,
+        )
+    except StaleLease as exc:  # reconcile took the row over while we were sending
+        log.error("outcome %s not recorded: %s", outcome, exc, extra={"ctx": ctx_of(d)})
+        return None
+    level = logging.INFO if out.state in (State.SENT, State.RETRY_WAIT) else logging.WARNING
+    reason = f": {out.last_error}" if out.last_error and out.state is not State.SENT else ""
+    _state(out, "%s%s", out.state.value, reason, level=level)
+    crash_point("after_commit")
+    return out

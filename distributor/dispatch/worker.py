@@ -1,0 +1,167 @@
+"""The Dispatcher: claims due deliveries and sends them, different accounts in parallel.
+
+The store decides what may run: `claim` gives at most one delivery per account (its oldest due
+one), none while paused, none for blocked or re-auth accounts. The dispatcher keeps up to
+`concurrency` sends in flight on a thread pool and claims again whenever a slot is free.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING
+
+from distributor.clock import SYSTEM, Clock
+from distributor.dispatch.policy import Policy, policy_from
+from distributor.dispatch.send import Context, deliver
+from distributor.store.models import FINAL, Claimed, Delivery, State
+
+if TYPE_CHECKING:
+    from distributor.config import Channel, Settings
+    from distributor.platforms.base import Adapter
+    from distributor.store.store import Store
+
+log = logging.getLogger("distributor.dispatch")
+HEARTBEAT_EVERY = 10.0
+# A `publish --wait` is done with a delivery once it is here: final, or waiting for a person.
+SETTLED = FINAL | {State.UNKNOWN, State.AWAITING_REVIEW}
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Dispatcher:
+    """Claim, send, record. `run_once()` for one round, `run(stop)` for a worker loop."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        adapter_for: Callable[[Channel], Adapter] | None = None,
+        clock: Clock = SYSTEM,
+        worker_id: str | None = None,
+        concurrency: int = 4,
+        policy: Policy | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.settings, self.store, self.clock = settings, store, clock
+        self.worker_id = worker_id or default_worker_id()
+        self.concurrency = concurrency
+        self.policy = policy or policy_from(settings.sections.get("dispatch", {}), settings.where)
+        self._build = adapter_for or self._build_adapter
+        self._adapters: dict[str, tuple[Channel, Adapter]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._last_beat: float | None = None
+
+    # -- adapters ---------------------------------------------------------------------------
+    def _build_adapter(self, channel: Channel) -> Adapter:
+        from distributor.platforms.registry import build_adapter
+
+        return build_adapter(channel, self.settings)
+
+    def adapter(self, channel_name: str) -> tuple[Channel, Adapter]:
+        """The channel and its adapter, built once per channel (thread-safe)."""
+        with self._lock:
+            if channel_name not in self._adapters:
+                channel = self.settings.channel(channel_name)
+                self._adapters[channel_name] = (channel, self._build(channel))
+            return self._adapters[channel_name]
+
+    # -- one round ---------------------------------------------------------------------------
+    def _ctx(self) -> Context:
+        return Context(self.store, self.clock, self.worker_id, self.policy, self._stop)
+
+    def claim(self, limit: int) -> list[Claimed]:
+        return self.store.claim(self.worker_id, lease_seconds=self.policy.lease, limit=limit)
+
+    def deliver(self, claimed: Claimed) -> Delivery | None:
+        return deliver(self._ctx(), claimed, self.adapter)
+
+    def run_once(self) -> list[Delivery | None]:
+        """Claim up to `concurrency` deliveries (one per account) and send them in parallel;
+        returns what each became (None: went back unsent). Empty: nothing due (or paused)."""
+        claimed = self.claim(self.concurrency)
+        if len(claimed) <= 1:
+            return [self.deliver(c) for c in claimed]
+        with ThreadPoolExecutor(len(claimed), thread_name_prefix="send") as pool:
+            return list(pool.map(self.deliver, claimed))
+
+    # -- the loop ----------------------------------------------------------------------------
+    def heartbeat(self) -> None:
+        now = self.clock.monotonic()
+        if self._last_beat is None or now - self._last_beat >= HEARTBEAT_EVERY:
+            self.store.heartbeat(self.worker_id)
+            self._last_beat = now
+
+    def run(
+        self,
+        stop: threading.Event | None = None,
+        *,
+        until_idle: bool = False,
+        poll: float = 1.0,
+        until: Callable[[], bool] | None = None,
+    ) -> int:
+        """Send until `stop` is set (or, with `until_idle`, until nothing is due; or until
+        `until()` is true). In-flight sends always finish. Returns the number of claims."""
+        self._stop = stop or threading.Event()
+        in_flight: set[Future[Delivery | None]] = set()
+        claims, paused_said = 0, False
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="send") as pool:
+            try:
+                while not self._stop.is_set():
+                    self.heartbeat()
+                    got = (
+                        self.claim(self.concurrency - len(in_flight))
+                        if len(in_flight) < self.concurrency
+                        else []
+                    )
+                    claims += len(got)
+                    in_flight |= {pool.submit(self.deliver, c) for c in got}
+                    if not got and not in_flight:
+                        if until is not None and until():
+                            break
+                        if until_idle and until is None:
+                            break
+                        paused_said = self._say_paused(paused_said)
+                        self._stop.wait(poll)
+                        continue
+                    if in_flight:
+                        done, in_flight = wait(in_flight, timeout=poll, return_when=FIRST_COMPLETED)
+                        for f in done:
+                            f.result()
+            finally:
+                for f in in_flight:  # stopping: let in-flight sends finish and record
+                    f.result()
+        return claims
+
+    def _say_paused(self, said: bool) -> bool:
+        paused = self.store.paused()
+        if paused and not said:
+            log.warning("dispatch is paused (distributor resume to continue)")
+        return paused
+
+    def wait_for(
+        self, ids: Iterable[int], *, timeout: float | None = None, poll: float = 0.2
+    ) -> list[Delivery]:
+        """Dispatch in this process until every delivery in `ids` is final, unknown or waiting
+        for review (or `timeout` seconds passed); returns them as they are then."""
+        ids = list(ids)
+        deadline = None if timeout is None else self.clock.monotonic() + timeout
+
+        def settled() -> bool:
+            if deadline is not None and self.clock.monotonic() >= deadline:
+                return True
+            return all(self.store.get(i).state in SETTLED for i in ids)
+
+        if ids and not settled():
+            self.run(until=settled, poll=poll)
+        return [self.store.get(i) for i in ids]
