@@ -32,9 +32,9 @@ URL_LOGGERS = (
 )
 
 
-def guard_url_logs() -> None:
-    """Scrub secrets from urllib3's own log records, whatever handler receives them."""
-    for name in URL_LOGGERS:
+def guard_url_logs(extra: tuple[str, ...] = ()) -> None:
+    """Scrub secrets from urllib3's and `extra` loggers' records, whatever handler gets them."""
+    for name in URL_LOGGERS + extra:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactingFilter) for f in logger.filters):
             logger.addFilter(RedactingFilter())
