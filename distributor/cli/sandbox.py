@@ -7,6 +7,7 @@ happen inside the command, so `distributor --help` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
@@ -225,7 +226,7 @@ def _printer() -> Any:
             f"{stamp} {entry['method']:<6} /{entry['platform']}{entry['path']}"
             f"  -> {status} ({route}, {entry['ms']:.1f} ms){fault}"
         )
-        with lock:
+        with lock, contextlib.suppress(OSError):  # a closed pipe must not fail the request
             _write(line)
 
     return show

@@ -70,6 +70,8 @@ def _route(
     data: Any,
 ) -> Reply:
     key = (method, path.rstrip("/"))
+    if key == ("GET", ""):
+        return Reply(200, _index(box))
     if key == ("GET", "/health"):
         return Reply(200, {"ok": True, "url": box.url, "platforms": sorted(box.emulators)})
     if key == ("GET", "/routes"):
@@ -109,6 +111,25 @@ def _route(
         box.reset()
         return Reply(200, {"ok": True})
     return Reply(404, {"error": f"no control endpoint {method} /__sandbox{path}"})
+
+
+def _index(box: Sandbox) -> dict[str, Any]:
+    """What a person opening the sandbox URL in a browser needs to get going."""
+    control = f"{box.url}/__sandbox"
+    return {
+        "sandbox": box.url,
+        "platforms": {name: box.base_url(name) for name in box.emulators},
+        "config": f'[distributor]\nsandbox = "{box.url}"',
+        "control": {
+            "health": f"GET {control}/health",
+            "routes": f"GET {control}/routes?platform=NAME",
+            "posts": f"GET {control}/posts?platform=NAME[&include_deleted=1]",
+            "requests": f"GET {control}/requests?platform=NAME",
+            "faults": f"GET|POST|DELETE {control}/faults",
+            "limits": f"GET|POST {control}/limits",
+            "reset": f"POST {control}/reset",
+        },
+    }
 
 
 def _limit(box: Sandbox, data: Any) -> tuple[str, str, int, float]:

@@ -208,8 +208,11 @@ class Sandbox:
         return self.state.posts(platform, include_deleted)
 
     def requests(self, platform: str | None = None) -> list[dict[str, Any]]:
-        with self.state.lock:
-            return [r for r in self.state.log if platform is None or r["platform"] == platform]
+        """The request log (oldest first), optionally of one platform."""
+        # Handler threads append without the lock; deque.copy() is one C call (atomic under
+        # the GIL) where iterating the live deque fails with "deque mutated during iteration".
+        entries = self.state.log.copy()
+        return [r for r in entries if platform is None or r["platform"] == platform]
 
     def reset(self) -> None:
         """Forget posts, requests, faults and limits; restore the ones given at construction."""
@@ -230,7 +233,7 @@ class Sandbox:
         started = time.perf_counter()
         split = urlsplit(h.path)
         platform, _, rest = split.path.lstrip("/").partition("/")
-        if platform == "__sandbox":
+        if platform in ("__sandbox", ""):  # "/" answers the control index
             from distributor.sandbox.control import handle_control
 
             h.send(handle_control(self, h.command, "/" + rest, split.query, h.read_body()))

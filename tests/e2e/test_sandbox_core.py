@@ -7,6 +7,7 @@ emulators are small and their error and rate-limit shapes differ.
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime
 from typing import Any
@@ -245,3 +246,34 @@ def test_health_and_routes(sandbox: Sandbox) -> None:
     assert {"mastodon", "telegram"} <= set(health["platforms"])
     routes = control(sandbox, "GET", "routes", params={"platform": "mastodon"}).json()
     assert "create" in routes["mastodon"] and "delete" in routes["mastodon"]
+
+
+def test_listing_requests_while_traffic_flows(sandbox: Sandbox) -> None:
+    stop = threading.Event()
+
+    def traffic() -> None:
+        with requests.Session() as s:
+            while not stop.is_set():
+                s.get(f"{sandbox.url}/telegram/bot{BOT}/getMe", timeout=2)
+
+    workers = [threading.Thread(target=traffic) for _ in range(3)]
+    for w in workers:
+        w.start()
+    try:
+        deadline = time.monotonic() + 0.7
+        listings = 0
+        while time.monotonic() < deadline:  # iterating the live log used to raise RuntimeError
+            sandbox.requests("telegram")
+            listings += 1
+    finally:
+        stop.set()
+        for w in workers:
+            w.join()
+    assert listings > 10 and len(sandbox.requests("telegram")) > 10
+
+
+def test_root_url_is_an_index(sandbox: Sandbox) -> None:
+    index = requests.get(sandbox.url, timeout=2).json()
+    assert index["platforms"]["mastodon"] == f"{sandbox.url}/mastodon"
+    assert index["config"] == f'[distributor]\nsandbox = "{sandbox.url}"'
+    assert index["control"]["reset"] == f"POST {sandbox.url}/__sandbox/reset"
