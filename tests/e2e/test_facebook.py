@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
-from locations import REFERENCE
+from locations import REFERENCE, REPO
 from plain_http import adapter, closed_port_url, draft
 
 from distributor.article import Image
@@ -405,3 +406,33 @@ def test_sdk_multipart_photo_upload_and_me(sandbox: Any) -> None:
     with pytest.raises(facebook.GraphAPIError) as info:
         graph.put_object(PAGE, "feed", message="")
     assert info.value.code == 100 and "Missing message or attachment" in str(info.value)
+
+
+def _documented_faults() -> list[tuple[str, str]]:
+    doc = (REPO / "docs" / "platforms" / "facebook.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| (`facebook:[^|]+) \| ([^|]+) \|$", doc, flags=re.M)
+    return [(s, answer) for specs, answer in rows for s in re.findall(r"`(facebook:[^`]+)`", specs)]
+
+
+@pytest.mark.parametrize(("spec", "answer"), _documented_faults())
+def test_documented_fault_specs_give_the_documented_answer(
+    sandbox: Any, spec: str, answer: str
+) -> None:
+    from distributor.sandbox.faults import parse_fault
+
+    rule = parse_fault(spec)
+    sandbox.faults.add(rule)
+    route = {"create": f"/{PAGE}/feed", "verify": f"/{PAGE}"}[rule.route]
+    url = f"{sandbox.url}/facebook/v21.0{route}"
+    params = {"message": "x", "access_token": "EAA-doc"}
+    method = "POST" if rule.route == "create" else "GET"
+    reply = requests.request(method, url, data=params if method == "POST" else None, timeout=5)
+    if "created" in answer:
+        assert reply.status_code == 504 and len(sandbox.posts("facebook")) == 1
+    if "HTML" in answer or "created" in answer:
+        assert reply.headers["content-type"].startswith("text/html")
+        return
+    code = reply.json()["error"]["code"]
+    documented = re.search(r"\(#(\d+)\)|code (\d+)|^(\d+) ", answer)
+    assert documented is not None
+    assert str(code) in documented.groups()
