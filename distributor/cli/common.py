@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
 
 from distributor.config import Settings, load_config
+from distributor.errors import ConfigError
 
 
 def settings(ctx: click.Context) -> Settings:
@@ -31,3 +35,84 @@ def console() -> Any:
     from rich.console import Console
 
     return Console(highlight=False)
+
+
+def store_options(command: Any) -> Any:
+    """`--config` and `--database` on a command that works on the post log."""
+    command = click.option(
+        "--database", metavar="URL", help="Store URL (default: config `database`)."
+    )(command)
+    return click.option(
+        "--config",
+        "-c",
+        type=click.Path(dir_okay=False),
+        help="Path to distributor.toml (same as the global --config).",
+    )(command)
+
+
+@contextlib.contextmanager
+def open_store_for(ctx: click.Context, config: str | None, database: str | None) -> Iterator[Any]:
+    """The store named by `--database`, else by the configuration; closed afterwards."""
+    from distributor.cli.preview import use_config
+    from distributor.store import open_store
+
+    use_config(ctx, config)
+    store = open_store(database or settings(ctx).database_url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def actor_option(command: Any) -> Any:
+    """`--as NAME`: who acts, recorded with every change (default: the OS user)."""
+    return click.option(
+        "--as",
+        "actor",
+        metavar="NAME",
+        help="Your name for the post log (default: your operating-system user name).",
+    )(command)
+
+
+def actor_name(name: str | None) -> str:
+    """`--as NAME` if given, else the OS user name."""
+    if name is not None:
+        if not name.strip() or any(c in name for c in "\r\n\0"):
+            raise ConfigError(f"--as {name!r}: give a name on one line")
+        return name.strip()
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in some containers
+        return "unknown"
+
+
+def parse_since(text: str, now: datetime, option: str = "--since") -> datetime:
+    """`24h`, `30m`, `7d` (ago) or an ISO 8601 time (UTC unless it has an offset)."""
+    from distributor.config import parse_duration
+
+    value = text.strip()
+    if value[:1].isdigit() and not value[-1:].isdigit() and "-" not in value:
+        try:
+            return now - timedelta(seconds=parse_duration(value))
+        except ConfigError:
+            pass
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"{option} {text!r}: give a duration like 24h, 30m, 7d or an ISO time "
+            "like 2026-01-31T08:00"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def delivery_id(text: str) -> int:
+    """A delivery id from the command line (ConfigError, exit 2, if it is not one)."""
+    value = text.strip().lstrip("#")
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(
+            f"delivery id {text!r}: expected a number like 42 (see `distributor log`)"
+        )
+    return int(value)

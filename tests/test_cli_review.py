@@ -1,0 +1,301 @@
+"""`distributor log/show/audit` and the action commands, in-process through `main`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from distributor.article import Article
+from distributor.cli import main
+from distributor.clock import SYSTEM
+from distributor.review import FIELDS
+from distributor.store import open_store
+from distributor.store.models import Attempt, PlanItem, State
+from distributor.store.store import Store
+
+URL = "https://news.example/politik/story-1"
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+CONFIG = """
+[distributor]
+sandbox = "http://127.0.0.1:{port}"
+database = "{db}"
+[channels.masto]
+platform = "mastodon"
+access_token_env = "MASTODON_ACCESS_TOKEN"
+[channels.sky]
+platform = "bluesky"
+handle = "news.example"
+app_password_env = "BLUESKY_APP_PASSWORD"
+[channels.tg]
+platform = "telegram"
+chat_id = "@news"
+bot_token_env = "TELEGRAM_BOT_TOKEN"
+"""
+PLATFORMS = {"masto": "mastodon", "sky": "bluesky", "tg": "telegram"}
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'log.db'}"
+
+
+@pytest.fixture
+def config(tmp_path: Path, db: str) -> str:
+    """A config whose sandbox URL refuses connections (a delete there fails: NotSent)."""
+    path = tmp_path / "distributor.toml"
+    path.write_text(CONFIG.format(port=_closed_port(), db=db), encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def store(db: str) -> Iterator[Store]:
+    s = open_store(db)
+    yield s
+    s.close()
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = int(main(list(argv)) or 0)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def plan(store: Store, *channels: str, review: bool = False, url: str = URL) -> list[int]:
+    items = [
+        PlanItem(
+            c,
+            PLATFORMS[c],
+            f"acct-{c}",
+            {"text": f"Post [b]{c}[/b]", "limit": 0},
+            f"k-{c}-{url}",
+            review=review,
+        )
+        for c in channels
+    ]
+    res = store.plan(Article(url=url, title="Story", guid="g-" + url[-1]), items, source="t")
+    return [d.id for d in res.created]
+
+
+def finish(store: Store, outcome: str, **kw: object) -> None:
+    now = SYSTEM.now()
+    for c in store.claim("w1", lease_seconds=60):
+        store.mark_sending(c.delivery.id, c.fence)
+        if outcome == "sent":
+            kw = {"remote_id": f"{c.delivery.id}00", "remote_url": f"https://p/{c.delivery.id}"}
+        att = Attempt(outcome, now, now, "w1", "MaybeSent" if outcome == "unknown" else None)
+        store.finish(c.delivery.id, c.fence, outcome, att, **kw)  # type: ignore[arg-type]
+
+
+def test_log_json_is_newest_first_with_stable_fields(
+    capsys: pytest.CaptureFixture[str], store: Store, db: str
+) -> None:
+    first = plan(store, "masto", "sky")
+    later = plan(store, "tg", url="https://news.example/b/2")
+    code, out, err = run(capsys, "log", "--database", db, "--json")
+    assert code == 0, err
+    rows = json.loads(out)
+    assert [r["delivery_id"] for r in rows] == [*later, *reversed(first)]
+    assert all(tuple(r) == FIELDS for r in rows)
+    assert rows[0]["text"] == "Post [b]tg[/b]" and rows[0]["state"] == "queued"
+    assert rows[0]["created_at"].endswith("Z")
+
+
+def test_log_filters_combine(capsys: pytest.CaptureFixture[str], store: Store, db: str) -> None:
+    plan(store, "masto", "sky", "tg")
+    finish(store, "failed", error="422 text too long")
+    plan(store, "masto", "sky", url="https://news.example/b/2")
+    args = ["log", "--database", db, "--json", "--status", "failed", "--channel", "masto"]
+    code, out, _ = run(capsys, *args, "--channel", "sky")
+    assert {(r["channel"], r["state"]) for r in json.loads(out)} == {
+        ("masto", "failed"),
+        ("sky", "failed"),
+    }
+    assert all(r["error"] == "422 text too long" for r in json.loads(out))
+    code, out, _ = run(capsys, "log", "--database", db, "--json", "--article", "g-2")
+    assert sorted(r["channel"] for r in json.loads(out)) == ["masto", "sky"]
+    code, out, _ = run(capsys, "log", "--database", db, "--json", "--limit", "2")
+    assert len(json.loads(out)) == 2
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    code, out, _ = run(capsys, "log", "--database", db, "--json", "--since", future)
+    assert code == 0 and json.loads(out) == []
+    code, out, _ = run(capsys, "log", "--database", db, "--json", "--since", "1h")
+    assert len(json.loads(out)) == 5
+
+
+def test_log_csv_and_table(capsys: pytest.CaptureFixture[str], store: Store, db: str) -> None:
+    plan(store, "masto", "sky")
+    code, out, _ = run(capsys, "log", "--database", db, "--csv")
+    parsed = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and tuple(parsed[0]) == FIELDS
+    assert [r["channel"] for r in parsed] == ["sky", "masto"] and parsed[0]["remote_id"] == ""
+    code, out, _ = run(capsys, "log", "--database", db)
+    assert code == 0 and "Post [b]sky[/b]" in out and "queued" in out  # markup shown as text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["log", "--status", "bogus"], "--status 'bogus': not a state"),
+        (["log", "--since", "yesterday"], "--since 'yesterday'"),
+        (["log", "--json", "--csv"], "choose one"),
+        (["log", "--article", "https://nowhere.example/x"], "no article"),
+        (["show", "abc"], "delivery id 'abc': expected a number"),
+        (["show", "999"], "no delivery with id 999"),
+        (["retry", "999"], "no delivery with id 999"),
+        (["retry"], "give a delivery ID or --failed"),
+        (["approve", "x1"], "delivery id 'x1'"),
+        (["cancel", "0"], "delivery id '0'"),
+        (["audit", "--stuck-after", "soon"], "--stuck-after: not a duration"),
+        (["retract", "nope", "--yes"], "no article 'nope'"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], store: Store, db: str, argv: list[str], message: str
+) -> None:
+    plan(store, "masto")
+    code, out, err = run(capsys, *argv, "--database", db)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ") and message in err, err
+
+
+def test_show_has_attempts_and_events(
+    capsys: pytest.CaptureFixture[str], store: Store, db: str
+) -> None:
+    [d] = plan(store, "masto")
+    finish(store, "unknown")
+    code, out, _ = run(capsys, "show", str(d), "--database", db, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["state"] == "unknown" and data["title"] == "Story"
+    assert [(a["n"], a["outcome"], a["error_kind"]) for a in data["history"]] == [
+        (1, "unknown", "MaybeSent")
+    ]
+    assert data["events"][0]["action"] == "planned" and data["draft"]["text"] == "Post [b]masto[/b]"
+    code, out, _ = run(capsys, "show", f"#{d}", "--database", db)
+    assert code == 0 and "attempts" in out and "MaybeSent" in out and "[b]masto[/b]" in out
+
+
+def test_audit_lists_open_deliveries_and_exits_1_on_unknown(
+    capsys: pytest.CaptureFixture[str], store: Store, db: str
+) -> None:
+    plan(store, "masto", "sky", "tg")
+    finish(store, "sent")
+    code, out, _ = run(capsys, "audit", "--database", db, "--json")
+    assert code == 0 and json.loads(out)["open"] == 0
+    [u] = plan(store, "masto", url="https://news.example/b/2")
+    [r] = plan(store, "sky", review=True, url="https://news.example/b/2")
+    finish(store, "unknown")
+    code, out, _ = run(capsys, "audit", "--database", db, "--json")
+    data = json.loads(out)
+    assert code == 1 and data["attention"] == 1 and data["paused"] is False
+    assert [(i["delivery_id"], i["state"]) for i in data["deliveries"]] == [
+        (u, "unknown"),
+        (r, "awaiting_review"),
+    ]
+    assert "retry --force" in data["deliveries"][0]["attention"]
+    assert data["deliveries"][1]["attention"] is None and data["deliveries"][1]["age_seconds"] >= 0
+    code, out, _ = run(capsys, "audit", "--database", db)
+    assert code == 1 and "1 need attention" in out
+
+
+def test_audit_flags_overdue_queue(
+    capsys: pytest.CaptureFixture[str], store: Store, db: str
+) -> None:
+    plan(store, "masto")
+    code, _, _ = run(capsys, "audit", "--database", db, "--json")
+    assert code == 0
+    code, out, _ = run(capsys, "audit", "--database", db, "--json", "--stuck-after", "0s")
+    assert code == 1 and "overdue since" in json.loads(out)["deliveries"][0]["attention"]
+
+
+def test_approve_with_text_and_cancel(
+    capsys: pytest.CaptureFixture[str], store: Store, db: str
+) -> None:
+    [a, b] = plan(store, "masto", "sky", review=True)
+    code, out, _ = run(capsys, "approve", str(a), "--text", "Neu", "--as", "anna", "--database", db)
+    assert code == 0 and out == f"delivery {a} (masto): awaiting_review -> queued (text edited)\n"
+    assert store.get(a).draft["text"] == "Neu"
+    code, _, err = run(capsys, "approve", str(b), "--text", "x" * 301, "--database", db)
+    assert code == 2 and "too long for bluesky: 301/300" in err
+    code, out, _ = run(capsys, "cancel", str(b), "--as", "ben", "--database", db)
+    assert code == 0 and store.get(b).state is State.CANCELLED
+    assert store.events(delivery_id=b)[0]["actor"] == "ben"
+    code, _, err = run(capsys, "cancel", str(b), "--database", db)
+    assert code == 2 and "already final" in err
+
+
+def test_retry_force_rule(capsys: pytest.CaptureFixture[str], store: Store, db: str) -> None:
+    [m] = plan(store, "masto")
+    finish(store, "unknown")
+    code, _, err = run(capsys, "retry", str(m), "--database", db)
+    assert code == 2 and "may have been posted" in err and "--force" in err
+    assert store.get(m).state is State.UNKNOWN
+    code, out, _ = run(capsys, "retry", str(m), "--force", "--as", "cleo", "--database", db)
+    assert code == 0 and "unknown -> queued" in out
+    finish(store, "sent")
+    code, _, err = run(capsys, "retry", str(m), "--force", "--database", db)
+    assert code == 2 and "was posted" in err
+
+
+def test_retry_failed(capsys: pytest.CaptureFixture[str], store: Store, db: str) -> None:
+    plan(store, "masto", "sky")
+    finish(store, "failed", error="boom")
+    code, out, _ = run(capsys, "retry", "--failed", "--database", db)
+    assert code == 0 and out.endswith("2 failed deliveries queued again\n")
+    assert store.counts_by_state()["queued"] == 2
+
+
+def test_pause_makes_claim_return_nothing(
+    capsys: pytest.CaptureFixture[str], store: Store, db: str
+) -> None:
+    plan(store, "masto")
+    code, out, _ = run(capsys, "pause", "--as", "dana", "--database", db)
+    assert code == 0 and out == "queue paused by dana\n"
+    assert store.claim("w9", lease_seconds=30) == []
+    code, out, _ = run(capsys, "resume", "--database", db)
+    assert code == 0 and out.startswith("queue resumed by ")
+    assert len(store.claim("w9", lease_seconds=30)) == 1
+
+
+def test_retract_failed_delete_exits_4_and_cancels_pending(
+    capsys: pytest.CaptureFixture[str], store: Store, config: str
+) -> None:
+    [m] = plan(store, "masto")
+    finish(store, "sent")
+    [t] = plan(store, "tg")
+    code, out, err = run(capsys, "retract", URL, "--config", config, "--yes", "--json")
+    assert code == 4, err
+    got = {r["channel"]: r for r in json.loads(out)}
+    assert got["masto"]["outcome"] == "failed" and "mastodon/masto" in got["masto"]["detail"]
+    assert got["tg"]["outcome"] == "cancelled"
+    assert store.get(m).state is State.SENT and store.get(t).state is State.CANCELLED
+
+
+def test_retract_asks_first(
+    capsys: pytest.CaptureFixture[str],
+    store: Store,
+    config: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    [m] = plan(store, "masto")
+    finish(store, "sent")
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    code, out, err = run(capsys, "retract", URL, "--config", config)
+    assert code == 130 and "Delete 1 post(s)" in err and "https://p/" in out
+    assert store.get(m).state is State.SENT
