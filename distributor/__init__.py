@@ -16,7 +16,7 @@ _LAZY = {
     "Article": "distributor.article",
     "load_config": "distributor.config",
     "preview": "distributor.service",
-    "publish": "distributor.service",
+    "publish": "distributor.planning",
 }
 
 if TYPE_CHECKING:

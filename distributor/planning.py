@@ -1,0 +1,241 @@
+"""Planning: articles -> one delivery per (article, channel) in the outbox, and `publish`.
+
+    from distributor import publish
+    report = publish("article.json", config="distributor.toml", wait=True)
+    for plan in report.plans:
+        print(plan.article.title, plan.new_channels, plan.known_channels)
+
+Routing and rendering are exactly what `preview` shows (`distributor.service.preview`). Each
+article is planned in ONE store transaction: either all its channels get a delivery or, when a
+template fails for one channel, none do (the error names the channel). The idempotency key is
+fixed here (`platforms.keys.delivery_key`), so every later attempt, in any process, reuses it.
+The same article arriving again plans nothing new and is reported as already known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from distributor.article import Article
+from distributor.config import Channel, Settings
+from distributor.platforms.keys import delivery_key
+from distributor.store.models import Delivery, Filters, PlanItem, State
+
+if TYPE_CHECKING:
+    from distributor.clock import Clock
+    from distributor.service import PreviewItem
+    from distributor.store.store import Store
+
+# Options that name the account a channel posts as (never a secret), per platform.
+_ACCOUNT_OPTIONS = ("handle", "chat_id", "page_id", "author", "user_id", "account_id")
+
+
+def account_key(channel: Channel) -> str:
+    """The key per-account order and rate limits are kept under: `platform:<who>`.
+
+    `<who>` is the channel's `account`, else the option naming the account (handle, chat_id,
+    page_id, author, user_id), else the names of its credential variables (two channels with
+    the same token share one account). Never a secret value.
+    """
+    if channel.account:
+        return channel.account_key
+    for option in _ACCOUNT_OPTIONS:
+        if channel.options.get(option):
+            who = channel.options[option]
+            break
+    else:
+        who = "+".join(sorted(channel.credentials.values())) or channel.name
+    instance = channel.options.get("instance") or channel.base_url
+    return f"{channel.platform}:{instance}:{who}" if instance else f"{channel.platform}:{who}"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticlePlan:
+    """What planning did (or, with dry_run, would do) for one article."""
+
+    article: Article
+    article_id: str
+    created: tuple[Delivery, ...] = ()
+    existing: tuple[Delivery, ...] = ()
+    would_create: tuple[str, ...] = ()  # dry run: channels that would get a new delivery
+    skipped: tuple[tuple[str, str], ...] = ()  # (channel, routing reason)
+    error: str | None = None  # a template failed: nothing was planned for this article
+    dry_run: bool = False
+
+    @property
+    def new_channels(self) -> list[str]:
+        return [d.channel for d in self.created] + list(self.would_create)
+
+    @property
+    def known_channels(self) -> list[str]:
+        return [d.channel for d in self.existing]
+
+    def to_dict(self) -> dict[str, Any]:
+        def brief(d: Delivery) -> dict[str, Any]:
+            return {"id": d.id, "channel": d.channel, "state": d.state.value}
+
+        return {
+            "article_id": self.article_id,
+            "url": self.article.url,
+            "title": self.article.title,
+            "dry_run": self.dry_run,
+            "created": [brief(d) for d in self.created],
+            "existing": [brief(d) for d in self.existing],
+            "would_create": list(self.would_create),
+            "skipped": [{"channel": c, "reason": r} for c, r in self.skipped],
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PublishReport:
+    """`publish`: the plans per article and, with `wait`, the final deliveries."""
+
+    plans: list[ArticlePlan]
+    outcomes: list[Delivery] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[str]:
+        return [p.error for p in self.plans if p.error]
+
+    @property
+    def failed(self) -> list[Delivery]:
+        return [d for d in self.outcomes if d.state is State.FAILED]
+
+
+def plan_previews(
+    items: Sequence[PreviewItem],
+    store: Store | None,
+    *,
+    source: str = "cli",
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> list[ArticlePlan]:
+    """Plan rendered preview items (grouped by article, in order); `store` may be None only
+    for a dry run against a database that does not exist yet."""
+    groups: dict[int, list[PreviewItem]] = {}
+    for item in items:
+        groups.setdefault(id(item.article), []).append(item)
+    return [
+        _plan_article(group, store, source=source, dry_run=dry_run, now=now)
+        for group in groups.values()
+    ]
+
+
+def _plan_article(
+    group: list[PreviewItem],
+    store: Store | None,
+    *,
+    source: str,
+    dry_run: bool,
+    now: datetime | None,
+) -> ArticlePlan:
+    article = group[0].article
+    aid = (store.article_id_for(article.identity_keys()) if store else None) or article.article_id
+    skipped = tuple((i.channel.name, i.skipped) for i in group if i.skipped)
+    errors = [f"channel {i.channel.name!r}: {i.error}" for i in group if i.error]
+    if errors:  # nothing half-written: a broken template stops the whole article
+        error = f"{article.url}: not planned: " + "; ".join(errors)
+        return ArticlePlan(article, aid, skipped=skipped, error=error, dry_run=dry_run)
+    items = [_item(i, aid, now) for i in group if i.draft is not None]
+    if dry_run:
+        known = _known(store, aid)
+        return ArticlePlan(
+            article,
+            aid,
+            existing=tuple(known[it.channel] for it in items if it.channel in known),
+            would_create=tuple(it.channel for it in items if it.channel not in known),
+            skipped=skipped,
+            dry_run=True,
+        )
+    assert store is not None
+    result = store.plan(article, items, source=source, now=now)
+    return ArticlePlan(article, result.article_id, result.created, result.existing, (), skipped)
+
+
+def _item(item: PreviewItem, article_id: str, now: datetime | None) -> PlanItem:
+    channel, draft = item.channel, item.draft
+    assert draft is not None
+    not_before = None
+    if channel.delay and now is not None:
+        not_before = now + timedelta(seconds=channel.delay)
+    return PlanItem(
+        channel=channel.name,
+        platform=channel.platform,
+        account_key=account_key(channel),
+        draft={**draft.to_dict(), "article_id": article_id},
+        idem_key=delivery_key(article_id, channel.name),
+        review=channel.review,
+        not_before=not_before,
+    )
+
+
+def _known(store: Store | None, article_id: str) -> dict[str, Delivery]:
+    if store is None:
+        return {}
+    page, _ = store.query(Filters(article_id=article_id), limit=1000)
+    return {d.channel: d for d in page if d.generation == 0}
+
+
+def publish(
+    source: str | Article | Iterable[Article],
+    *,
+    config: Settings | str | Path | None = None,
+    channels: Sequence[str] = (),
+    dry_run: bool = False,
+    wait: bool = False,
+    timeout: float | None = None,
+    store: Store | None = None,
+    database: str | None = None,
+    clock: Clock | None = None,
+    stdin: IO[str] | None = None,
+) -> PublishReport:
+    """Plan `source` (file, feed, URL, `-`, Article(s)) for every routed channel; with `wait`,
+    dispatch in this process until its deliveries are final, unknown or awaiting review.
+
+    Uses `store` if given, else opens `database` (default: the configuration's). A dry run
+    writes nothing, not even a new database file.
+    """
+    from distributor.clock import SYSTEM
+    from distributor.service import _settings, preview
+    from distributor.store import open_store
+
+    settings = _settings(config)
+    clock = clock or SYSTEM
+    items = preview(source, config=settings, channels=channels, stdin=stdin)
+    url = database or settings.database_url
+    db = store
+    if db is None:
+        db = open_existing(url, clock) if dry_run else open_store(url, clock=clock)
+    try:
+        plans = plan_previews(
+            items, db, source=_source_name(source), dry_run=dry_run, now=clock.now()
+        )
+        if not wait or dry_run or db is None:
+            return PublishReport(plans)
+        from distributor.dispatch import Dispatcher
+
+        ids = [d.id for p in plans for d in (*p.created, *p.existing)]
+        dispatcher = Dispatcher(settings, db, clock=clock)
+        return PublishReport(plans, dispatcher.wait_for(ids, timeout=timeout))
+    finally:
+        if db is not None and db is not store:
+            db.close()
+
+
+def open_existing(url: str, clock: Clock) -> Store | None:
+    """The store at `url` without creating or migrating it (None: an SQLite file that does
+    not exist yet, so a dry run writes nothing at all)."""
+    from distributor.store import open_store
+
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        return None
+    return open_store(url, clock=clock, migrate=False)
+
+
+def _source_name(source: object) -> str:
+    return f"publish:{source}"[:200] if isinstance(source, str) else "publish:api"
