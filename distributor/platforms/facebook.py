@@ -238,6 +238,8 @@ class FacebookAdapter:
         """One SDK call; every failure becomes exactly one PublishError (no chained cause)."""
         try:
             result = fn()
+        except requests.exceptions.JSONDecodeError:  # "json" content type, other body
+            error = self._classify(None, sending)
         except requests.RequestException as exc:
             error = classify_transport(exc, "facebook", self.channel.name)
         except self._sdk_error as exc:
@@ -287,7 +289,9 @@ def classify_graph(
         return AuthFailed("facebook", channel, message, status=status, code=label)
     if code == 506:
         return DuplicateContent("facebook", channel, message, status=status, code=label)
-    if code in TRANSIENT_CODES or (not error and (status is None or status >= 500)):
+    transient = code in TRANSIENT_CODES or error.get("is_transient") is True
+    client_error = status is not None and 400 <= status < 500
+    if transient or (not error and not client_error):
         if not sending:
             return NotSent("facebook", channel, message, status=status, code=label)
         return MaybeSent(

@@ -408,6 +408,32 @@ def test_sdk_multipart_photo_upload_and_me(sandbox: Any) -> None:
     assert info.value.code == 100 and "Missing message or attachment" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("body", "status", "sending", "expected"),
+    [
+        (
+            {"error": {"message": "try later", "code": 9, "is_transient": True}},
+            400,
+            True,
+            MaybeSent,
+        ),
+        (None, 504, True, MaybeSent),  # an HTML page from a proxy
+        (None, 200, True, MaybeSent),  # "json" in the content type, something else in the body
+        (None, None, True, MaybeSent),  # no Content-Type: facebook-sdk raises a bare KeyError
+        (None, 404, True, Rejected),  # a 4xx without a Graph error: wrong base_url
+        (None, 502, False, NotSent),  # a read changes nothing
+        ({"error": {"message": "unknown", "code": 2}}, 503, False, NotSent),
+    ],
+)
+def test_answers_without_a_usable_graph_error(
+    body: Any, status: int | None, sending: bool, expected: type
+) -> None:
+    from distributor.platforms.facebook import classify_graph
+
+    error = classify_graph(body, status, {}, CHANNEL, sending=sending)
+    assert type(error) is expected and error.status == status
+
+
 def _documented_faults() -> list[tuple[str, str]]:
     doc = (REPO / "docs" / "platforms" / "facebook.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| (`facebook:[^|]+) \| ([^|]+) \|$", doc, flags=re.M)
