@@ -137,7 +137,7 @@ def _plan_article(
     article = group[0].article
     aid = (store.article_id_for(article.identity_keys()) if store else None) or article.article_id
     skipped = tuple((i.channel.name, i.skipped) for i in group if i.skipped)
-    errors = [f"channel {i.channel.name!r}: {i.error}" for i in group if i.error]
+    errors = [_named(i.channel.name, i.error) for i in group if i.error]
     if errors:  # nothing half-written: a broken template stops the whole article
         error = f"{article.url}: not planned: " + "; ".join(errors)
         return ArticlePlan(article, aid, skipped=skipped, error=error, dry_run=dry_run)
@@ -155,6 +155,10 @@ def _plan_article(
     assert store is not None
     result = store.plan(article, items, source=source, now=now)
     return ArticlePlan(article, result.article_id, result.created, result.existing, (), skipped)
+
+
+def _named(channel: str, error: str) -> str:
+    return error if repr(channel) in error else f"channel {channel!r}: {error}"
 
 
 def _item(item: PreviewItem, article_id: str, now: datetime | None) -> PlanItem:
