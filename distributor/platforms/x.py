@@ -62,6 +62,7 @@ SECRET_LOGGERS = (
     "oauthlib.oauth1.rfc5849",
     "oauthlib.oauth1.rfc5849.signature",
 )
+TWITTER_EPOCH_MS = 1288834974657
 DEFAULT_RATE_WAIT = 900.0  # X's windows are 15 minutes
 MAX_IMAGE_BYTES = 5 * 1024 * 1024  # X's image limit
 MAX_ALT = 1000
@@ -107,7 +108,9 @@ class XAdapter:
         self.session = session_for(
             base, real_hosts=(API_HOST + "/",), session=session, timeout=self.timeout
         )
-        session_for(upload, real_hosts=(UPLOAD_HOST + "/",), session=self.session)
+        session_for(
+            upload, real_hosts=(UPLOAD_HOST + "/",), session=self.session, timeout=self.timeout
+        )
         self.client = tweepy.Client(**keys, return_type=requests.Response, wait_on_rate_limit=False)
         self.client.session = self.session
         auth = tweepy.OAuth1UserHandler(*keys.values())
@@ -132,7 +135,7 @@ class XAdapter:
             "x",
             tweet_id,
             self._url(tweet_id),
-            posted_at=datetime.now(UTC),
+            posted_at=snowflake_time(tweet_id),
             extra=rate_extra(response.headers),
         )
 
@@ -149,6 +152,7 @@ class XAdapter:
                 exclude=["retweets"],
                 pagination_token=token,
                 user_auth=True,
+                reads=True,
             )
             body = body_of(response)
             for tweet in body.get("data") or []:
@@ -198,15 +202,22 @@ class XAdapter:
         return [media_id]
 
     def _call(
-        self, fn: Callable[..., Any], *args: Any, creates: bool = False, **kwargs: Any
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        creates: bool = False,
+        reads: bool = False,
+        **kwargs: Any,
     ) -> Any:
-        """One tweepy call; errors mapped. Only a create can leave a post behind (MaybeSent)."""
+        """One tweepy call; errors mapped. Only a create can leave a post behind (MaybeSent);
+        a 403 on a timeline read is the API tier, not the credentials (Rejected, not AuthFailed).
+        """
         import tweepy
 
         try:
             return fn(*args, **kwargs)
         except tweepy.errors.HTTPException as exc:
-            error = self._http_error(exc, creates)
+            error = self._http_error(exc, creates, reads)
         except tweepy.errors.TweepyException as exc:  # tweepy.API wraps transport errors
             error = self._transport(exc.__context__ or exc, creates)
         except requests.RequestException as exc:  # tweepy.Client does not
@@ -217,7 +228,7 @@ class XAdapter:
         error = classify_transport(exc, "x", self.channel.name)
         return error if creates or not isinstance(error, MaybeSent) else _not_sent(error)
 
-    def _http_error(self, exc: Any, creates: bool) -> PublishError:
+    def _http_error(self, exc: Any, creates: bool, reads: bool) -> PublishError:
         response: requests.Response = exc.response
         status, name = response.status_code, self.channel.name
         messages = [str(m) for m in exc.api_messages]
@@ -231,7 +242,8 @@ class XAdapter:
             return AuthFailed("x", name, detail, status=status, code="401")
         if status == 403 and (187 in exc.api_codes or "duplicate content" in detail.lower()):
             return DuplicateContent("x", name, detail, status=status, code="duplicate")
-        if status == 403 and body_of(response).get("type", "").endswith(AUTH_PROBLEMS):
+        problem_type = str(body_of(response).get("type"))
+        if status == 403 and not reads and problem_type.endswith(AUTH_PROBLEMS):
             return AuthFailed("x", name, detail, status=status, code="403")
         if status >= 500:
             error = MaybeSent("x", name, f"HTTP {status}: the post may exist", status=status)
@@ -248,6 +260,13 @@ class XAdapter:
         if self.handle:
             return f"https://x.com/{self.handle}/status/{tweet_id}"
         return f"https://x.com/i/web/status/{tweet_id}"
+
+
+def snowflake_time(tweet_id: str) -> datetime | None:
+    """When X created a tweet: its id carries the milliseconds since the Twitter epoch."""
+    if not tweet_id.isdigit():
+        return None
+    return datetime.fromtimestamp(((int(tweet_id) >> 22) + TWITTER_EPOCH_MS) / 1000, UTC)
 
 
 def _not_sent(error: PublishError) -> NotSent:

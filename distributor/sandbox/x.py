@@ -8,7 +8,8 @@ by a t.co link, one more t.co link appended per tweet with media, and `&`, `<`, 
 as X does; `Post.text` keeps what was sent and `data["display_text"]` what X shows.
 Auth: a well-formed OAuth 1.0a header (user context; timestamp within 5 minutes) or a Bearer
 token. Access tokens look like `<user id>-<random>` (the user id is taken from them); tokens
-containing `invalid` get 401, `readonly` 403 on writes (app without write permission).
+containing `invalid` get 401, `readonly` 403 on writes (app without write permission),
+`noread` 403 client-forbidden on timeline reads (an access tier without them).
 Media routes live in `distributor.sandbox.x_media`.
 """
 
@@ -20,10 +21,13 @@ import re
 import zlib
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote
 
 from distributor.sandbox.emulator import Emulator, Reply, Request, Route, html_error_page
+
+if TYPE_CHECKING:
+    from distributor.sandbox.core import SandboxState
 
 TWITTER_EPOCH_MS = 1288834974657
 TWEET_LIMIT = 280
@@ -124,7 +128,7 @@ class XEmulator(Emulator):
         "media": (415, 900.0),
     }
 
-    def __init__(self, state: Any) -> None:
+    def __init__(self, state: SandboxState) -> None:
         super().__init__(state)
         from distributor.sandbox.x_media import XMedia
 
@@ -261,6 +265,8 @@ class XEmulator(Emulator):
             return user
         from distributor.sandbox.x_timeline import timeline_page
 
+        if "noread" in user.token:  # an access tier without timeline reads
+            return client_forbidden()
         return timeline_page(req, self.state.posts("x"), user_id)
 
     # -- faults ---------------------------------------------------------------------------
@@ -288,6 +294,21 @@ class XEmulator(Emulator):
             "x-rate-limit-remaining": str(max(0, remaining)),
             "x-rate-limit-reset": str(int(reset_at + 0.999)),
         }
+
+
+def client_forbidden() -> Reply:
+    """X's 403 for an app whose access level does not include the endpoint."""
+    return problem(
+        403,
+        "When authenticating requests to the Twitter API v2 endpoints, you must use keys and "
+        "tokens from a Twitter developer App that is attached to a Project. You can create a "
+        "project via the developer portal.",
+        kind=PROBLEMS + "client-forbidden",
+        title="Client Forbidden",
+        reason="client-not-enrolled",
+        registration_url="https://developer.twitter.com/en/docs/projects/overview",
+        required_enrollment="Appropriate Level of API Access",
+    )
 
 
 def not_found(tweet_id: str) -> Reply:

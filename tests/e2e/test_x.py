@@ -86,6 +86,8 @@ def test_publish_text_link_and_chunked_image_with_alt(
         ("/2/tweets", 201),
     ]
     assert receipt.url == f"https://x.com/i/web/status/{post.id}"
+    assert receipt.posted_at is not None  # read from the snowflake id
+    assert abs(receipt.posted_at.timestamp() - post.created_at) < 1.0
     assert receipt.extra["rate_remaining"] == "99"  # default window: 100 per 15 minutes
     reset = datetime.fromisoformat(receipt.extra["rate_reset"])
     assert timedelta(minutes=14) < reset - datetime.now(UTC) <= timedelta(minutes=15, seconds=2)
@@ -238,6 +240,17 @@ def test_auth_errors(sandbox: Any, sandbox_settings: Any) -> None:
     with pytest.raises(AuthFailed, match="oauth1 app permissions"):  # read-only app
         _with_credentials(sandbox_settings, access_token="99-readonly-token").publish(d, key="k")
     assert sandbox.posts("x") == []
+
+
+def test_lookup_without_read_access_is_rejected_not_auth_failed(
+    sandbox: Any, sandbox_settings: Any
+) -> None:
+    xa = _with_credentials(sandbox_settings, access_token="99-noread-token")
+    d = _plain(sandbox_settings)
+    xa.publish(d, key="k")  # posting works: the credentials are fine
+    with pytest.raises(Rejected, match="attached to a Project") as info:
+        xa.lookup(d, key="k", since=datetime.now(UTC))
+    assert type(info.value) is Rejected and info.value.status == 403
 
 
 def test_duplicate_and_forbidden(sandbox: Any, sandbox_settings: Any) -> None:
