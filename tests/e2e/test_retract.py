@@ -37,10 +37,10 @@ def publish_all(store: Store, settings: Settings) -> dict[str, str]:
     art = article()
     items = []
     for name, platform in CHANNELS.items():
-        d = replace(draft(settings, name), image=None)  # no image fetch from the internet
+        post = replace(draft(settings, name), image=None)  # no image fetch from the internet
         channel = settings.channel(name)
         key = delivery_key(art.article_id, name)
-        items.append(PlanItem(name, platform, channel.account_key, d.to_dict(), key))
+        items.append(PlanItem(name, platform, channel.account_key, post.to_dict(), key))
     store.plan(art, items, source="e2e")
     posted = {}
     for c in store.claim("e2e", lease_seconds=60):
