@@ -423,6 +423,22 @@ def test_emulator_chunked_upload_protocol(sandbox: Any, oauth: Any) -> None:
         tweets, json={**body, "media": {"media_ids": [media_id]}}, auth=oauth, timeout=5
     )
     assert ok.status_code == 201 and ok.json()["data"]["text"].startswith("Bild https://t.co/")
+    parent = ok.json()["data"]["id"]
+    orphan = {"text": "Antwort", "reply": {"in_reply_to_tweet_id": "1"}}
+    assert requests.post(tweets, json=orphan, auth=oauth, timeout=5).status_code == 403
+    answer = {"text": "Antwort", "reply": {"in_reply_to_tweet_id": parent}}
+    assert requests.post(tweets, json=answer, auth=oauth, timeout=5).status_code == 201
+    assert [p.data["reply_to"] for p in sandbox.posts("x")] == [None, parent]
+
+
+def test_emulator_speaks_tweepy_simple_upload(sandbox: Any, sandbox_settings: Any) -> None:
+    from io import BytesIO
+
+    xa = adapter(sandbox_settings, CHANNEL)
+    media = xa.api.media_upload("bild.png", file=BytesIO(b"\x89PNG\r\n\x1a\n" + b"\0" * 64))
+    [item] = sandbox.emulators["x"].media.store.values()
+    assert item["media_id"] == media.media_id_string and not item["chunked"]
+    assert item["media_type"] == "image/png" and item["size"] == 72
 
 
 def test_emulator_auth_v2_media_and_timeline_paging(sandbox: Any, oauth: Any) -> None:
