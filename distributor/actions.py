@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from distributor.errors import DistributorError, StoreError
+from distributor.errors import DistributorError, Rejected, StoreError
 from distributor.store.models import Delivery, Filters, State
 
 if TYPE_CHECKING:
@@ -321,8 +321,16 @@ def _delete(
     if d.remote_id is None:
         raise ActionError(f"delivery {d.id} is sent but has no remote id to delete")
     adapter = make(settings.channel(d.channel))
-    adapter.delete(Receipt(d.platform, d.remote_id, d.remote_url))
-    return _move(store, d, S.RETRACTED, actor, f"deleted {d.remote_url or d.remote_id}", now=now)
+    reason = f"deleted {d.remote_url or d.remote_id}"
+    try:
+        adapter.delete(Receipt(d.platform, d.remote_id, d.remote_url))
+    except Rejected as exc:
+        if exc.status not in (404, 410):
+            raise
+        # The platform says the post does not exist (deleted by hand, or by a retract that
+        # crashed before recording it): the goal is reached, so record it as retracted.
+        reason = f"already gone ({exc.status}): {d.remote_url or d.remote_id}"
+    return _move(store, d, S.RETRACTED, actor, reason, now=now)
 
 
 def _iso(when: datetime | None) -> str:

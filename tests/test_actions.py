@@ -7,35 +7,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from review_helpers import URL, finish, plan, write_config
 
 from distributor import actions
 from distributor.actions import ActionError
-from distributor.article import Article
 from distributor.config import Settings, load_config
 from distributor.errors import NotSent, Rejected
 from distributor.platforms.base import Draft, Receipt
 from distributor.store import open_store
-from distributor.store.models import Attempt, Delivery, PlanItem, State
+from distributor.store.models import Attempt, Delivery, State
 from distributor.store.store import Store
 from distributor.testing import FakeAdapter, FakeClock
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-URL = "https://news.example/politik/story-1"
-CONFIG = """
-[distributor]
-sandbox = "http://127.0.0.1:9"
-[channels.masto]
-platform = "mastodon"
-access_token_env = "MASTODON_ACCESS_TOKEN"
-[channels.sky]
-platform = "bluesky"
-handle = "news.example"
-app_password_env = "BLUESKY_APP_PASSWORD"
-[channels.tg]
-platform = "telegram"
-chat_id = "@news"
-bot_token_env = "TELEGRAM_BOT_TOKEN"
-"""
 
 
 @pytest.fixture
@@ -52,40 +36,11 @@ def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    path = tmp_path / "distributor.toml"
-    path.write_text(CONFIG, encoding="utf-8")
-    return load_config(path, environ={})
-
-
-def plan(store: Store, *channels: str, review: bool = False, url: str = URL) -> list[Delivery]:
-    platforms = {"masto": "mastodon", "sky": "bluesky", "tg": "telegram"}
-    items = [
-        PlanItem(
-            channel=c,
-            platform=platforms[c],
-            account_key=f"acct-{c}-{url}",
-            draft={"channel": c, "text": f"Story for {c} {url}", "limit": 0},
-            idem_key=f"key-{c}-{url}",
-            review=review,
-        )
-        for c in channels
-    ]
-    art = Article(url=url, title="Story", guid=f"guid-{url.rsplit('/', 1)[-1]}")
-    return list(store.plan(art, items, source="test").created)
+    return load_config(write_config(tmp_path, "sqlite:///unused.db"), environ={})
 
 
 def send(store: Store, clock: FakeClock, outcome: str, **kw: object) -> list[Delivery]:
-    """Claim every due delivery and finish it with `outcome` (as a worker would)."""
-    out = []
-    for c in store.claim("w1", lease_seconds=60):
-        store.mark_sending(c.delivery.id, c.fence)
-        att = Attempt(outcome, clock.now(), clock.now(), "w1", error_kind=None, detail="")
-        extra = dict(kw)
-        if outcome == "sent":
-            extra.setdefault("remote_id", f"r{c.delivery.id}")
-            extra.setdefault("remote_url", f"https://posts.example/{c.delivery.id}")
-        out.append(store.finish(c.delivery.id, c.fence, outcome, att, **extra))  # type: ignore[arg-type]
-    return out
+    return finish(store, outcome, clock.now(), **kw)
 
 
 def test_approve_queues_and_records_the_actor(store: Store) -> None:
@@ -115,7 +70,7 @@ def test_approve_refuses_text_over_the_limit_and_keeps_the_delivery(store: Store
     with pytest.raises(ActionError, match="empty"):
         actions.approve(store, d.id, "anna", text="   ")
     assert store.get(d.id).state is State.AWAITING_REVIEW
-    assert store.get(d.id).draft["text"].startswith("Story for masto")
+    assert store.get(d.id).draft["text"] == "Post [b]masto[/b]"
 
 
 def test_approve_refuses_telegram_html_the_platform_would_refuse(store: Store) -> None:
@@ -182,7 +137,7 @@ def test_retry_of_sending_needs_a_dead_worker_and_force(store: Store, clock: Fak
 def test_retry_refuses_sent_even_with_force(store: Store, clock: FakeClock) -> None:
     [d] = plan(store, "masto")
     send(store, clock, "sent")
-    with pytest.raises(ActionError, match=r"sent: cannot retry.*posted \(https://posts"):
+    with pytest.raises(ActionError, match=r"sent: cannot retry.*posted \(https://p/"):
         actions.retry(store, d.id, "carla", force=True)
     [q] = plan(store, "sky")
     with pytest.raises(ActionError, match="has not failed"):
@@ -211,7 +166,7 @@ def test_pause_stops_claims_until_resume(store: Store) -> None:
 
 
 @pytest.mark.parametrize(
-    "ref", [URL, "https://NEWS.example/politik/story-1?utm_source=x#top", "guid-story-1"]
+    "ref", [URL, "https://NEWS.example/politik/story-1?utm_source=x#top", "g-story-1"]
 )
 def test_find_article_by_id_url_or_guid(store: Store, ref: str) -> None:
     [d] = plan(store, "masto")
@@ -315,3 +270,20 @@ def _seed_posts_or_unknown(store: Store, clock: FakeClock, fakes: dict[str, Fake
         else:
             att = Attempt("sent", clock.now(), clock.now(), "w1", remote_id="1")
             store.finish(d.id, c.fence, "sent", att, remote_id="1", remote_url="u")
+
+
+def test_retract_records_a_post_already_gone_as_retracted(
+    store: Store, clock: FakeClock, settings: Settings
+) -> None:
+    fakes = {"masto": FakeAdapter()}
+    [d] = plan(store, "masto")
+    _seed_posts(store, clock, fakes)
+
+    def gone(receipt: Receipt) -> None:
+        raise Rejected("mastodon", "masto", "404 Record not found", status=404)
+
+    fakes["masto"].delete = gone  # type: ignore[method-assign]
+    [step] = actions.retract(store, settings, d.article_id, "fritz", adapters=_adapters(fakes))
+    assert step.outcome == "retracted" and step.delivery.state is State.RETRACTED
+    [ev] = [e for e in store.events(delivery_id=d.id) if e["actor"] == "fritz"]
+    assert ev["detail"].startswith("already gone (404)")

@@ -5,47 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from review_helpers import URL, finish, plan, run, write_config
 
-from distributor.article import Article
-from distributor.cli import main
-from distributor.clock import SYSTEM
 from distributor.review import FIELDS
 from distributor.store import open_store
-from distributor.store.models import Attempt, PlanItem, State
+from distributor.store.models import Delivery, State
 from distributor.store.store import Store
-
-URL = "https://news.example/politik/story-1"
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-CONFIG = """
-[distributor]
-sandbox = "http://127.0.0.1:{port}"
-database = "{db}"
-[channels.masto]
-platform = "mastodon"
-access_token_env = "MASTODON_ACCESS_TOKEN"
-[channels.sky]
-platform = "bluesky"
-handle = "news.example"
-app_password_env = "BLUESKY_APP_PASSWORD"
-[channels.tg]
-platform = "telegram"
-chat_id = "@news"
-bot_token_env = "TELEGRAM_BOT_TOKEN"
-"""
-PLATFORMS = {"masto": "mastodon", "sky": "bluesky", "tg": "telegram"}
 
 
 @pytest.fixture
@@ -56,9 +26,7 @@ def db(tmp_path: Path) -> str:
 @pytest.fixture
 def config(tmp_path: Path, db: str) -> str:
     """A config whose sandbox URL refuses connections (a delete there fails: NotSent)."""
-    path = tmp_path / "distributor.toml"
-    path.write_text(CONFIG.format(port=_closed_port(), db=db), encoding="utf-8")
-    return str(path)
+    return str(write_config(tmp_path, db))
 
 
 @pytest.fixture
@@ -68,46 +36,15 @@ def store(db: str) -> Iterator[Store]:
     s.close()
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = int(main(list(argv)) or 0)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def plan(store: Store, *channels: str, review: bool = False, url: str = URL) -> list[int]:
-    items = [
-        PlanItem(
-            c,
-            PLATFORMS[c],
-            f"acct-{c}",
-            {"text": f"Post [b]{c}[/b]", "limit": 0},
-            f"k-{c}-{url}",
-            review=review,
-        )
-        for c in channels
-    ]
-    res = store.plan(Article(url=url, title="Story", guid="g-" + url[-1]), items, source="t")
-    return [d.id for d in res.created]
-
-
-def finish(store: Store, outcome: str, **kw: object) -> None:
-    now = SYSTEM.now()
-    for c in store.claim("w1", lease_seconds=60):
-        store.mark_sending(c.delivery.id, c.fence)
-        if outcome == "sent":
-            kw = {"remote_id": f"{c.delivery.id}00", "remote_url": f"https://p/{c.delivery.id}"}
-        att = Attempt(outcome, now, now, "w1", "MaybeSent" if outcome == "unknown" else None)
-        store.finish(c.delivery.id, c.fence, outcome, att, **kw)  # type: ignore[arg-type]
+def ids(deliveries: list[Delivery]) -> list[int]:
+    return [d.id for d in deliveries]
 
 
 def test_log_json_is_newest_first_with_stable_fields(
     capsys: pytest.CaptureFixture[str], store: Store, db: str
 ) -> None:
-    first = plan(store, "masto", "sky")
-    later = plan(store, "tg", url="https://news.example/b/2")
+    first = ids(plan(store, "masto", "sky"))
+    later = ids(plan(store, "tg", url="https://news.example/b/2"))
     code, out, err = run(capsys, "log", "--database", db, "--json")
     assert code == 0, err
     rows = json.loads(out)
@@ -178,7 +115,7 @@ def test_bad_input_is_one_line_exit_2(
 def test_show_has_attempts_and_events(
     capsys: pytest.CaptureFixture[str], store: Store, db: str
 ) -> None:
-    [d] = plan(store, "masto")
+    [d] = ids(plan(store, "masto"))
     finish(store, "unknown")
     code, out, _ = run(capsys, "show", str(d), "--database", db, "--json")
     data = json.loads(out)
@@ -198,8 +135,8 @@ def test_audit_lists_open_deliveries_and_exits_1_on_unknown(
     finish(store, "sent")
     code, out, _ = run(capsys, "audit", "--database", db, "--json")
     assert code == 0 and json.loads(out)["open"] == 0
-    [u] = plan(store, "masto", url="https://news.example/b/2")
-    [r] = plan(store, "sky", review=True, url="https://news.example/b/2")
+    [u] = ids(plan(store, "masto", url="https://news.example/b/2"))
+    [r] = ids(plan(store, "sky", review=True, url="https://news.example/b/2"))
     finish(store, "unknown")
     code, out, _ = run(capsys, "audit", "--database", db, "--json")
     data = json.loads(out)
@@ -227,7 +164,7 @@ def test_audit_flags_overdue_queue(
 def test_approve_with_text_and_cancel(
     capsys: pytest.CaptureFixture[str], store: Store, db: str
 ) -> None:
-    [a, b] = plan(store, "masto", "sky", review=True)
+    [a, b] = ids(plan(store, "masto", "sky", review=True))
     code, out, _ = run(capsys, "approve", str(a), "--text", "Neu", "--as", "anna", "--database", db)
     assert code == 0 and out == f"delivery {a} (masto): awaiting_review -> queued (text edited)\n"
     assert store.get(a).draft["text"] == "Neu"
@@ -241,7 +178,7 @@ def test_approve_with_text_and_cancel(
 
 
 def test_retry_force_rule(capsys: pytest.CaptureFixture[str], store: Store, db: str) -> None:
-    [m] = plan(store, "masto")
+    [m] = ids(plan(store, "masto"))
     finish(store, "unknown")
     code, _, err = run(capsys, "retry", str(m), "--database", db)
     assert code == 2 and "may have been posted" in err and "--force" in err
@@ -276,9 +213,9 @@ def test_pause_makes_claim_return_nothing(
 def test_retract_failed_delete_exits_4_and_cancels_pending(
     capsys: pytest.CaptureFixture[str], store: Store, config: str
 ) -> None:
-    [m] = plan(store, "masto")
+    [m] = ids(plan(store, "masto"))
     finish(store, "sent")
-    [t] = plan(store, "tg")
+    [t] = ids(plan(store, "tg"))
     code, out, err = run(capsys, "retract", URL, "--config", config, "--yes", "--json")
     assert code == 4, err
     got = {r["channel"]: r for r in json.loads(out)}
@@ -293,7 +230,7 @@ def test_retract_asks_first(
     config: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    [m] = plan(store, "masto")
+    [m] = ids(plan(store, "masto"))
     finish(store, "sent")
     monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
     code, out, err = run(capsys, "retract", URL, "--config", config)

@@ -192,12 +192,7 @@ def _step_json(step: Any) -> dict[str, Any]:
 @click.pass_context
 def pause(ctx: click.Context, actor: str | None, config: str | None, database: str | None) -> None:
     """Stop all workers from sending (they obey within one poll); `resume` undoes it."""
-    from distributor import actions
-
-    who = actor_name(actor)
-    with open_store_for(ctx, config, database) as store:
-        was = actions.pause(store, who)
-    click.echo("queue was already paused" if was else f"queue paused by {who}")
+    _switch(ctx, actor, config, database, pausing=True)
 
 
 @click.command()
@@ -206,9 +201,18 @@ def pause(ctx: click.Context, actor: str | None, config: str | None, database: s
 @click.pass_context
 def resume(ctx: click.Context, actor: str | None, config: str | None, database: str | None) -> None:
     """Let workers send again after `pause`."""
+    _switch(ctx, actor, config, database, pausing=False)
+
+
+def _switch(
+    ctx: click.Context, actor: str | None, config: str | None, database: str | None, pausing: bool
+) -> None:
     from distributor import actions
 
     who = actor_name(actor)
     with open_store_for(ctx, config, database) as store:
-        was = actions.resume(store, who)
-    click.echo(f"queue resumed by {who}" if was else "queue was not paused")
+        was = (actions.pause if pausing else actions.resume)(store, who)
+    if pausing:
+        click.echo("queue was already paused" if was else f"queue paused by {who}")
+    else:
+        click.echo(f"queue resumed by {who}" if was else "queue was not paused")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 from plain_http import article, draft
+from review_helpers import run
 
-from distributor.cli import main
 from distributor.config import Settings
 from distributor.platforms.base import Draft
 from distributor.platforms.keys import delivery_key
@@ -23,13 +24,17 @@ pytest.importorskip("distributor.sandbox.core", reason="the sandbox core is not 
 CHANNELS = {"mastodon_main": "mastodon", "bluesky_main": "bluesky", "telegram_channel": "telegram"}
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = int(main(list(argv)) or 0)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+@pytest.fixture
+def db(
+    tmp_path: Path, sandbox_secrets: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[str, Store]]:
+    """An empty post log, and the sandbox credentials in the environment for the CLI."""
+    for var, value in sandbox_secrets.items():
+        monkeypatch.setenv(var, value)
+    url = f"sqlite:///{tmp_path / 'log.db'}"
+    store = open_store(url)
+    yield url, store
+    store.close()
 
 
 def publish_all(store: Store, settings: Settings) -> dict[str, str]:
@@ -62,76 +67,61 @@ def test_retract_deletes_every_post_in_the_sandbox(
     sandbox: Any,
     sandbox_settings: Settings,
     sandbox_secrets: dict[str, str],
-    tmp_path: Path,
+    db: tuple[str, Store],
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for var, value in sandbox_secrets.items():  # the CLI reads the same credentials
-        monkeypatch.setenv(var, value)
-    db = f"sqlite:///{tmp_path / 'log.db'}"
-    store = open_store(db)
-    try:
-        posted = publish_all(store, sandbox_settings)
-        assert set(posted) == set(CHANNELS.values())
-        for platform in posted:
-            [post] = sandbox.posts(platform)
-            assert not post.deleted
+    db_url, store = db
+    posted = publish_all(store, sandbox_settings)
+    assert set(posted) == set(CHANNELS.values())
+    for platform in posted:
+        [post] = sandbox.posts(platform)
+        assert not post.deleted
 
-        config = str(sandbox_settings.path)
-        url = article().url
-        code, out, err = run(
-            capsys, "retract", url, "--config", config, "--database", db, "--yes", "--as", "fritz"
-        )
-        assert code == 0, err
-        assert out.count(": retracted") == 3, out
-        for platform in posted:
-            assert sandbox.posts(platform) == []
-            [gone] = sandbox.posts(platform, include_deleted=True)
-            assert gone.deleted
+    config = str(sandbox_settings.path)
+    url = article().url
+    code, out, err = run(
+        capsys, "retract", url, "--config", config, "--database", db_url, "--yes", "--as", "fritz"
+    )
+    assert code == 0, err
+    assert out.count(": retracted") == 3, out
+    for platform in posted:
+        assert sandbox.posts(platform) == []
+        [gone] = sandbox.posts(platform, include_deleted=True)
+        assert gone.deleted
 
-        code, out, _ = run(capsys, "log", "--article", url, "--database", db, "--json")
-        rows = json.loads(out)
-        assert code == 0 and {r["state"] for r in rows} == {State.RETRACTED.value}
-        for r in rows:
-            code, out, _ = run(capsys, "show", str(r["delivery_id"]), "--database", db, "--json")
-            [event] = [e for e in json.loads(out)["events"] if e["action"] == "sent->retracted"]
-            assert event["actor"] == "fritz" and r["remote_url"] in event["detail"]
+    code, out, _ = run(capsys, "log", "--article", url, "--database", db_url, "--json")
+    rows = json.loads(out)
+    assert code == 0 and {r["state"] for r in rows} == {State.RETRACTED.value}
+    for r in rows:
+        code, out, _ = run(capsys, "show", str(r["delivery_id"]), "--database", db_url, "--json")
+        [event] = [e for e in json.loads(out)["events"] if e["action"] == "sent->retracted"]
+        assert event["actor"] == "fritz" and r["remote_url"] in event["detail"]
 
-        code, out, err = run(capsys, "retract", url, "--database", db, "--yes", "--config", config)
-        assert code == 0 and out.count("skipped") == 3  # nothing left to delete
-        everything = out + err
-        assert not any(secret in everything for secret in sandbox_secrets.values())
-    finally:
-        store.close()
+    code, out, err = run(capsys, "retract", url, "--database", db_url, "--yes", "--config", config)
+    assert code == 0 and out.count("skipped") == 3  # nothing left to delete
+    everything = out + err
+    assert not any(secret in everything for secret in sandbox_secrets.values())
 
 
 def test_a_refused_delete_is_reported_and_retried_next_time(
     sandbox: Any,
     sandbox_settings: Settings,
-    sandbox_secrets: dict[str, str],
-    tmp_path: Path,
+    db: tuple[str, Store],
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for var, value in sandbox_secrets.items():
-        monkeypatch.setenv(var, value)
-    db = f"sqlite:///{tmp_path / 'log.db'}"
-    store = open_store(db)
-    try:
-        publish_all(store, sandbox_settings)
-        sandbox.faults.add(platform="telegram", route="delete", kind="error", status=403, count=1)
-        argv = ["retract", article().url, "--config", str(sandbox_settings.path)]
-        code, out, err = run(capsys, *argv, "--database", db, "--yes", "--json")
-        assert code == 4, err
-        got = {r["platform"]: r for r in json.loads(out)}
-        assert got["telegram"]["outcome"] == "failed" and got["telegram"]["state"] == "sent"
-        assert "telegram/telegram_channel" in got["telegram"]["detail"]
-        assert {got[p]["outcome"] for p in ("mastodon", "bluesky")} == {"retracted"}
-        assert len(sandbox.posts("telegram")) == 1  # still up, still on record as sent
+    db_url, store = db
+    publish_all(store, sandbox_settings)
+    sandbox.faults.add(platform="telegram", route="delete", kind="error", status=403, count=1)
+    argv = ["retract", article().url, "--config", str(sandbox_settings.path)]
+    code, out, err = run(capsys, *argv, "--database", db_url, "--yes", "--json")
+    assert code == 4, err
+    got = {r["platform"]: r for r in json.loads(out)}
+    assert got["telegram"]["outcome"] == "failed" and got["telegram"]["state"] == "sent"
+    assert "telegram/telegram_channel" in got["telegram"]["detail"]
+    assert {got[p]["outcome"] for p in ("mastodon", "bluesky")} == {"retracted"}
+    assert len(sandbox.posts("telegram")) == 1  # still up, still on record as sent
 
-        code, out, err = run(capsys, *argv, "--database", db, "--yes", "--json")
-        assert code == 0, err
-        assert {r["platform"]: r["outcome"] for r in json.loads(out)}["telegram"] == "retracted"
-        assert sandbox.posts("telegram") == []
-    finally:
-        store.close()
+    code, out, err = run(capsys, *argv, "--database", db_url, "--yes", "--json")
+    assert code == 0, err
+    assert {r["platform"]: r["outcome"] for r in json.loads(out)}["telegram"] == "retracted"
+    assert sandbox.posts("telegram") == []
