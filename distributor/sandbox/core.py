@@ -9,6 +9,7 @@ The HTTP server module is imported on `start()` only: importing the sandbox stay
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import ipaddress
 import logging
@@ -66,6 +67,17 @@ def check_loopback(host: str) -> str:
         f"sandbox host {host!r} is not a loopback address: the sandbox only listens on "
         "127.0.0.1, ::1 or localhost"
     )
+
+
+def _preload() -> None:
+    """Import what emulators load lazily, before handler threads can race for it.
+
+    Emulators count text with `distributor.limits`, which imports twitter_text on first use;
+    that package's circular imports fail ("partially initialized module") when two threads
+    import it at once, e.g. the first X and Mastodon posts of a fan-out.
+    """
+    with contextlib.suppress(ImportError):
+        importlib.import_module("twitter_text")
 
 
 class Sandbox:
@@ -156,6 +168,7 @@ class Sandbox:
             return self
         from distributor.sandbox.server import Handler, Server, Server6
 
+        _preload()
         server_cls: type[Server] = Server6 if ":" in self.host else Server
         self._stopping.clear()
         try:

@@ -7,6 +7,8 @@ emulators are small and their error and rate-limit shapes differ.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime
@@ -277,3 +279,36 @@ def test_root_url_is_an_index(sandbox: Sandbox) -> None:
     assert index["platforms"]["mastodon"] == f"{sandbox.url}/mastodon"
     assert index["config"] == f'[distributor]\nsandbox = "{sandbox.url}"'
     assert index["control"]["reset"] == f"POST {sandbox.url}/__sandbox/reset"
+
+
+FIRST_POSTS = """
+import threading, requests
+from distributor.sandbox import Sandbox
+codes, ready = [], threading.Barrier(16)
+def post(url, i):
+    session = requests.Session()
+    session.get(url.rsplit("/", 1)[0] + "/__sandbox/health")  # connected before the barrier
+    ready.wait()
+    if "/x/" in url:
+        answer = session.post(url, json={"text": f"t{i} https://a.example"}, timeout=5,
+                              headers={"Authorization": "Bearer x-user"})
+    else:
+        answer = session.post(url, data={"status": f"m{i} https://a.example"}, timeout=5,
+                              headers={"Authorization": "Bearer m"})
+    codes.append(answer.status_code)
+with Sandbox(platforms=["x", "mastodon"]) as box:
+    urls = [box.url + "/x/2/tweets", box.url + "/mastodon/api/v1/statuses"] * 8
+    threads = [threading.Thread(target=post, args=(u, i)) for i, u in enumerate(urls)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+print(sorted(codes))
+"""
+
+
+def test_first_posts_of_a_fan_out_do_not_race_on_lazy_imports() -> None:
+    # A fresh interpreter: twitter_text not imported yet, as in `distributor sandbox`.
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_POSTS], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == str([200] * 8 + [201] * 8)
