@@ -245,8 +245,11 @@ class _Run:
             return f"channel {d.channel!r} is no longer in {self.settings.where}"
         if channel.platform != d.platform:
             return f"channel {d.channel!r} is now on {channel.platform}, not {d.platform}"
-        if channel.account_key != d.account_key:
-            return f"channel {d.channel!r} now posts as {channel.account_key}, not {d.account_key}"
+        from distributor.planning import account_key  # the key the planner stored
+
+        if account_key(channel) != d.account_key:
+            now = account_key(channel)
+            return f"channel {d.channel!r} now posts as {now}, not {d.account_key}"
         return channel
 
     def _adapter(self, channel: Channel) -> Adapter | str:

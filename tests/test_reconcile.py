@@ -14,6 +14,7 @@ import pytest
 from distributor.article import Article
 from distributor.config import Channel, Settings
 from distributor.errors import ConfigError, MaybeSent, NotSent, RateLimited
+from distributor.planning import account_key
 from distributor.platforms.base import Adapter, Ambiguity, Draft, Receipt
 from distributor.platforms.keys import bluesky_tid, delivery_key
 from distributor.reconcile import LOOKUP_MARGIN, ReconcileReport, reconcile
@@ -102,14 +103,16 @@ def adapters() -> Adapters:
     return Adapters()
 
 
-def plan(store: Store, channel: str, url: str = "https://news.example/a/1") -> Delivery:
+def plan(
+    store: Store, channel: str, url: str = "https://news.example/a/1", account: str = ""
+) -> Delivery:
     platform = CHANNELS[channel][0]
     article = Article(url=url, title="A story")
     key = delivery_key(article.article_id, channel)
     draft = Draft(channel, platform, article.article_id, f"A story {url}", url)
     result = store.plan(
         article,
-        [PlanItem(channel, platform, f"{platform}:{channel}", draft.to_dict(), key)],
+        [PlanItem(channel, platform, account or f"{platform}:{channel}", draft.to_dict(), key)],
         source="test",
     )
     return (result.created or result.existing)[0]
@@ -372,7 +375,7 @@ def test_default_builder_uses_the_registry(store: Store, clock: FakeClock) -> No
         "tg", "telegram", options={"chat_id": "@news"}, credentials={"bot_token": "TG"}
     )
     settings = Settings(path=None, channels=(channel,), sandbox_url="http://127.0.0.1:9")
-    d = plan(store, "tg")
+    d = plan(store, "tg", account=account_key(channel))
     maybe_sent(store, clock, d, None)
     report = reconcile(settings, store, clock=clock)
     assert report.decisions[0].action == "held"

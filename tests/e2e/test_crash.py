@@ -1,0 +1,181 @@
+"""Crash tests: a worker process is SIGKILLed at each point of the send path, then reconcile and
+a fresh worker run; the sandbox must hold exactly one post per (article, channel), or (Telegram,
+which cannot look its posts up) the delivery is `unknown` and listed by `audit`. Never two.
+
+The crashing worker is a real `distributor worker --until-idle` subprocess with
+`DISTRIBUTOR_CRASH_AT`; the restart (reconcile, then a new Dispatcher) runs in this process, and
+`test_restarted_worker_process_finishes_the_job` checks the restart as a process once. Nothing
+sleeps through the lease: reconcile gets a clock one lease ahead of the wall clock.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from distributor.article import Article
+from distributor.config import Settings, load_config
+from distributor.dispatch import POINTS, Dispatcher
+from distributor.planning import publish
+from distributor.reconcile import reconcile
+from distributor.sandbox import Sandbox
+from distributor.store import open_store
+from distributor.store.models import State
+from distributor.store.store import Store
+
+LEASE = 5.0  # seconds; the worker renews it before every try, and none of ours takes long
+CHANNELS = {
+    "mastodon": "mastodon_main",
+    "bluesky": "bluesky_main",
+    "telegram": "telegram_channel",
+    "x": "x_main",
+    "facebook": "facebook_page",
+}
+HELD = "telegram"  # no idempotency key, no history API: a human decides
+_SCRIPT = Path(sys.executable).with_name("distributor")
+CLI = (
+    [str(_SCRIPT)]
+    if _SCRIPT.is_file()
+    else [sys.executable, "-c", "from distributor.cli import main; main()"]
+)
+
+
+class AheadClock:
+    """The wall clock plus `ahead` seconds: every lease taken before now has expired."""
+
+    def __init__(self, ahead: float) -> None:
+        self.ahead = timedelta(seconds=ahead)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.ahead
+
+    def monotonic(self) -> float:
+        import time
+
+        return time.monotonic() + self.ahead.total_seconds()
+
+    def sleep(self, seconds: float) -> None:
+        raise AssertionError("reconcile must not sleep")
+
+
+@pytest.fixture
+def crash_settings(
+    sandbox_settings: Settings, sandbox_secrets: dict[str, str], tmp_path: Path
+) -> Settings:
+    """The e2e sandbox configuration with its own database and a short lease."""
+    assert sandbox_settings.path is not None
+    path = tmp_path / "crash.toml"
+    text = sandbox_settings.path.read_text(encoding="utf-8")
+    path.write_text(text + f"\n[dispatch]\nlease = {LEASE}\nattempts = 1\n", encoding="utf-8")
+    env = {**sandbox_secrets, "DISTRIBUTOR_DATABASE_URL": f"sqlite:///{tmp_path / 'crash.db'}"}
+    return load_config(path, environ=env)
+
+
+def run_worker(settings: Settings, secrets: dict[str, str], crash_at: str | None = None) -> int:
+    """`distributor worker --until-idle` in a subprocess (killing itself at `crash_at`)."""
+    assert settings.path is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISTRIBUTOR_")}
+    env.update(secrets, DISTRIBUTOR_DATABASE_URL=settings.database_url)
+    if crash_at:
+        env["DISTRIBUTOR_CRASH_AT"] = crash_at
+    args = ["-c", str(settings.path), "worker", "--until-idle", "--concurrency", "1"]
+    done = subprocess.run(CLI + args, env=env, capture_output=True, timeout=60, check=False)
+    if crash_at is None:
+        assert done.returncode == 0, done.stderr.decode(errors="replace")
+    return done.returncode
+
+
+def expected_decisions(point: str, platform: str) -> list[str]:
+    """What reconcile must decide after a crash at `point`."""
+    if point == "after_commit":
+        return []  # the outcome was committed: nothing to reconcile
+    if point == "after_claim":
+        return ["released"]  # `sending` was never committed: nothing was sent
+    if platform == HELD:
+        return ["held"]
+    if platform == "mastodon":
+        return ["requeued"]  # the same Idempotency-Key within the hour
+    return ["found" if point == "after_send" else "absent"]
+
+
+def plan_one(settings: Settings, store: Store, channel: str) -> int:
+    article = Article(
+        url="https://news.example.com/2026/03/crash-test",
+        title="Wie ein Absturz nie doppelt postet",
+    )
+    report = publish(article, config=settings, channels=[channel], store=store)
+    [plan] = report.plans
+    assert plan.error is None, plan.error
+    [delivery] = plan.created
+    return delivery.id
+
+
+@pytest.mark.parametrize("platform", list(CHANNELS))
+@pytest.mark.parametrize("point", POINTS)
+def test_crash_at_every_point_never_posts_twice(
+    sandbox: Sandbox,
+    crash_settings: Settings,
+    sandbox_secrets: dict[str, str],
+    point: str,
+    platform: str,
+) -> None:
+    store = open_store(crash_settings.database_url)
+    try:
+        delivery_id = plan_one(crash_settings, store, CHANNELS[platform])
+        assert run_worker(crash_settings, sandbox_secrets, point) == -signal.SIGKILL
+        crashed = store.get(delivery_id)
+        # the restart: reconcile (one lease later), then a new worker
+        report = reconcile(crash_settings, store, clock=AheadClock(LEASE + 1))
+        Dispatcher(crash_settings, store, concurrency=1).run(until_idle=True, poll=0.05)
+        again = reconcile(crash_settings, store, clock=AheadClock(LEASE + 1))
+        final = store.get(delivery_id)
+        posts = sandbox.posts(platform)
+
+        assert len(posts) <= 1, f"{platform} after a crash at {point}: {len(posts)} posts"
+        assert [d.action for d in report.decisions] == expected_decisions(point, platform)
+        if final.state is State.UNKNOWN:
+            assert platform == HELD, f"{platform}/{point}: left unknown: {report.to_dict()}"
+            assert crashed.state is State.SENDING
+            assert [d.id for d in store.audit()] == [delivery_id]
+            assert [d.delivery_id for d in again.needs_human] == [delivery_id]
+            assert len(posts) == (1 if point == "after_send" else 0)
+        else:
+            assert final.state is State.SENT, (
+                f"{platform}/{point}: {final.state} {final.last_error}"
+            )
+            assert len(posts) == 1
+            assert final.remote_id == posts[0].data.get("rkey", posts[0].id)
+            assert store.audit() == []
+        assert [d.action for d in again.decisions] == (
+            ["held"] if final.state is State.UNKNOWN else []
+        )
+    finally:
+        store.close()
+
+
+def test_restarted_worker_process_finishes_the_job(
+    sandbox: Sandbox, crash_settings: Settings, sandbox_secrets: dict[str, str]
+) -> None:
+    """Crash after Mastodon stored the status; reconcile requeues it; a new worker process
+    resends with the same Idempotency-Key and records the one status the sandbox holds."""
+    store = open_store(crash_settings.database_url)
+    try:
+        delivery_id = plan_one(crash_settings, store, CHANNELS["mastodon"])
+        assert run_worker(crash_settings, sandbox_secrets, "after_send") == -signal.SIGKILL
+        assert len(sandbox.posts("mastodon")) == 1
+        report = reconcile(crash_settings, store, clock=AheadClock(LEASE + 1))
+        assert [d.action for d in report.decisions] == ["requeued"]
+        assert run_worker(crash_settings, sandbox_secrets) == 0
+        final = store.get(delivery_id)
+        [post] = sandbox.posts("mastodon")
+        assert (final.state, final.remote_id) == (State.SENT, post.id)
+        creates = [r for r in sandbox.requests("mastodon") if r.get("route") == "create"]
+        assert len(creates) == 2  # the crashed send and the keyed resend: one status
+    finally:
+        store.close()
