@@ -166,8 +166,7 @@ def test_restarted_worker_process_finishes_the_job(
     resends with the same Idempotency-Key and records the one status the sandbox holds."""
     store = open_store(crash_settings.database_url)
     try:
-        delivery_id = plan_one(crash_settings, store, CHANNELS["mastodon"])
-        assert run_worker(crash_settings, sandbox_secrets, "after_send") == -signal.SIGKILL
+        delivery_id = crash_after_send(crash_settings, sandbox_secrets, store, "mastodon_main")
         assert len(sandbox.posts("mastodon")) == 1
         report = reconcile(crash_settings, store, clock=AheadClock(LEASE + 1))
         assert [d.action for d in report.decisions] == ["requeued"]
@@ -177,5 +176,50 @@ def test_restarted_worker_process_finishes_the_job(
         assert (final.state, final.remote_id) == (State.SENT, post.id)
         creates = [r for r in sandbox.requests("mastodon") if r.get("route") == "create"]
         assert len(creates) == 2  # the crashed send and the keyed resend: one status
+    finally:
+        store.close()
+
+
+def crash_after_send(
+    settings: Settings, secrets: dict[str, str], store: Store, channel: str
+) -> int:
+    delivery_id = plan_one(settings, store, channel)
+    assert run_worker(settings, secrets, "after_send") == -signal.SIGKILL
+    return delivery_id
+
+
+def test_mastodon_past_the_key_window_is_looked_up_not_resent(
+    sandbox: Sandbox, crash_settings: Settings, sandbox_secrets: dict[str, str]
+) -> None:
+    store = open_store(crash_settings.database_url)
+    try:
+        delivery_id = crash_after_send(crash_settings, sandbox_secrets, store, "mastodon_main")
+        report = reconcile(crash_settings, store, clock=AheadClock(3600 + LEASE))
+        [decision] = report.decisions
+        assert decision.action == "found", decision.reason
+        assert "idempotency key may be forgotten" in decision.reason
+        [post] = sandbox.posts("mastodon")
+        assert store.get(delivery_id).remote_id == post.id
+        assert len([r for r in sandbox.requests("mastodon") if r.get("route") == "create"]) == 1
+    finally:
+        store.close()
+
+
+def test_failed_lookup_waits_for_the_next_run(
+    sandbox: Sandbox, crash_settings: Settings, sandbox_secrets: dict[str, str]
+) -> None:
+    from distributor.sandbox.faults import FaultRule
+
+    store = open_store(crash_settings.database_url)
+    try:
+        delivery_id = crash_after_send(crash_settings, sandbox_secrets, store, "bluesky_main")
+        sandbox.faults.add(FaultRule("bluesky", "lookup", count=1, status=503))
+        first = reconcile(crash_settings, store, clock=AheadClock(LEASE + 1))
+        assert [d.action for d in first.decisions] == ["lookup_failed"]
+        assert store.get(delivery_id).state is State.UNKNOWN
+        second = reconcile(crash_settings, store, clock=AheadClock(LEASE + 1))
+        assert [d.action for d in second.decisions] == ["found"]
+        [post] = sandbox.posts("bluesky")
+        assert store.get(delivery_id).remote_id == post.data["rkey"]
     finally:
         store.close()
