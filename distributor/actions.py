@@ -119,16 +119,16 @@ def retry(
     store: Store, id: int, actor: str, *, force: bool = False, now: datetime | None = None
 ) -> Delivery:
     """Queue a delivery again. `failed` just goes; anything that may have been posted (unknown,
-    sending with a dead worker, retry_wait) needs `force`; `sent` never (retract or repost)."""
+    sending with a dead worker, retry_wait) needs `force`; `sent` never."""
     d = get(store, id)
     if d.state is S.FAILED:
         return _move(store, d, S.QUEUED, actor, "retry", now=now)
     if d.state in (S.UNKNOWN, S.RETRY_WAIT, S.SENDING):
         return _forced_retry(store, d, actor, force, now)
     why = {
-        S.SENT: f"it was posted ({d.remote_url or d.remote_id}); retract it or publish a repost",
-        S.CANCELLED: "it was cancelled; publish the article again to post it",
-        S.RETRACTED: "its post was retracted; publish a repost to post it again",
+        S.SENT: f"it was posted ({d.remote_url or d.remote_id}) and is never sent twice",
+        S.CANCELLED: "cancelled deliveries stay cancelled",
+        S.RETRACTED: "its post was retracted; retracted deliveries stay retracted",
     }.get(d.state, "it has not failed (it is still on its way)")
     raise ActionError(f"delivery {id} is {d.state}: cannot retry, {why}")
 

@@ -29,10 +29,12 @@ def _done(before: str, d: Any, note: str = "") -> None:
 
 
 @click.command()
-@click.argument("id", metavar="ID", required=False)
+@click.argument("id", metavar="[ID]", required=False)
 @click.option("--failed", "all_failed", is_flag=True, help="Retry every failed delivery.")
 @click.option(
-    "--force", is_flag=True, help="Also retry what may have been posted (unknown, retry_wait)."
+    "--force",
+    is_flag=True,
+    help="Also retry what may have been posted (unknown, retry_wait, dead worker's sending).",
 )
 @actor_option
 @store_options
@@ -50,7 +52,7 @@ def retry(
 
     A failed delivery is queued at once. One whose outcome is unknown, whose worker died while
     sending, or that waits for its own retry may already be on the platform: check there, then
-    pass --force. A sent delivery is never retried (retract it, or publish a repost).
+    pass --force. A sent delivery is never sent twice.
     """
     from distributor import actions
     from distributor.errors import ConfigError
@@ -111,7 +113,9 @@ def cancel(
 
 @click.command()
 @click.argument("article", metavar="ARTICLE")
-@click.option("--channel", "channels", multiple=True, metavar="NAME", help="Only this channel.")
+@click.option(
+    "--channel", "channels", multiple=True, metavar="NAME", help="Only this channel (repeatable)."
+)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome per delivery as JSON.")
 @actor_option
@@ -132,6 +136,9 @@ def retract(
     Sent posts are deleted on their platform and marked retracted; deliveries not yet posted
     are cancelled. A delete that fails is reported for its channel and stays `sent` (run the
     command again). Asks for confirmation unless --yes.
+
+    Exit code 0 when every post is gone, 4 when a platform refused or failed a delete,
+    1 when a delivery is in flight or its outcome unknown (reconcile, then retract again).
     """
     from distributor import actions
 
@@ -139,9 +146,11 @@ def retract(
     with open_store_for(ctx, config, database) as store:
         aid, plan = actions.retract_plan(store, article, channels)
         deletes = sum(1 for step in plan if step.action == "delete")
-        if not yes and deletes:
+        cancels = sum(1 for step in plan if step.action == "cancel")
+        if not yes and deletes + cancels:
             _show_plan(aid, plan)
-            click.confirm(f"Delete {deletes} post(s) of article {aid}?", abort=True, err=True)
+            question = f"Delete {deletes} post(s) and cancel {cancels} pending of article {aid}?"
+            click.confirm(question, abort=True, err=True)
         done = actions.retract(store, settings(ctx), aid, who, plan=plan)
     if as_json:
         print_json([_step_json(step) for step in done])
