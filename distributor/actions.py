@@ -302,10 +302,13 @@ def _retract_one(
             step, outcome="retracted", delivery=_delete(store, settings, d, actor, make, now)
         )
     except (DistributorError, NotImplementedError) as exc:
+        from distributor.redact import scrub
+
+        why = scrub(str(exc))  # it goes into the log and on screen: never a token
         store.record_event(
-            actor, "retract failed", delivery_id=d.id, article_id=d.article_id, detail=str(exc)
+            actor, "retract failed", delivery_id=d.id, article_id=d.article_id, detail=why
         )
-        return replace(step, outcome="failed", detail=str(exc))
+        return replace(step, outcome="failed", detail=why)
 
 
 def _delete(

@@ -287,3 +287,21 @@ def test_retract_records_a_post_already_gone_as_retracted(
     assert step.outcome == "retracted" and step.delivery.state is State.RETRACTED
     [ev] = [e for e in store.events(delivery_id=d.id) if e["actor"] == "fritz"]
     assert ev["detail"].startswith("already gone (404)")
+
+
+def test_a_failed_delete_never_shows_a_token(
+    store: Store, clock: FakeClock, settings: Settings
+) -> None:
+    fakes = {"tg": FakeAdapter()}
+    [d] = plan(store, "tg")
+    _seed_posts(store, clock, fakes)
+    token = settings.credentials(settings.channel("tg"))["bot_token"].reveal()
+
+    def leaky(receipt: Receipt) -> None:
+        raise NotSent("telegram", "tg", f"connection refused: /bot{token}/deleteMessage")
+
+    fakes["tg"].delete = leaky  # type: ignore[method-assign]
+    [step] = actions.retract(store, settings, d.article_id, "fritz", adapters=_adapters(fakes))
+    assert step.outcome == "failed" and "connection refused" in step.detail
+    assert token not in step.detail
+    assert all(token not in e["detail"] for e in store.events(delivery_id=d.id))
