@@ -47,6 +47,9 @@ RESEND_HEADROOM = timedelta(minutes=10)
 # `lookup(since=...)` starts this long before the delivery was planned: platform clocks drift,
 # and a post missed by a too-narrow search would be "proven absent" and sent again.
 LOOKUP_MARGIN = timedelta(minutes=10)
+# A post may take a moment to show up in a platform's timeline or search: look a delivery up
+# only this many seconds after its outcome became unknown (keyed resends need no wait).
+SETTLE = 60.0
 
 RELEASED = "released"  # claimed, lease expired: nothing was sent -> queued
 REQUEUED = "requeued"  # the idempotency key makes a resend safe -> queued
@@ -56,6 +59,7 @@ HELD = "held"  # no way to know: a human decides (stays unknown)
 LOOKUP_FAILED = "lookup_failed"  # the lookup itself failed: next run (stays unknown)
 NO_CHANNEL = "no_channel"  # the channel left the config or changed: a human decides
 SKIPPED = "skipped"  # someone else moved the delivery meanwhile
+SETTLING = "settling"  # too fresh to look up yet: the next run will (stays unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,13 +113,15 @@ def reconcile(
     clock: Clock = SYSTEM,
     actor: str = "reconcile",
     grace: float = 0.0,
+    settle: float = SETTLE,
 ) -> ReconcileReport:
     """Resolve stale `claimed`/`sending` rows and `unknown` rows; see the module docstring.
 
     `grace` (seconds) leaves a lease that expired only just now alone a little longer, for
-    workers whose lease is shorter than their slowest send.
+    workers whose lease is shorter than their slowest send. `settle` (seconds) delays lookups
+    of outcomes that became unknown only just now.
     """
-    run = _Run(settings, store, adapter_for, clock, actor)
+    run = _Run(settings, store, adapter_for, clock, actor, settle)
     seen: set[int] = set()
     for d in store.stale(now=clock.now() - timedelta(seconds=grace)):
         seen.add(d.id)
@@ -140,6 +146,7 @@ class _Run:
         adapter_for: Callable[[Channel], Adapter] | None,
         clock: Clock,
         actor: str,
+        settle: float,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -147,6 +154,8 @@ class _Run:
         self.adapters: dict[str, Adapter | str] = {}  # channel -> adapter, or why there is none
         self.clock = clock
         self.actor = actor
+        self.settle = timedelta(seconds=settle)
+        self.unknown_since: dict[int, datetime] = {}  # when a dead worker's send became unknown
         self.report = ReconcileReport()
 
     # -- entry points -------------------------------------------------------------------
@@ -157,6 +166,8 @@ class _Run:
             self._move(d, State.QUEUED, RELEASED, reason + ": nothing was sent", before=d.state)
             return
         reason = f"worker {d.lease_owner} stopped while sending (lease expired {until})"
+        if d.lease_until is not None:
+            self.unknown_since[d.id] = d.lease_until
         moved = self._transition(d, State.UNKNOWN, reason + ": the post may exist")
         if moved is None:
             self._decide(d, d.state, SKIPPED, "changed by someone else meanwhile", before=d.state)
@@ -205,6 +216,11 @@ class _Run:
         self._lookup(d, adapter, before, why)
 
     def _lookup(self, d: Delivery, adapter: Adapter, before: State, why: str) -> None:
+        ready = self.unknown_since.get(d.id, d.updated_at) + self.settle
+        if self.clock.now() < ready:
+            reason = f"{why}looked up from {_iso(ready)} on, when the post would show"
+            self._decide(d, d.state, SETTLING, reason, before=before)
+            return
         since = d.created_at - LOOKUP_MARGIN
         draft = Draft.from_dict(d.draft)
         _remember_record_key(adapter, d)

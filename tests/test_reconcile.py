@@ -17,7 +17,7 @@ from distributor.errors import ConfigError, MaybeSent, NotSent, RateLimited
 from distributor.planning import account_key
 from distributor.platforms.base import Adapter, Ambiguity, Draft, Receipt
 from distributor.platforms.keys import bluesky_tid, delivery_key
-from distributor.reconcile import LOOKUP_MARGIN, ReconcileReport, reconcile
+from distributor.reconcile import LOOKUP_MARGIN, SETTLE, ReconcileReport, reconcile
 from distributor.store import open_store
 from distributor.store.models import Attempt, Delivery, PlanItem, State
 from distributor.store.store import Store
@@ -121,18 +121,20 @@ def plan(
 def crash_while_sending(
     store: Store, clock: FakeClock, d: Delivery, adapter: FakeAdapter | None
 ) -> Delivery:
-    """A worker claims `d`, commits `sending`, (maybe) posts, then dies; its lease runs out."""
+    """A worker claims `d`, commits `sending`, (maybe) posts, then dies; its lease ran out a
+    while ago (long enough for the post to show in the platform's timeline)."""
     [claimed] = store.claim("w1", lease_seconds=LEASE)
     assert claimed.delivery.id == d.id
     store.mark_sending(d.id, claimed.fence)
     if adapter is not None:
         adapter.publish(Draft.from_dict(d.draft), key=d.idem_key)
-    clock.advance(LEASE + 1)
+    clock.advance(LEASE + SETTLE)
     return store.get(d.id)
 
 
 def maybe_sent(store: Store, clock: FakeClock, d: Delivery, adapter: FakeAdapter | None) -> None:
-    """A worker's send ended in MaybeSent (after `adapter` did or did not create the post)."""
+    """A worker's send ended in MaybeSent (after `adapter` did or did not create the post), a
+    minute ago."""
     [claimed] = store.claim("w1", lease_seconds=LEASE)
     store.mark_sending(d.id, claimed.fence)
     if adapter is not None:
@@ -140,6 +142,7 @@ def maybe_sent(store: Store, clock: FakeClock, d: Delivery, adapter: FakeAdapter
     now = clock.now()
     attempt = Attempt("unknown", now, now, "w1", "MaybeSent", "HTTP 504: the post may exist")
     store.finish(d.id, claimed.fence, "unknown", attempt)
+    clock.advance(SETTLE)
 
 
 def run(
@@ -180,7 +183,28 @@ def test_live_leases_and_the_grace_period_are_left_alone(
     clock.advance(10)  # expired 9 s ago
     assert run(store, settings, adapters, clock, grace=30).decisions == []
     assert store.get(d.id).state is State.SENDING
+    report = run(store, settings, adapters, clock)
+    assert report.counts == {"settling": 1} and store.get(d.id).state is State.UNKNOWN
+
+
+def test_lookup_waits_until_the_post_would_show(
+    store: Store, settings: Settings, adapters: Adapters, clock: FakeClock
+) -> None:
+    sky = adapters["sky"]
+    assert isinstance(sky, LookupAdapter)
+    d = plan(store, "sky")
+    [claimed] = store.claim("w1", lease_seconds=LEASE)
+    store.mark_sending(d.id, claimed.fence)
+    now = clock.now()
+    attempt = Attempt("unknown", now, now, "w1", "MaybeSent", "read timeout")
+    store.finish(d.id, claimed.fence, "unknown", attempt)
+    clock.advance(SETTLE - 1)
+    report = run(store, settings, adapters, clock)
+    assert report.counts == {"settling": 1} and sky.lookups == []
+    assert report.needs_human == [] and store.get(d.id).state is State.UNKNOWN
+    clock.advance(1)
     assert run(store, settings, adapters, clock).counts == {"absent": 1}
+    assert len(sky.lookups) == 1
 
 
 # -- LOOKUP ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ which cannot look its posts up) the delivery is `unknown` and listed by `audit`.
 The crashing worker is a real `distributor worker --until-idle` subprocess with
 `DISTRIBUTOR_CRASH_AT`; the restart (reconcile, then a new Dispatcher) runs in this process, and
 `test_restarted_worker_process_finishes_the_job` checks the restart as a process once. Nothing
-sleeps through the lease: reconcile gets a clock one lease ahead of the wall clock.
+sleeps through the lease: reconcile's clock runs a lease plus the settle time ahead.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from distributor.article import Article
 from distributor.config import Settings, load_config
 from distributor.dispatch import POINTS, Dispatcher
 from distributor.planning import publish
-from distributor.reconcile import reconcile
+from distributor.reconcile import SETTLE, reconcile
 from distributor.sandbox import Sandbox
 from distributor.store import open_store
 from distributor.store.models import State
@@ -37,6 +37,7 @@ CHANNELS = {
     "x": "x_main",
     "facebook": "facebook_page",
 }
+AHEAD = LEASE + SETTLE + 1  # reconcile's clock: every lease expired, every post settled
 HELD = "telegram"  # no idempotency key, no history API: a human decides
 _SCRIPT = Path(sys.executable).with_name("distributor")
 CLI = (
@@ -131,9 +132,9 @@ def test_crash_at_every_point_never_posts_twice(
         assert run_worker(crash_settings, sandbox_secrets, point) == -signal.SIGKILL
         crashed = store.get(delivery_id)
         # the restart: reconcile (one lease later), then a new worker
-        report = reconcile(crash_settings, store, clock=AheadClock(LEASE + 1))
+        report = reconcile(crash_settings, store, clock=AheadClock(AHEAD))
         Dispatcher(crash_settings, store, concurrency=1).run(until_idle=True, poll=0.05)
-        again = reconcile(crash_settings, store, clock=AheadClock(LEASE + 1))
+        again = reconcile(crash_settings, store, clock=AheadClock(AHEAD))
         final = store.get(delivery_id)
         posts = sandbox.posts(platform)
 
@@ -168,7 +169,7 @@ def test_restarted_worker_process_finishes_the_job(
     try:
         delivery_id = crash_after_send(crash_settings, sandbox_secrets, store, "mastodon_main")
         assert len(sandbox.posts("mastodon")) == 1
-        report = reconcile(crash_settings, store, clock=AheadClock(LEASE + 1))
+        report = reconcile(crash_settings, store, clock=AheadClock(AHEAD))
         assert [d.action for d in report.decisions] == ["requeued"]
         assert run_worker(crash_settings, sandbox_secrets) == 0
         final = store.get(delivery_id)
@@ -194,7 +195,7 @@ def test_mastodon_past_the_key_window_is_looked_up_not_resent(
     store = open_store(crash_settings.database_url)
     try:
         delivery_id = crash_after_send(crash_settings, sandbox_secrets, store, "mastodon_main")
-        report = reconcile(crash_settings, store, clock=AheadClock(3600 + LEASE))
+        report = reconcile(crash_settings, store, clock=AheadClock(3600 + AHEAD))
         [decision] = report.decisions
         assert decision.action == "found", decision.reason
         assert "idempotency key may be forgotten" in decision.reason
@@ -214,10 +215,11 @@ def test_failed_lookup_waits_for_the_next_run(
     try:
         delivery_id = crash_after_send(crash_settings, sandbox_secrets, store, "bluesky_main")
         sandbox.faults.add(FaultRule("bluesky", "lookup", count=1, status=503))
-        first = reconcile(crash_settings, store, clock=AheadClock(LEASE + 1))
+        first = reconcile(crash_settings, store, clock=AheadClock(AHEAD))
         assert [d.action for d in first.decisions] == ["lookup_failed"]
         assert store.get(delivery_id).state is State.UNKNOWN
-        second = reconcile(crash_settings, store, clock=AheadClock(LEASE + 1))
+        # the first run moved it to `unknown` just now: the next lookup waits to settle again
+        second = reconcile(crash_settings, store, clock=AheadClock(2 * AHEAD))
         assert [d.action for d in second.decisions] == ["found"]
         [post] = sandbox.posts("bluesky")
         assert store.get(delivery_id).remote_id == post.data["rkey"]
