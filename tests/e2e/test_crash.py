@@ -1,6 +1,7 @@
-"""Crash tests: a worker process is SIGKILLed at each point of the send path, then reconcile and
-a fresh worker run; the sandbox must hold exactly one post per (article, channel), or (Telegram,
-which cannot look its posts up) the delivery is `unknown` and listed by `audit`. Never two.
+"""Crash tests: a worker process is SIGKILLed at each point of the send path (Mastodon, Bluesky,
+Telegram, X, Facebook, LinkedIn, Threads), then reconcile and a fresh worker run; the sandbox
+must hold exactly one post per (article, channel), or (Telegram, which cannot look its posts up)
+the delivery is `unknown` and listed by `audit`. Never two.
 
 The crashing worker is a real `distributor worker --until-idle` subprocess with
 `DISTRIBUTOR_CRASH_AT`; the restart (reconcile, then a new Dispatcher) runs in this process, and
@@ -36,6 +37,8 @@ CHANNELS = {
     "telegram": "telegram_channel",
     "x": "x_main",
     "facebook": "facebook_page",
+    "linkedin": "linkedin_org",
+    "threads": "threads_main",
 }
 AHEAD = LEASE + SETTLE + 1  # reconcile's clock: every lease expired, every post settled
 HELD = "telegram"  # no idempotency key, no history API: a human decides
@@ -151,7 +154,10 @@ def test_crash_at_every_point_never_posts_twice(
                 f"{platform}/{point}: {final.state} {final.last_error}"
             )
             assert len(posts) == 1
-            assert final.remote_id == posts[0].data.get("rkey", posts[0].id)
+            assert final.remote_id is not None
+            # Bluesky names the record by its rkey, LinkedIn by a URN ending in the id
+            named = {final.remote_id, final.remote_id.rsplit(":", 1)[-1]}
+            assert posts[0].data.get("rkey", posts[0].id) in named
             assert store.audit() == []
         assert [d.action for d in again.decisions] == (
             ["held"] if final.state is State.UNKNOWN else []
