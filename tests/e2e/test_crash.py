@@ -231,3 +231,30 @@ def test_failed_lookup_waits_for_the_next_run(
         assert store.get(delivery_id).remote_id == post.data["rkey"]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("mode", ["reset", "504"])
+@pytest.mark.parametrize("platform", list(CHANNELS))
+def test_lost_response_is_reconciled_without_a_second_post(
+    sandbox: Sandbox, crash_settings: Settings, platform: str, mode: str
+) -> None:
+    """The platform stores the post but the answer is lost (connection reset, or a proxy's 504):
+    the worker records `unknown`, reconcile resolves it, a worker run finishes: one post."""
+    from distributor.sandbox.faults import FaultRule
+
+    route = "publish" if platform == "threads" else "create"
+    sandbox.faults.add(FaultRule(platform, route, kind="lost", count=1, mode=mode))
+    store = open_store(crash_settings.database_url)
+    try:
+        delivery_id = plan_one(crash_settings, store, CHANNELS[platform])
+        Dispatcher(crash_settings, store, concurrency=1).run(until_idle=True, poll=0.05)
+        assert store.get(delivery_id).state is State.UNKNOWN
+        report = reconcile(crash_settings, store, clock=AheadClock(AHEAD))
+        Dispatcher(crash_settings, store, concurrency=1).run(until_idle=True, poll=0.05)
+        final = store.get(delivery_id)
+        assert len(sandbox.posts(platform)) == 1
+        expected = expected_decisions("after_send", platform)
+        assert [d.action for d in report.decisions] == expected
+        assert final.state is (State.UNKNOWN if platform == HELD else State.SENT)
+    finally:
+        store.close()
