@@ -10,7 +10,8 @@ adapter's `on_ambiguous` decides:
   (Mastodon: 1 hour, counted from the delivery's creation, minus headroom for the worker to get
   to it); after that the adapter's `lookup()` decides instead.
 * LOOKUP (Bluesky, X, Facebook, LinkedIn, Threads): `lookup()` finds our post -> `sent` with its
-  id and URL; proves it absent -> `queued`; fails -> stays `unknown` for the next run.
+  id and URL; proves it absent -> `queued`; fails -> stays `unknown` for the next run. A lookup
+  waits until the outcome has been unknown for `SETTLE` seconds, so the post can show.
 * HOLD (Telegram): stays `unknown` for a human (`distributor audit` lists it).
 
 Reconcile never posts itself, and every move is a store transition with actor and reason.
@@ -263,9 +264,9 @@ class _Run:
             return f"channel {d.channel!r} is now on {channel.platform}, not {d.platform}"
         from distributor.planning import account_key  # the key the planner stored
 
-        if account_key(channel) != d.account_key:
-            now = account_key(channel)
-            return f"channel {d.channel!r} now posts as {now}, not {d.account_key}"
+        current = account_key(channel)
+        if current != d.account_key:
+            return f"channel {d.channel!r} now posts as {current}, not {d.account_key}"
         return channel
 
     def _adapter(self, channel: Channel) -> Adapter | str:
