@@ -17,7 +17,7 @@ _pattern: re.Pattern[str] | None = None
 
 # Shapes of secrets that may reach us before (or without) being registered.
 TOKEN_PATTERNS = (
-    r"\b\d{6,12}:[A-Za-z0-9_-]{30,}",  # Telegram bot token (also inside /bot<token>/ URLs)
+    r"(?<![0-9])\d{6,12}:[A-Za-z0-9_-]{30,}",  # Telegram bot token (also inside /bot<token>/ URLs)
     r"(?<=[Bb]earer )[A-Za-z0-9._~+/=-]{8,}",
     r"(?<=access_token=)[^&\s\"']+",
     r"(?<=oauth_signature=\")[^\"]+",

@@ -75,3 +75,11 @@ def test_setup_is_idempotent(restore_root: None) -> None:
     logs.setup("INFO", "console", stream=out)
     logging.getLogger("distributor").info("once")
     assert out.getvalue().count("once") == 1
+
+
+def test_unregistered_telegram_token_in_a_bot_url_is_scrubbed() -> None:
+    from distributor.redact import scrub
+
+    token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"
+    line = scrub(f"POST https://api.telegram.org/bot{token}/sendMessage failed")
+    assert token not in line and "123456789" not in line and "/bot***/sendMessage" in line
