@@ -302,9 +302,9 @@ def classify_graph(
     return Rejected("facebook", channel, message, status=status, code=label)
 
 
-def usage(headers: Mapping[str, str]) -> tuple[int, int] | None:
+def usage(headers: Mapping[str, str]) -> tuple[int, float] | None:
     """(highest usage percentage, longest `estimated_time_to_regain_access` in minutes)."""
-    found, percent, minutes = False, 0, 0
+    found, percent, minutes = False, 0, 0.0
     for name in USAGE_HEADERS:
         try:
             data = json.loads(headers.get(name) or "null")
@@ -321,7 +321,7 @@ def usage(headers: Mapping[str, str]) -> tuple[int, int] | None:
                 value = entry.get(key)
                 percent = max(percent, int(value) if isinstance(value, int | float) else 0)
             regain = entry.get("estimated_time_to_regain_access")
-            minutes = max(minutes, int(regain) if isinstance(regain, int | float) else 0)
+            minutes = max(minutes, float(regain) if isinstance(regain, int | float) else 0.0)
     return (percent, minutes) if found else None
 
 

@@ -15,13 +15,14 @@ could not download it. Injected errors: `auth` (190), `forbidden` (#200 with sta
 #368 policy block), `invalid` (#100), `duplicate` (#506), `not_found` (#100/33), `server` (#1;
 503 -> #2; 429 -> the app throttle #4, no regain estimate). Rate limits answer (#32) with
 `X-App-Usage`, `X-Page-Usage` and `X-Business-Use-Case-Usage` (percentages;
-`estimated_time_to_regain_access` in minutes).
+`estimated_time_to_regain_access` in minutes; a fault reset under a minute as a fraction).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import math
 import secrets
 import time
 import zlib
@@ -111,7 +112,7 @@ def graph_time(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(epoch))
 
 
-def usage_headers(page: str, percent: int, regain_minutes: int) -> dict[str, str]:
+def usage_headers(page: str, percent: int, regain_minutes: float) -> dict[str, str]:
     """The JSON-valued usage headers of a page token (Business Use Case limits)."""
     flat = {"call_count": percent, "total_time": max(1, percent // 4), "total_cputime": 1}
     buc = {
@@ -362,7 +363,7 @@ class FacebookEmulator(Emulator):
         return reply
 
     def rate_limited_reply(self, reset_at: float, limit: int) -> Reply:
-        minutes = max(1, int((reset_at - self.state.now()) / 60 + 0.999))
+        minutes = self._regain(reset_at)
         reply = graph_error(32)
         reply.headers.update(usage_headers(PAGE_ID, 100, minutes))
         return reply
@@ -370,10 +371,14 @@ class FacebookEmulator(Emulator):
     def rate_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:
         used = limit - max(0, remaining)
         percent = min(100, round(100 * used / limit)) if limit else 0
-        minutes = 0
-        if remaining <= 0:
-            minutes = max(1, int((reset_at - self.state.now()) / 60 + 0.999))
+        minutes = self._regain(reset_at) if remaining <= 0 else 0
         return usage_headers(PAGE_ID, percent, minutes)
+
+    def _regain(self, reset_at: float) -> float:
+        """`estimated_time_to_regain_access`: whole minutes, as Graph sends it, from a minute up;
+        a sandbox reset shorter than that as a fraction, so fast tests don't wait a minute."""
+        seconds = max(1.0, reset_at - self.state.now())
+        return math.ceil(seconds / 60) if seconds >= 60 else round(seconds / 60, 4)
 
 
 def _fields(req: Request, default: str) -> list[str]:
