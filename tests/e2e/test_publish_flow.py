@@ -192,3 +192,37 @@ def test_faults_end_every_delivery_in_a_known_state_without_duplicates(
             assert len(mine) <= posted[platform] <= 4
     finally:
         store.close()
+
+
+def test_worker_finishes_in_flight_sends_on_sigterm(
+    sandbox: Any, sandbox_settings: Settings, sandbox_secrets: dict[str, str], tmp_path: Path
+) -> None:
+    import signal
+    import time
+
+    db = tmp_path / "w.db"
+    planned = _cli(
+        sandbox_settings, sandbox_secrets, db, "publish", str(ARTICLE), "--channel", "mastodon_main"
+    )
+    assert planned.returncode == 0, planned.stderr
+    sandbox.faults.add(platform="mastodon", route="create", kind="latency", seconds=1.5)
+    env = {**os.environ, **sandbox_secrets, "DISTRIBUTOR_DATABASE_URL": f"sqlite:///{db}"}
+    cmd = [*_command(sandbox_settings), "worker", "--poll", "0.1"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    store = open_store(f"sqlite:///{db}")
+    try:
+        deadline = time.monotonic() + 30
+        while store.get(1).state is not State.SENDING and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert store.get(1).state is State.SENDING  # the platform is answering slowly now
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "stopped" in out
+        assert store.get(1).state is State.SENT  # finished and recorded, not abandoned
+        assert store.integrity_check() == [] and store.workers()
+    finally:
+        store.close()
+        if proc.poll() is None:
+            proc.kill()
+    assert len(sandbox.posts("mastodon")) == 1
