@@ -311,7 +311,8 @@ class Sandbox:
             return emulator.error_reply(rule.status, rule.error), False
         if rule is not None and rule.kind == "rate_limit":
             reset_at = self.state.now() + (rule.seconds or 60.0)
-            return emulator.rate_limited_reply(reset_at, 0), False
+            limit = self.limits.limit_of(emulator.platform, route.name)
+            return emulator.rate_limited_reply(reset_at, limit), False
         taken = self.limits.take(emulator.platform, route.name, emulator.account_of(req))
         if taken is None:
             return self._call(emulator, route, groups, req), False

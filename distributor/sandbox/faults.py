@@ -303,6 +303,11 @@ class RouteLimits:
             self._config.clear()
             self._windows.clear()
 
+    def limit_of(self, platform: str, route: str) -> int:
+        """The configured limit of a route (0 when it has none)."""
+        config = self._config.get((platform, route))
+        return config[0] if config else 0
+
     def to_list(self) -> list[dict[str, Any]]:
         with self._lock:
             return [
