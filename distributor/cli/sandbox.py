@@ -226,13 +226,18 @@ def _printer() -> Any:
             f"{stamp} {entry['method']:<6} /{entry['platform']}{entry['path']}"
             f"  -> {status} ({route}, {entry['ms']:.1f} ms){fault}"
         )
-        with lock, contextlib.suppress(OSError):  # a closed pipe must not fail the request
+        with lock:
             _write(line)
 
     return show
 
 
 def _write(text: str) -> None:
-    """Print and flush at once: the output is often a pipe (a test, a log collector)."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    """Print and flush at once: the output is often a pipe (a test, a log collector).
+
+    A closed pipe (`distributor sandbox | head -3`) must neither stop the server nor fail the
+    request being printed, so output errors are dropped.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
