@@ -338,3 +338,20 @@ def test_crash_hook_kills_the_process(point: str) -> None:
     assert proc.returncode == -9 and b"alive" not in proc.stdout
     ok = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert ok.returncode == 0 and b"alive" in ok.stdout
+
+
+def test_the_lease_is_renewed_during_a_slow_send(
+    store: Store, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    (i,) = _plan(store, 1)
+
+    @dataclass
+    class Slow(FakeAdapter):
+        def publish(self, draft: Draft, *, key: str) -> Receipt:
+            time.sleep(0.25)  # real slowness: the keeper runs on real time
+            return super().publish(draft, key=key)
+
+    with caplog.at_level(logging.INFO, logger="distributor.dispatch"):
+        _dispatcher(store, clock, {"a": Slow()}, policy=Policy(lease=0.15)).run_once()
+    assert any("lease renewed" in r.getMessage() for r in caplog.records)
+    assert store.get(i).state is State.SENT

@@ -10,11 +10,12 @@ never `MaybeSent`, which goes to `unknown` for reconcile); it sleeps through the
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -118,7 +119,8 @@ def _send(ctx: Context, d: Delivery, fence: int, adapter: Adapter) -> Delivery |
     draft = Draft.from_dict(d.draft)
     started = ctx.clock.now()
     try:
-        receipt = _with_retries(ctx, d, fence, lambda: _publish(adapter, draft, d))
+        with _lease_kept(ctx, d, fence):
+            receipt = _with_retries(ctx, d, fence, lambda: _publish(adapter, draft, d))
     except StaleLease as exc:
         _state(d, "lease lost between tries, not sent again: %s", exc, level=logging.WARNING)
         return None
@@ -139,6 +141,29 @@ def _send(ctx: Context, d: Delivery, fence: int, adapter: Adapter) -> Delivery |
     return _finish(
         ctx, d, fence, "sent", attempt, remote_id=receipt.remote_id, remote_url=receipt.url
     )
+
+
+@contextlib.contextmanager
+def _lease_kept(ctx: Context, d: Delivery, fence: int) -> Iterator[None]:
+    """Renew the lease every third of its length while a send runs (a slow media upload must
+    not look like a dead worker to reconcile). Real time: it guards against real slowness."""
+    done = threading.Event()
+
+    def keep() -> None:
+        while not done.wait(ctx.policy.lease / 3):
+            try:
+                ctx.store.renew_lease(d.id, fence, lease_seconds=ctx.policy.lease)
+            except StaleLease:
+                return
+            log.info("lease renewed during a long send", extra={"ctx": ctx_of(d)})
+
+    keeper = threading.Thread(target=keep, name=f"lease-{d.id}", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        done.set()
+        keeper.join()
 
 
 @functools.cache
