@@ -41,14 +41,14 @@ def control(box: Sandbox, method: str, path: str, **kwargs: Any) -> Any:
 
 def test_latency_delays_only_the_matching_platform(sandbox: Sandbox) -> None:
     control(
-        sandbox, "POST", "faults", json={"platform": "mastodon", "kind": "latency", "seconds": 0.3}
+        sandbox, "POST", "faults", json={"platform": "mastodon", "kind": "latency", "seconds": 0.5}
     )
     started = time.perf_counter()
     assert toot(sandbox).status_code == 200
-    assert time.perf_counter() - started >= 0.3
+    assert time.perf_counter() - started >= 0.5
     started = time.perf_counter()
     assert requests.get(f"{sandbox.url}/telegram/bot{BOT}/getMe", timeout=2).json()["ok"]
-    assert time.perf_counter() - started < 0.25
+    assert time.perf_counter() - started < 0.4
 
 
 def _statuses(box: Sandbox, n: int) -> list[int]:
@@ -138,7 +138,7 @@ def test_lost_creates_the_post_but_the_client_never_hears(sandbox: Sandbox, mode
 
 
 def test_limit_sends_rate_headers_and_429_after_the_window_fills(sandbox: Sandbox) -> None:
-    body = {"platform": "mastodon", "route": "create", "limit": 2, "window": 0.6}
+    body = {"platform": "mastodon", "route": "create", "limit": 2, "window": 1.5}
     assert control(sandbox, "POST", "limits", json=body).status_code == 201
     replies = [toot(sandbox, f"l{i}") for i in range(3)]
     assert [r.status_code for r in replies] == [200, 200, 429]
@@ -149,7 +149,9 @@ def test_limit_sends_rate_headers_and_429_after_the_window_fills(sandbox: Sandbo
     assert sandbox.requests("mastodon")[-1]["fault"] == "limit"
     other = {"Authorization": "Bearer another-account"}
     assert toot(sandbox, "other", auth=other).status_code == 200  # windows are per account
-    time.sleep(0.65)
+    reset = datetime.fromisoformat(replies[2].headers["X-RateLimit-Reset"].replace("Z", "+00:00"))
+    assert 0 < reset.timestamp() - time.time() <= 1.5
+    time.sleep(max(0.0, reset.timestamp() - time.time()) + 0.05)
     assert toot(sandbox, "after the window").status_code == 200
 
 
