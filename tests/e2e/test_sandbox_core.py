@@ -7,6 +7,7 @@ emulators are small and their error and rate-limit shapes differ.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
@@ -314,3 +315,22 @@ def test_first_posts_of_a_fan_out_do_not_race_on_lazy_imports() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == str([200] * 8 + [201] * 8)
+
+
+def test_chunked_bodies_are_read_and_broken_framing_is_a_400(sandbox: Sandbox) -> None:
+    def body() -> Any:
+        yield b"status=sent+in"
+        yield b"+two+chunks"
+
+    headers = {**TOKEN, "Content-Type": "application/x-www-form-urlencoded"}
+    answer = requests.post(
+        f"{sandbox.url}/mastodon/api/v1/statuses", data=body(), headers=headers, timeout=2
+    )
+    assert answer.status_code == 200
+    assert [p.text for p in sandbox.posts("mastodon")] == ["sent in two chunks"]
+    with socket.create_connection((sandbox.host, sandbox.port), timeout=2) as raw:
+        raw.sendall(
+            b"POST /mastodon/api/v1/statuses HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n"
+        )
+        reply = raw.recv(4096).decode()
+    assert reply.startswith("HTTP/1.1 400") and "Content-Length" in reply.split("\r\n\r\n")[1]
