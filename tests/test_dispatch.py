@@ -12,15 +12,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from distributor.article import Article
 from distributor.config import Channel, Rate, Settings
-from distributor.dispatch import Dispatcher, Policy
+from distributor.dispatch import Dispatcher, Policy, policy_from
 from distributor.errors import (
     AuthFailed,
+    ConfigError,
     DuplicateContent,
     MaybeSent,
     NotSent,
@@ -355,3 +356,38 @@ def test_the_lease_is_renewed_during_a_slow_send(
         _dispatcher(store, clock, {"a": Slow()}, policy=Policy(lease=0.15)).run_once()
     assert any("lease renewed" in r.getMessage() for r in caplog.records)
     assert store.get(i).state is State.SENT
+
+
+def test_dispatch_settings_come_from_the_config_with_clear_errors() -> None:
+    assert policy_from({"attempts": 2, "backoff": 0.5}) == Policy(attempts=2, backoff=0.5)
+    with pytest.raises(ConfigError, match=r"x.toml: \[dispatch\] unknown key 'retries'"):
+        policy_from({"retries": 3}, "x.toml")
+    with pytest.raises(ConfigError, match="'attempts' must be a positive integer"):
+        policy_from({"attempts": 0})
+    with pytest.raises(ConfigError, match="'budget' must be a number of seconds"):
+        policy_from({"budget": "1m"})
+    settings = Settings(path=None, channels=(), sections={"dispatch": {"lease": 60}})
+    assert Dispatcher(settings, cast(Store, None)).policy.lease == 60
+
+
+def test_a_send_that_breaks_does_not_stop_the_worker(
+    store: Store, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    ids = _plan(store, 1, "a") + _plan(store, 1, "b")
+
+    @dataclass
+    class Broken(FakeAdapter):
+        def publish(self, draft: Draft, *, key: str) -> Receipt:
+            store.finish = None  # type: ignore[assignment,method-assign]
+            raise RuntimeError("store gone")  # then recording the outcome blows up too
+
+    adapters = {"a": Broken(), "b": FakeAdapter()}
+    disp = _dispatcher(
+        store, clock, adapters, Channel("a", "mastodon"), Channel("b", "mastodon"), concurrency=1
+    )
+    with caplog.at_level(logging.ERROR, logger="distributor.dispatch"):
+        disp.run(until_idle=True)
+    del store.finish  # type: ignore[method-assign]
+    assert store.get(ids[0]).state is State.SENDING  # left for reconcile, lease running out
+    assert adapters["b"].calls  # the worker went on to the next account
+    assert any("reconcile will resolve it" in r.getMessage() for r in caplog.records)

@@ -137,10 +137,10 @@ class Dispatcher:
                     if in_flight:
                         done, in_flight = wait(in_flight, timeout=poll, return_when=FIRST_COMPLETED)
                         for f in done:
-                            f.result()
+                            _outcome(f)
             finally:
                 for f in in_flight:  # stopping: let in-flight sends finish and record
-                    f.result()
+                    _outcome(f)
         return claims
 
     def _say_paused(self, said: bool) -> bool:
@@ -165,3 +165,12 @@ class Dispatcher:
         if ids and not settled():
             self.run(until=settled, poll=poll)
         return [self.store.get(i) for i in ids]
+
+
+def _outcome(f: Future[Delivery | None]) -> None:
+    """A send that broke (the store went away mid-send) is logged, not fatal: its lease runs
+    out and reconcile resolves the delivery. A broken claim, in contrast, stops the worker."""
+    try:
+        f.result()
+    except Exception:
+        log.exception("a send failed before its outcome was recorded; reconcile will resolve it")

@@ -226,3 +226,17 @@ def test_worker_finishes_in_flight_sends_on_sigterm(
         if proc.poll() is None:
             proc.kill()
     assert len(sandbox.posts("mastodon")) == 1
+
+
+def test_publish_wait_exits_non_zero_when_a_delivery_failed(
+    sandbox: Any, sandbox_settings: Settings, sandbox_secrets: dict[str, str], tmp_path: Path
+) -> None:
+    sandbox.faults.add(platform="telegram", kind="error", status=400, count=1)
+    db = tmp_path / "f.db"
+    args = ("publish", str(ARTICLE), "--channel", "telegram_channel", "--channel", "mastodon_main")
+    run = _cli(sandbox_settings, sandbox_secrets, db, *args, "--wait", "--json")
+    assert run.returncode == 4, run.stderr
+    states = {o["channel"]: (o["state"], o["error"]) for o in json.loads(run.stdout)["outcomes"]}
+    assert states["mastodon_main"][0] == "sent" and states["telegram_channel"][0] == "failed"
+    assert states["telegram_channel"][1]  # the platform's reason is on record
+    assert sandbox.posts("telegram") == []
