@@ -112,7 +112,7 @@ GET /__sandbox/requests (see docs/sandbox.md).
     "platforms",
     multiple=True,
     metavar="NAME",
-    help="Serve only these platforms (repeatable; default: every emulator).",
+    help=f"Serve only these platforms (repeatable; default: all of {', '.join(EXAMPLES)}).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Do not print a line per request.")
 def sandbox(
