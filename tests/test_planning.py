@@ -12,7 +12,7 @@ from locations import REPO
 
 from distributor.article import Article
 from distributor.config import Channel, Settings, load_config
-from distributor.planning import account_key, plan_previews, publish
+from distributor.planning import ArticlePlan, account_key, plan_previews, publish
 from distributor.platforms.keys import delivery_key
 from distributor.service import preview
 from distributor.store import open_store
@@ -67,11 +67,15 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-def _art(n: int = 1, section: str = "Politik", title: str = "Ein Titel", **kw: object) -> Article:
-    return Article(url=f"https://news.example/p/{n}", title=title, section=section, **kw)  # type: ignore[arg-type]
+def _art(
+    n: int = 1, section: str = "Politik", title: str = "Ein Titel", guid: str | None = None
+) -> Article:
+    return Article(url=f"https://news.example/p/{n}", title=title, section=section, guid=guid)
 
 
-def _plan(settings: Settings, store: Store | None, *arts: Article, dry: bool = False) -> list:  # type: ignore[type-arg]
+def _plan(
+    settings: Settings, store: Store | None, *arts: Article, dry: bool = False
+) -> list[ArticlePlan]:
     return plan_previews(preview(list(arts), config=settings), store, dry_run=dry, now=T0)
 
 
