@@ -204,8 +204,11 @@ def _info_logs(ctx: click.Context) -> None:
 def _reconcile(conf: Settings, store: Store, disp: Dispatcher | None) -> Any:
     from distributor.reconcile import reconcile as run
 
-    adapter_for = (lambda ch: disp.adapter(ch.name)[1]) if disp else None
-    return run(conf, store, adapter_for=adapter_for, clock=_clock(), actor="reconcile")
+    if disp is None:
+        return run(conf, store, clock=_clock(), actor="reconcile")
+    # The worker's own adapters (one per channel) and its name on every decision it records.
+    adapter_for = lambda ch: disp.adapter(ch.name)[1]  # noqa: E731
+    return run(conf, store, adapter_for=adapter_for, clock=_clock(), actor=disp.worker_id)
 
 
 @click.command()
