@@ -17,10 +17,12 @@ See docs/limits.md for sources and examples.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import regex
 
@@ -122,11 +124,25 @@ def x_length(text: str) -> int:
     return _x_piece(pieces[0], False) + sum(_x_piece(p, True) for p in pieces[1:] if p)
 
 
+_IMPORT_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _twitter_text() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """twitter_text's parser and URL extractor, imported once (lazily: it costs ~170 ms).
+
+    The lock matters: threads that import twitter_text at the same moment see a partially
+    initialised module and fail, which a threaded worker or the web server would hit.
+    """
+    with _IMPORT_LOCK:
+        from twitter_text import parse_tweet
+        from twitter_text.extract_urls import extract_urls_with_indices
+    return parse_tweet, extract_urls_with_indices
+
+
 def x_length_full(text: str) -> int:
     """twitter-text v3 weighted length from one full parse (the reference for `x_length`)."""
-    from twitter_text import parse_tweet
-
-    return int(parse_tweet(text).weightedLength)
+    return int(_twitter_text()[0](text).weightedLength)
 
 
 @lru_cache(maxsize=_CACHE)
@@ -163,16 +179,13 @@ def _scheme_urls(text: str) -> list[tuple[int, int]]:
 
 @lru_cache(maxsize=_CACHE)
 def _token_urls(token: str) -> tuple[tuple[int, int], ...]:
-    from twitter_text.extract_urls import extract_urls_with_indices
-
-    found = extract_urls_with_indices(token, extract_urls_without_protocol=False)
+    found = _twitter_text()[1](token, extract_urls_without_protocol=False)
     return tuple((url["indices"][0], url["indices"][1]) for url in found)
 
 
 def mastodon_length_full(text: str) -> int:
     """Mastodon's length from one URL extraction over the whole text (reference for tests)."""
-    from twitter_text.extract_urls import extract_urls_with_indices
-
+    extract_urls_with_indices = _twitter_text()[1]
     text = _REMOTE_MENTION.sub(r"\1", text)
     total, pos = 0, 0
     for url in extract_urls_with_indices(text, extract_urls_without_protocol=False):
