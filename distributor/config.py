@@ -80,6 +80,10 @@ class Filters:
     exclude_tags: tuple[str, ...] = ()
 
 
+# Options that name the account a channel posts as (never a secret), per platform.
+_ACCOUNT_OPTIONS = ("handle", "chat_id", "page_id", "author", "user_id", "account_id")
+
+
 @dataclass(frozen=True, slots=True)
 class Channel:
     """One account on one platform, with how articles are routed and rendered for it."""
@@ -102,8 +106,18 @@ class Channel:
 
     @property
     def account_key(self) -> str:
-        """The key rate limits and per-account ordering are kept under."""
-        return self.account or f"{self.platform}:{self.name}"
+        """The key per-account order and rate limits are kept under: `platform:<who>`.
+
+        `<who>` is the channel's `account`, else the option naming the account (handle, chat_id,
+        page_id, author, user_id), else the names of its credential variables (two channels with
+        the same token share one account). Never a secret value.
+        """
+        if self.account:
+            return self.account
+        who = next((self.options[o] for o in _ACCOUNT_OPTIONS if self.options.get(o)), None)
+        who = who or "+".join(sorted(self.credentials.values())) or self.name
+        instance = self.options.get("instance") or self.base_url
+        return f"{self.platform}:{instance}:{who}" if instance else f"{self.platform}:{who}"
 
 
 @dataclass(frozen=True)

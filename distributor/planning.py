@@ -30,27 +30,9 @@ if TYPE_CHECKING:
     from distributor.service import PreviewItem
     from distributor.store.store import Store
 
-# Options that name the account a channel posts as (never a secret), per platform.
-_ACCOUNT_OPTIONS = ("handle", "chat_id", "page_id", "author", "user_id", "account_id")
-
-
 def account_key(channel: Channel) -> str:
-    """The key per-account order and rate limits are kept under: `platform:<who>`.
-
-    `<who>` is the channel's `account`, else the option naming the account (handle, chat_id,
-    page_id, author, user_id), else the names of its credential variables (two channels with
-    the same token share one account). Never a secret value.
-    """
-    if channel.account:
-        return channel.account_key
-    for option in _ACCOUNT_OPTIONS:
-        if channel.options.get(option):
-            who = channel.options[option]
-            break
-    else:
-        who = "+".join(sorted(channel.credentials.values())) or channel.name
-    instance = channel.options.get("instance") or channel.base_url
-    return f"{channel.platform}:{instance}:{who}" if instance else f"{channel.platform}:{who}"
+    """The key per-account order and rate limits are kept under (see `Channel.account_key`)."""
+    return channel.account_key
 
 
 @dataclass(frozen=True, slots=True)
