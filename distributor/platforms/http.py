@@ -40,6 +40,36 @@ class RewriteAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+class SandboxOnlyAdapter(RewriteAdapter):
+    """In sandbox mode, keep every request on loopback: other hosts go to the sandbox's media route.
+
+    Adapters fetch article images from wherever the article says (`https://news.example/a.jpg`);
+    against the sandbox those fetches must not leave the machine either, so they are answered by
+    `<sandbox>/__sandbox/media/<host>/<path>` (a stand-in image). Loopback URLs pass unchanged.
+    """
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        url = urlsplit(request.url or "")
+        if (url.hostname or "") in LOOPBACK_HOSTS or (url.hostname or "").startswith("127."):
+            if kwargs.get("timeout") is None:
+                kwargs["timeout"] = self._timeout
+            return HTTPAdapter.send(self, request, **kwargs)
+        request.url = urlunsplit(("http", "x", f"/{url.hostname}{url.path}", url.query, ""))
+        return super().send(request, **kwargs)
+
+
+def sandbox_session(sandbox_url: str) -> requests.Session:
+    """A session that can reach loopback only; anything else is answered by the sandbox."""
+    s = requests.Session()
+    adapter = SandboxOnlyAdapter(f"{sandbox_url.rstrip('/')}/__sandbox/media", max_retries=0)
+    s.mount("http://", adapter)
+    s.mount("https://", adapter)
+    return s
+
+
 def session_for(
     base_url: str,
     *,

@@ -150,6 +150,10 @@ def build_adapter(
 ) -> Adapter:
     """Construct the adapter for `channel`, pointed at the sandbox when settings say so."""
     cls: Any = adapter_class(channel.platform)
+    if session is None and settings.sandbox_url:
+        from distributor.platforms.http import sandbox_session
+
+        session = sandbox_session(settings.sandbox_url)
     return cls(  # type: ignore[no-any-return]
         channel,
         settings.credentials(channel),

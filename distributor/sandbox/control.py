@@ -77,7 +77,8 @@ def _route(
     if key == ("GET", "/routes"):
         names = [platform] if platform else sorted(box.emulators)
         return Reply(200, {n: box.route_names(n) for n in names})
-    if key == ("GET", "/image.jpg"):
+    if key == ("GET", "/image.jpg") or (method == "GET" and path.startswith("/media/")):
+        # /media/<host>/<path>: in sandbox mode adapters fetch article images from here.
         return Reply(200, SAMPLE_JPEG, content_type="image/jpeg")
     if key == ("GET", "/faults"):
         return Reply(200, [r.to_dict() for r in box.faults.rules()])
