@@ -1,4 +1,4 @@
-"""`distributor preview` and `distributor demo` end to end (in-process, through `main`)."""
+"""`distributor preview` end to end (in-process, through `main`)."""
 
 from __future__ import annotations
 
@@ -125,14 +125,6 @@ def test_help_is_complete(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     for word in ("ARTICLE_OR_FEED", "--config", "--channel", "--json", "Exit code 2"):
         assert word in out
-
-
-def test_demo_previews_both_sample_articles(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "demo")
-    assert code == 0, err
-    assert "Wladimir Putin verzweifelt" in out and "heat-pump grants" in out
-    assert f"{2 * len(CHANNELS)} posts rendered" in out
-    assert "Try next" in out and "--json" in out
 
 
 def test_python_api_preview() -> None:

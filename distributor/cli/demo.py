@@ -1,24 +1,41 @@
-"""`distributor demo`: the sample articles on every example channel, no setup needed."""
+"""`distributor demo`: the whole pipeline on the embedded defaults, with nothing to set up.
+
+It starts the platform sandbox in this process (a free port on 127.0.0.1), publishes the sample
+article and the sample feed to every example channel through the real adapters and the durable
+SQLite post log, then shows the outcomes and the log. Nothing leaves the machine: every channel
+is pointed at the sandbox, whatever the configuration says.
+"""
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING
+
 import click
 
-from distributor.cli.common import console, settings
-from distributor.cli.preview import report_errors, show, use_config
+from distributor.cli.common import console
 from distributor.resources import packaged_path
 
-SAMPLES = ("putin-kim-soldaten.json", "council-heat-pumps.json")
+if TYPE_CHECKING:
+    from distributor.config import Settings
+    from distributor.planning import PublishReport
+
+SAMPLES = (
+    "articles/putin-kim-soldaten.json",
+    "articles/council-heat-pumps.json",
+    "articles/feed.xml",
+)
 
 
-def next_steps(article: str, config: str) -> list[tuple[str, str]]:
+def next_steps() -> list[tuple[str, str]]:
     """Commands worth trying after the demo, with what they show."""
     return [
-        (f"distributor preview {article} --json", "the same posts as JSON"),
-        ("distributor preview ARTICLE.json --channel x-news", "one channel only"),
-        ("distributor preview https://example.org/feed.xml", "every item of a feed"),
-        (f"cp {config} distributor.toml", "your own channels: docs/configuration.md"),
-        ('[distributor] templates = "templates"', "your own templates: docs/templates.md"),
+        ("distributor log", "the post log (add --json or --csv for machines)"),
+        ("distributor show 1", "one delivery with every attempt"),
+        ("distributor audit", "what is not finished yet, oldest first"),
+        ("distributor preview examples/articles/putin-kim-soldaten.json", "posts without sending"),
+        ("distributor sandbox", "the platform emulators on :8900, to try channels by hand"),
+        ("make demo", "again: the same articles plan nothing new, nothing is posted twice"),
     ]
 
 
@@ -27,33 +44,91 @@ def next_steps(article: str, config: str) -> list[tuple[str, str]]:
     "--config",
     "-c",
     type=click.Path(dir_okay=False),
-    help="Use this distributor.toml instead of the built-in example.",
+    help="Use this distributor.toml's channels instead of the built-in example "
+    "(still only against the in-process sandbox).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=120,
+    show_default=True,
+    help="Give up waiting for the deliveries after this many seconds.",
 )
 @click.pass_context
-def demo(ctx: click.Context, config: str | None) -> None:
-    """Preview the sample articles (German and English) on every example channel.
+def demo(ctx: click.Context, config: str | None, timeout: float) -> None:
+    """Publish the sample articles and feed to every example channel, in the built-in sandbox.
 
-    Uses the built-in example configuration (one channel per platform, pointed at the local
-    sandbox), so it works on a fresh install without credentials.
+    Starts local emulators of every platform API, plans and sends one post per article and
+    channel through the real client libraries, records everything in the post log
+    (`sqlite:///distributor.db` by default) and shows the outcome. Run it twice: the second run
+    finds every article already known and posts nothing again.
     """
+    from distributor.sandbox import Sandbox
+
+    config = config or ctx.find_root().ensure_object(dict).get("config")
+    out = console()
+    with Sandbox(host="127.0.0.1", port=0) as box:
+        settings = _settings(config, box.url, ctx.find_root().ensure_object(dict))
+        out.print(f"[bold]sandbox[/bold] running at {box.url} (every platform API, emulated)")
+        out.print(f"[bold]post log[/bold] {settings.database_url}\n")
+        failed = _publish_samples(settings, timeout)
+        _show_log(settings)
+        posts = sum(len(box.posts(name)) for name in box.emulators)
+    out.print(f"\nThe sandbox received {posts} posts in this run.")
+    _say_next()
+    if failed:
+        ctx.exit(4)
+
+
+def _settings(config: str | None, sandbox_url: str, obj: dict[str, object]) -> Settings:
+    from distributor.config import load_config
+
+    path = config or str(packaged_path("examples/distributor.toml"))
+    environ = {**os.environ, "DISTRIBUTOR_SANDBOX_URL": sandbox_url}
+    env_file = obj.get("env_file")
+    return load_config(path, env_file=str(env_file) if env_file else None, environ=environ)
+
+
+def _publish_samples(settings: Settings, timeout: float) -> bool:
+    """Publish each sample with --wait semantics; True if any delivery failed."""
+    from distributor.cli.publish import _outcome_table, _plan_line
+    from distributor.planning import publish
+    from distributor.store.models import State
+
+    failed = False
+    for sample in SAMPLES:
+        path = packaged_path(f"examples/{sample}")
+        console().print(f"[bold cyan]publish[/bold cyan] {sample}")
+        report: PublishReport = publish(str(path), config=settings, wait=True, timeout=timeout)
+        for plan in report.plans:
+            click.echo("  " + _plan_line(plan))
+        if report.outcomes:
+            _outcome_table(report.outcomes)
+        failed = failed or any(d.state is State.FAILED for d in report.outcomes)
+    return failed
+
+
+def _show_log(settings: Settings) -> None:
+    from distributor.cli.review import log_table
+    from distributor.store import open_store
+    from distributor.store.models import Filters
+
+    store = open_store(settings.database_url)
+    try:
+        page, _ = store.query(Filters(), limit=10)
+        counts = store.counts_by_state()
+    finally:
+        store.close()
+    summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()) if n)
+    console().print(f"\n[bold]post log[/bold]: {summary or 'empty'}; the newest 10:")
+    log_table(page)
+
+
+def _say_next() -> None:
     from rich.text import Text
 
-    from distributor.render.engine import display
-    from distributor.service import preview
-
-    example = packaged_path("examples/distributor.toml")
-    use_config(ctx, config or ctx.find_root().ensure_object(dict).get("config") or str(example))
-    cfg = settings(ctx)
-    articles = [str(packaged_path(f"examples/articles/{name}")) for name in SAMPLES]
-    items = [item for path in articles for item in preview(path, config=cfg)]
-    out = console()
-    show(items, out)
-    ok = sum(1 for item in items if item.ok)
-    where = display(cfg.where)
-    out.print(f"\n[green]{ok} posts rendered[/green] for {len(cfg.channels)} channels ({where}).")
-    out.print(Text("\nTry next:", style="bold"))
-    for command, what in next_steps(display(articles[0]), display(str(example))):
-        out.print(
-            Text(f"  {command}", style="cyan") + Text(f"  # {what}", style="dim"), soft_wrap=True
-        )
-    report_errors(ctx, items)
+    con = console()
+    con.print(Text("\nTry next:", style="bold"))
+    for command, what in next_steps():
+        line = Text(f"  {command}", style="cyan") + Text(f"  # {what}", style="dim")
+        con.print(line, soft_wrap=True)

@@ -103,7 +103,7 @@ def log(
     elif as_csv:
         write_csv([row(d) for d in found])
     else:
-        _log_table(found)
+        log_table(found)
 
 
 def write_csv(rows: list[dict[str, Any]]) -> None:
@@ -112,7 +112,7 @@ def write_csv(rows: list[dict[str, Any]]) -> None:
     out.writerows(rows)
 
 
-def _log_table(found: list[Delivery]) -> None:
+def log_table(found: list[Delivery]) -> None:
     from rich.table import Table
     from rich.text import Text
 
