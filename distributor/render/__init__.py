@@ -21,7 +21,7 @@ from distributor import limits
 from distributor.errors import TemplateError
 from distributor.platforms.base import Draft
 from distributor.platforms.registry import spec
-from distributor.render import context, engine
+from distributor.render import context, engine, guard
 from distributor.render.context import add_utm, hashtag, hashtag_list, hashtags_filter
 from distributor.render.engine import clear_cache
 from distributor.render.fit import FitError, fit
@@ -135,13 +135,16 @@ def render(article: Article, channel: Channel, *, settings: Settings | None = No
 
     tags = hashtag_list(article.tags) if channel.hashtags else ()
     try:
-        text, length = fit(
-            attempt,
-            limit=limit,
-            teaser=values["teaser"],
-            hashtags=tags,
-            german=article.language in (None, "de"),
-        )
+        with guard.time_limit(engine.MAX_SECONDS):  # one budget for every fitting attempt
+            text, length = fit(
+                attempt,
+                limit=limit,
+                teaser=values["teaser"],
+                hashtags=tags,
+                german=article.language in (None, "de"),
+            )
+    except guard.RenderTimeout:
+        raise TemplateError(f"channel {channel.name!r}: {engine.timed_out(filename)}") from None
     except FitError as exc:
         raise TemplateError(
             f"channel {channel.name!r}: {engine.display(filename)}: {exc}"

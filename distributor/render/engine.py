@@ -5,8 +5,9 @@ Templates are data written by newsroom staff, not code: they run in Jinja2's
 gadgets, no mutation of lists or dicts) with `StrictUndefined`. On top of the sandbox the
 environment caps what a template can make: template source size, the size of every string or
 list an operator, call or filter produces, and the rendered output (streamed with `generate()`).
-Loop counts are capped by the sandbox's `MAX_RANGE`. What stays possible is burning CPU inside
-the caps (nested loops that print nothing); worker-level time limits cover that.
+Loop counts are capped by the sandbox's `MAX_RANGE`; calls that would allocate past the caps
+(format widths, `|center`, `|replace`...) are refused before they run (`guard`), and a render
+that burns CPU inside the caps (nested loops that print nothing) is stopped after `MAX_SECONDS`.
 
 Every failure becomes a `TemplateError` that names the template file and line.
 """
@@ -27,10 +28,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from distributor.errors import TemplateError
 from distributor.render import context as ctxmod
+from distributor.render import guard
+from distributor.render.guard import MAX_VALUE, RenderTimeout, time_limit
 
 MAX_SOURCE_BYTES = 64 * 1024
-MAX_VALUE = 200_000  # longest string/list any expression may produce
 MAX_EXPONENT = 64
+MAX_SECONDS = 2.0  # wall-clock budget of one render (all fitting attempts together)
 
 
 def _too_big(value: Any) -> bool:
@@ -48,7 +51,8 @@ def _guard(value: Any) -> Any:
 class _Sandbox(ImmutableSandboxedEnvironment):
     """The sandbox with size checks on operators and calls (the usual amplification paths)."""
 
-    intercepted_binops = frozenset({"*", "**", "+"})
+    # `%` too: intercepting it also stops Jinja folding `"%999999999d" % 1` at compile time
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int) and right > MAX_EXPONENT:
@@ -57,6 +61,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             seq, count = (left, right) if isinstance(right, int) else (right, left)
             if isinstance(count, int) and hasattr(seq, "__len__") and len(seq) * count > MAX_VALUE:
                 raise SecurityError(f"repetition too large (> {MAX_VALUE} items)")
+        if operator == "%" and isinstance(left, str):
+            guard.check_percent_format(left, right)
         return _guard(super().call_binop(context, operator, left, right))
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
@@ -64,12 +70,20 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             if isinstance(value, int) and not isinstance(value, bool) and value > MAX_VALUE:
                 raise SecurityError(f"argument too large ({value} > {MAX_VALUE})")
             _guard(value)
+        if getattr(__obj, "__name__", "") in ("format", "format_map"):
+            # the sandbox hands out `str.format` wrapped; the string sits on the original
+            owner = getattr(getattr(__obj, "__wrapped__", __obj), "__self__", None)
+            if isinstance(owner, str):
+                guard.check_str_format(owner)
         return _guard(super().call(__context, __obj, *args, **kwargs))
 
 
-def _capped(func: Callable[..., Any]) -> Callable[..., Any]:
+def _capped(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    passes = getattr(func, "jinja_pass_arg", None)  # context/env/eval_ctx come first
+
     @functools.wraps(func)  # copies `jinja_pass_arg`, so Jinja still passes context/env
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        guard.check_filter(name, args[1:] if passes else args, kwargs)
         return _guard(func(*args, **kwargs))
 
     return wrapper
@@ -104,7 +118,7 @@ def _make_env() -> _Sandbox:
     for name in ("namespace", "lipsum", "cycler", "joiner"):
         env.globals.pop(name, None)
     env.filters.update(hashtags=ctxmod.hashtags_filter, utm=_utm_filter, teaser=_teaser_filter)
-    env.filters = {name: _capped(f) for name, f in env.filters.items()}
+    env.filters = {name: _capped(name, f) for name, f in env.filters.items()}
     return env
 
 
@@ -154,6 +168,10 @@ def _compile(raw: bytes, name: str, filename: str) -> Template:
         code = ENV.compile(source, name, filename)
     except TemplateSyntaxError as exc:
         raise TemplateError(f"{display(filename)}:{exc.lineno}: {exc.message}") from None
+    except RecursionError:
+        raise TemplateError(f"{display(filename)}: expressions nested too deeply") from None
+    except (MemoryError, SecurityError) as exc:  # constant folding at compile time
+        raise TemplateError(f"{display(filename)}: {_describe(exc)}") from None
     return ENV.template_class.from_code(ENV, code, ENV.make_globals(None), None)
 
 
@@ -174,18 +192,25 @@ def run(template: Template, values: Mapping[str, Any], *, max_chars: int) -> str
     size = 0
     chunks: list[str] = []
     try:
-        for chunk in template.generate(values):
-            size += len(chunk)
-            if size > max_chars:
-                raise TemplateError(
-                    f"{display(filename)}: output too large (more than {max_chars} characters)"
-                )
-            chunks.append(chunk)
+        with time_limit(MAX_SECONDS):
+            for chunk in template.generate(values):
+                size += len(chunk)
+                if size > max_chars:
+                    raise TemplateError(
+                        f"{display(filename)}: output too large (more than {max_chars} characters)"
+                    )
+                chunks.append(chunk)
     except TemplateError:
         raise
+    except RenderTimeout:
+        raise TemplateError(timed_out(filename)) from None
     except Exception as exc:  # any failure inside a template is the template's fault
         raise TemplateError(f"{where(exc, filename)}: {_describe(exc)}") from None
     return "".join(chunks)
+
+
+def timed_out(filename: str) -> str:
+    return f"{display(filename)}: rendering took longer than {MAX_SECONDS:g} s (stopped)"
 
 
 def where(exc: BaseException, filename: str) -> str:

@@ -1,0 +1,136 @@
+"""Resource guards for template rendering: a wall-clock limit and checks before amplifying calls.
+
+The sandbox caps what an expression *returns*; these checks refuse a call before it allocates:
+format widths and precisions (`"%999999999d" % 1`, `"{:>999999999}".format(x)`, `|format`),
+filters whose output grows with an argument (`|center`, `|indent`, `|replace`, `|join`).
+
+`time_limit()` stops a render that burns CPU without producing output (nested loops over
+`range(100000)`): a watchdog timer raises `RenderTimeout` inside the rendering thread
+(`PyThreadState_SetAsyncExc`, delivered between bytecodes, so it also works in worker threads,
+where signals cannot). A pending exception is withdrawn before the block is left, so it can
+never surface in unrelated code.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import string
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from jinja2.exceptions import SecurityError
+
+MAX_VALUE = 200_000  # longest string/list any expression may produce
+_NUMBER = re.compile(r"\d+")
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?")
+_local = threading.local()
+
+
+class RenderTimeout(BaseException):
+    """Raised inside the rendering thread when its time is up (BaseException: templates and
+    Jinja's own `except Exception` cannot swallow it)."""
+
+
+def _refuse(what: str) -> SecurityError:
+    return SecurityError(f"{what} too large (> {MAX_VALUE})")
+
+
+def _check_numbers(spec: str, what: str) -> None:
+    if any(int(n) > MAX_VALUE for n in _NUMBER.findall(spec)):
+        raise _refuse(what)
+
+
+def check_str_format(fmt: str) -> None:
+    """`str.format` strings: no width/precision above the cap, no nested `{}` in a spec."""
+    try:
+        fields = list(string.Formatter().parse(fmt))
+    except ValueError:
+        return  # str.format itself will refuse it
+    for _, _, spec, _ in fields:
+        if spec and "{" in spec:
+            raise SecurityError("nested replacement fields in a format spec are not allowed")
+        if spec:
+            _check_numbers(spec, "format width")
+
+
+def check_percent_format(fmt: str, args: Any) -> None:
+    """`%` formatting: widths and precisions, including `*` ones taken from the arguments."""
+    for width, precision in _PERCENT_SPEC.findall(fmt):
+        _check_numbers(width + " " + precision, "format width")
+    values = args if isinstance(args, tuple) else (args,)
+    for v in values:
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_VALUE:
+            raise _refuse("format argument")
+
+
+def _length(value: Any) -> int:
+    return len(value) if isinstance(value, str | Sequence | Mapping) else len(str(value))
+
+
+def check_filter(name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+    """Refuse a filter call whose result would pass the cap before it is computed."""
+    values = (*args, *kwargs.values())
+    for v in values:
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_VALUE:
+            raise _refuse(f"{name} argument")
+    if not args:
+        return
+    subject, rest = args[0], list(args[1:])
+    size = 0
+    if name == "replace" and len(rest) >= 2:
+        size = (_length(subject) + 1) * (_length(rest[1]) + 1)
+    elif name == "join" and hasattr(subject, "__len__"):
+        sep = rest[0] if rest else kwargs.get("d", "")
+        size = len(subject) * _length(sep)
+    elif name == "indent":
+        width = rest[0] if rest else kwargs.get("width", 4)
+        lines = str(subject).count("\n") + 1
+        size = lines * (width if isinstance(width, int) else _length(width))
+    elif name == "format" and isinstance(subject, str):
+        check_percent_format(subject, tuple(rest))
+    if size > MAX_VALUE:
+        raise _refuse(f"{name} result")
+
+
+def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:
+    obj = ctypes.py_object(exc) if exc is not None else None
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), obj)
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise `RenderTimeout` in this thread if the block runs longer than `seconds`.
+
+    Nested use keeps the outer (earlier) deadline: one render, one budget.
+    """
+    if getattr(_local, "active", False):
+        yield
+        return
+    lock = threading.Lock()
+    state = {"active": True, "fired": False}
+    thread_id = threading.get_ident()
+
+    def fire() -> None:
+        with lock:
+            if state["active"]:
+                state["fired"] = True
+                _set_async_exc(thread_id, RenderTimeout)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    _local.active = True
+    timer.start()
+    try:
+        yield
+    finally:
+        try:
+            timer.cancel()
+            with lock:
+                state["active"] = False
+                if state["fired"]:
+                    _set_async_exc(thread_id, None)  # withdraw it if not raised yet
+        finally:  # runs even if the timeout lands just before the lock (it fires once)
+            _local.active = False
