@@ -15,9 +15,20 @@ def _v1(conn: Any, md: Any) -> None:
     md.create_all(conn, checkfirst=True)
 
 
+def _v2(conn: Any, md: Any) -> None:
+    # With its indexes; a fresh store got it from step 1's create_all already.
+    md.tables["alerts"].create(conn, checkfirst=True)
+
+
+def _v3(conn: Any, md: Any) -> None:
+    md.tables["feeds"].create(conn, checkfirst=True)
+
+
 # (version, description, step). Append only; never edit a released step.
 MIGRATIONS: list[tuple[int, str, Callable[[Any, Any], None]]] = [
     (1, "initial post log", _v1),
+    (2, "alert incidents", _v2),
+    (3, "watched feeds", _v3),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -126,4 +126,60 @@ def build() -> Any:
         sa.Column("pid", sa.Integer),
         sa.Column("host", sa.Text),
     )
+    alerts(md)
+    feeds(md)
     return md
+
+
+def alerts(md: Any) -> Any:
+    """Alert incidents (migration 2): one open row per incident key, notified once (plus
+    reminders); `distributor.alerts` decides when an incident opens or resolves."""
+    import sqlalchemy as sa
+
+    t = sa.Table(
+        "alerts",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("key", sa.String(300), nullable=False),
+        sa.Column("kind", sa.String(50), nullable=False),
+        sa.Column("summary", sa.Text, nullable=False, default=""),
+        sa.Column("opened_at", sa.Float, nullable=False),
+        sa.Column("seen_at", sa.Float, nullable=False),
+        sa.Column("resolved_at", sa.Float),
+        sa.Column("notified_at", sa.Float),  # the last notification attempt
+        sa.Column("notify_ok", sa.Boolean),  # its result (None: none tried yet)
+        sa.Column("notifications", sa.Integer, nullable=False, default=0),
+        sa.Column("result", sa.Text, nullable=False, default=""),
+    )
+    # At most one OPEN incident per key, across every worker (the de-duplication).
+    open_only = t.c.resolved_at.is_(None)
+    sa.Index(
+        "uq_alerts_open_key",
+        t.c.key,
+        unique=True,
+        sqlite_where=open_only,
+        postgresql_where=open_only,
+    )
+    sa.Index("ix_alerts_opened", t.c.opened_at)
+    return t
+
+
+def feeds(md: Any) -> Any:
+    """Watched feeds (migration 3): validators for conditional GET and poll counters."""
+    import sqlalchemy as sa
+
+    return sa.Table(
+        "feeds",
+        md,
+        sa.Column("url", sa.String(2048), primary_key=True),  # URL or absolute file path
+        sa.Column("etag", sa.Text),
+        sa.Column("last_modified", sa.Text),
+        sa.Column("last_polled", sa.Float),
+        sa.Column("last_status", sa.String(40), nullable=False, default=""),
+        sa.Column("last_error", sa.Text),
+        sa.Column("seen_count", sa.Integer, nullable=False, default=0),
+        sa.Column("new_count", sa.Integer, nullable=False, default=0),
+        sa.Column("polls", sa.Integer, nullable=False, default=0),
+        sa.Column("failures", sa.Integer, nullable=False, default=0),
+        sa.Column("baseline_at", sa.Float),
+    )

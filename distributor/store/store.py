@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from distributor.clock import SYSTEM, Clock
 from distributor.errors import StaleLease, StoreError
 from distributor.store import rows
+from distributor.store.alerts import AlertsMixin
+from distributor.store.feeds import FeedsMixin
 from distributor.store.models import (
     LEASED,
     Attempt,
@@ -35,7 +37,7 @@ _OUTCOMES = {
 _CLAIM_LOCK = 7_240_002
 
 
-class Store(ProgressMixin, QueriesMixin):
+class Store(ProgressMixin, AlertsMixin, FeedsMixin, QueriesMixin):
     """The post log and outbox on SQLite or PostgreSQL (see docs/store.md)."""
 
     def __init__(self, engine: Any, md: Any, clock: Clock = SYSTEM) -> None:
