@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
     from distributor.secrets import Secret
 
+# Reconcile pages back through the organization's posts up to this far (newest first).
+LOOKUP_PAGE_SIZE = 50
+LOOKUP_PAGES = 10
 _RESERVED = re.compile(r"([\\|{}@\[\]()<>*_~])|#(?!\w)")
 
 
@@ -90,18 +93,32 @@ class LinkedInAdapter(RestAdapter):
         return Receipt("linkedin", urn, post_url(urn), posted_at=datetime.now(UTC))
 
     def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
-        params = {"q": "author", "author": self.author, "count": "20", "sortBy": "LAST_MODIFIED"}
-        response = self._call("GET", "/rest/posts", params=params, expect=200)
+        """Page back (newest first) until a post older than `since`: only then is ours proven
+        absent. One page was not enough: with more than 20 newer posts it was missed and sent
+        again (found by the chaos soak)."""
         commentary = escape_commentary(draft.text)
-        for post in body_of(response).get("elements") or []:
-            created = datetime.fromtimestamp(int(post.get("createdAt") or 0) / 1000, UTC)
-            source = ((post.get("content") or {}).get("article") or {}).get("source")
-            if created < since - timedelta(seconds=5):
-                continue
-            if (draft.link and source == draft.link) or post.get("commentary") == commentary:
-                urn = str(post.get("id", ""))
-                return Receipt("linkedin", urn, post_url(urn), posted_at=created)
-        return None
+        for page in range(LOOKUP_PAGES):
+            params = {
+                "q": "author",
+                "author": self.author,
+                "count": str(LOOKUP_PAGE_SIZE),
+                "start": str(page * LOOKUP_PAGE_SIZE),
+                "sortBy": "LAST_MODIFIED",
+            }
+            response = self._call("GET", "/rest/posts", params=params, expect=200)
+            elements = body_of(response).get("elements") or []
+            for post in elements:
+                created = datetime.fromtimestamp(int(post.get("createdAt") or 0) / 1000, UTC)
+                source = ((post.get("content") or {}).get("article") or {}).get("source")
+                if created < since - timedelta(seconds=5):
+                    return None  # older than the send: ours would have come before this one
+                if (draft.link and source == draft.link) or post.get("commentary") == commentary:
+                    urn = str(post.get("id", ""))
+                    return Receipt("linkedin", urn, post_url(urn), posted_at=created)
+            if len(elements) < LOOKUP_PAGE_SIZE:
+                return None
+        detail = f"lookup: more than {LOOKUP_PAGES * LOOKUP_PAGE_SIZE} posts since {since:%H:%M}"
+        raise MaybeSent("linkedin", self.channel.name, detail + ": cannot prove the post is absent")
 
     def delete(self, receipt: Receipt) -> None:
         self._call("DELETE", "/rest/posts/" + quote(receipt.remote_id, safe=""), expect=204)

@@ -165,6 +165,7 @@ class LinkedInEmulator(Emulator):
             return error(400, "ILLEGAL_ARGUMENT", "q=author and author are required")
         author = unquote(req.param("author") or "")
         count = int(req.param("count") or 10)
+        start = int(req.param("start") or 0)
         mine = [p for p in self.state.posts("linkedin") if p.account == author]
         mine.sort(key=lambda p: p.created_at, reverse=True)
         elements = [
@@ -178,9 +179,9 @@ class LinkedInEmulator(Emulator):
                 "lifecycleState": "PUBLISHED",
                 "visibility": p.data.get("visibility"),
             }
-            for p in mine[:count]
+            for p in mine[start : start + count]
         ]
-        return Reply(200, {"elements": elements, "paging": {"start": 0, "count": count}})
+        return Reply(200, {"elements": elements, "paging": {"start": start, "count": count}})
 
     def delete(self, req: Request, urn: str) -> Reply:
         problem = self._check(req)

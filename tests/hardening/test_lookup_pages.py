@@ -1,0 +1,55 @@
+"""Reconcile's lookups must page back far enough to *prove* a post absent. The chaos soak found
+LinkedIn reading only the 20 newest posts: an older post of ours was "absent" and sent again
+(LinkedIn's duplicate check refused it; a platform without one would have shown it twice)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from distributor.config import Settings
+from distributor.errors import MaybeSent
+from distributor.platforms.base import Draft
+from distributor.platforms.linkedin import LOOKUP_PAGE_SIZE, LOOKUP_PAGES
+from distributor.platforms.registry import build_adapter
+from distributor.sandbox import Sandbox
+
+
+def draft(n: int) -> Draft:
+    return Draft(
+        channel="linkedin_org",
+        platform="linkedin",
+        article_id=f"a{n}",
+        text=f"Meldung {n}: der Landtag beschließt https://news.example/{n}",
+        link=f"https://news.example/{n}",
+        title=f"Meldung {n}",
+    )
+
+
+def test_linkedin_lookup_finds_our_post_behind_many_newer_ones(
+    box: Sandbox, box_settings: Settings
+) -> None:
+    adapter = build_adapter(box_settings.channel("linkedin_org"), box_settings)
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    ours = adapter.publish(draft(0), key="k0")
+    for n in range(1, 46):  # more than two of the old 20-post pages
+        adapter.publish(draft(n), key=f"k{n}")
+    found = adapter.lookup(draft(0), key="k0", since=since)
+    assert found is not None and found.remote_id == ours.remote_id
+    assert adapter.lookup(draft(99), key="k99", since=since) is None  # absent: proven
+
+
+def test_linkedin_lookup_that_cannot_reach_back_is_not_proof(
+    box: Sandbox, box_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import distributor.platforms.linkedin as linkedin
+
+    monkeypatch.setattr(linkedin, "LOOKUP_PAGE_SIZE", 2)
+    adapter = build_adapter(box_settings.channel("linkedin_org"), box_settings)
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    for n in range(1, 2 * LOOKUP_PAGES + 2):
+        adapter.publish(draft(n), key=f"k{n}")
+    with pytest.raises(MaybeSent, match="cannot prove the post is absent"):
+        adapter.lookup(draft(0), key="k0", since=since)
+    assert LOOKUP_PAGE_SIZE * LOOKUP_PAGES >= 500
