@@ -123,7 +123,7 @@ class BlueskyAdapter(RestAdapter):
         record: dict[str, Any] = {"$type": POST, "text": draft.text, "createdAt": created}
         if draft.language:
             record["langs"] = [draft.language]
-        found = facets(draft.text)
+        found = facets(draft.text, (draft.link,) if draft.link else ())
         if found:
             record["facets"] = found
         blob = self._blob(draft) if draft.image is not None else None

@@ -48,11 +48,15 @@ def _byte_index(text: str) -> list[int]:
     return offsets
 
 
-def facets(text: str) -> list[dict[str, Any]]:
-    """The `app.bsky.richtext.facet` list for the links and tags in `text`, in text order."""
+def facets(text: str, links: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The `app.bsky.richtext.facet` list for the links and tags in `text`, in text order.
+
+    `links` are URLs known to be links (the article's): each occurrence is linked exactly, even
+    where detection would drop a trailing `.` or `)` that belongs to the URL.
+    """
     at = _byte_index(text)
     found: list[tuple[int, dict[str, Any]]] = []
-    for start, end, uri in _links(text):
+    for start, end, uri in _exact(text, links, _links(text)):
         feature = {"$type": "app.bsky.richtext.facet#link", "uri": uri}
         found.append((start, _facet(at[start], at[end], feature)))
     for start, end, tag in _tags(text):
@@ -85,6 +89,19 @@ def _links(text: str) -> list[tuple[int, int, str]]:
             uri, end = uri[:-1], end - 1
         links.append((start, end, uri))
     return links
+
+
+def _exact(
+    text: str, known: tuple[str, ...], detected: list[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    """Detected links, with those starting where a known URL occurs replaced by it."""
+    spans = {}
+    for url in known:
+        start = text.find(url)
+        while url and start >= 0:
+            spans[start] = (start, start + len(url), url)
+            start = text.find(url, start + len(url))
+    return [spans.get(start, (start, end, uri)) for start, end, uri in detected]
 
 
 def _tags(text: str) -> list[tuple[int, int, str]]:
