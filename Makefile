@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXTRAS ?= dev,web,postgres
 
-.PHONY: demo test lint bench venv clean
+.PHONY: demo test lint bench fuzz chaos venv clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,17 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(if $(QUICK),--quick,)
+
+# Property tests and every input door with many more examples (CI runs a bounded number).
+FUZZ_EXAMPLES ?= 10000
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/hardening/test_properties.py tests/hardening/test_fuzz.py tests/sources/test_sources_fuzz.py
+
+# Chaos soak: workers under random faults and SIGKILLs, SQLite and PostgreSQL (see RELIABILITY.md).
+MINUTES ?= 5
+chaos: $(STAMP)
+	$(BIN)/python -m chaos --minutes $(MINUTES) --pg
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
