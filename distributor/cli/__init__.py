@@ -38,6 +38,9 @@ COMMANDS: dict[str, str] = {
     "demo": "distributor.cli.demo:demo",
     "migrate": "distributor.cli.store:migrate",
     "status": "distributor.cli.store:status",
+    "admin": "distributor.cli.admin:admin",
+    "alerts": "distributor.cli.ops:alerts",
+    "backup": "distributor.cli.ops:backup",
 }
 
 

@@ -252,6 +252,7 @@ def audit(
     with open_store_for(ctx, config, database) as store:
         found = store.audit(parse_since(since, now) if since else None)
         paused = store.paused()
+        open_alerts = store.alerts(open_only=True, limit=100)
     items = [
         {
             **row(d),
@@ -261,12 +262,24 @@ def audit(
         for d in found
     ]
     flagged = sum(1 for i in items if i["attention"])
+    from distributor.cli.ops import alert_row
+
     if as_json:
         print_json(
-            {"paused": paused, "open": len(items), "attention": flagged, "deliveries": items}
+            {
+                "paused": paused,
+                "open": len(items),
+                "attention": flagged,
+                "deliveries": items,
+                "alerts": [alert_row(a) for a in open_alerts],
+            }
         )
     else:
         _audit_table(items, paused, flagged)
+        from rich.text import Text
+
+        for a in open_alerts:  # open incidents (distributor alerts list)
+            console().print(Text.assemble(("ALERT ", "bold red"), f"{a.key}: {a.summary}"))
     if flagged:
         ctx.exit(1)
 

@@ -1,10 +1,11 @@
-"""`distributor migrate` and `distributor status`: the post log's schema and a count by state."""
+"""`distributor migrate` and `distributor status`: the post log's schema and the on-call view."""
 
 from __future__ import annotations
 
 import click
 
-from distributor.cli.common import console, print_json, settings
+from distributor.cli.common import print_json, settings
+from distributor.store import open_store
 
 
 def _url(ctx: click.Context, database: str | None) -> str:
@@ -28,22 +29,24 @@ def migrate(ctx: click.Context, database: str | None) -> None:
 @click.command()
 @click.option("--database", metavar="URL", help="Store URL (default: config `database`).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--check", is_flag=True, help="Exit 1 unless a worker is alive and nothing is open.")
 @click.pass_context
-def status(ctx: click.Context, database: str | None, as_json: bool) -> None:
-    """Deliveries by state, whether the queue is paused."""
-    from distributor.store import open_store
+def status(ctx: click.Context, database: str | None, as_json: bool, check: bool) -> None:
+    """One screen for on-call: workers alive, deliveries by state, the oldest open one,
+    channels needing re-authentication, open alerts, whether the queue is paused."""
+    from distributor.clock import SYSTEM
+    from distributor.status import healthy, snapshot
 
     store = open_store(_url(ctx, database))
-    counts, paused = store.counts_by_state(), store.paused()
-    store.close()
+    try:
+        snap = snapshot(settings(ctx), store, SYSTEM.now())
+    finally:
+        store.close()
     if as_json:
-        print_json({"paused": paused, "counts": counts})
-        return
-    from rich.table import Table
+        print_json(snap)
+    else:
+        from distributor.cli.ops import print_status
 
-    table = Table("state", "deliveries")
-    for state, n in counts.items():
-        table.add_row(state, str(n))
-    out = console()
-    out.print(table)
-    out.print("queue is PAUSED (distributor resume)" if paused else "queue is running")
+        print_status(snap)
+    if check and not healthy(snap):
+        ctx.exit(1)
