@@ -384,3 +384,22 @@ def parse_rate(value: Any, err: Any = None) -> Rate:
             return Rate(int(m.group(1)), per)
     problem = f'not a rate: {value!r} (use e.g. "50/15min", "20/min")'
     raise err("rate", problem) if err else ConfigError(problem)
+
+
+_SIZE_UNITS = {"": 1, "b": 1, "byte": 1, "bytes": 1, "kb": 1000, "kib": 1024}
+_SIZE_UNITS.update({"mb": 1000**2, "mib": 1024**2})
+
+
+def parse_size(value: Any, err: Any = None, key: str = "max_size") -> int:
+    """`1048576`, `"512 KiB"`, `"1MB"` (10^6), `"1 MiB"` (2^20) -> bytes (at least 1)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    m = (
+        re.fullmatch(r"\s*(\d+)\s*([a-z]*)\s*", value, re.IGNORECASE)
+        if isinstance(value, str)
+        else None
+    )
+    if m and int(m.group(1)) > 0 and m.group(2).lower() in _SIZE_UNITS:
+        return int(m.group(1)) * _SIZE_UNITS[m.group(2).lower()]
+    problem = f"not a size: {value!r} (use e.g. 1MB, 512 KiB or a byte count)"
+    raise err(key, problem) if err else ConfigError(problem)

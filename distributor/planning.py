@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from distributor.clock import Clock
     from distributor.service import PreviewItem
     from distributor.store.store import Store
+    from distributor.store.webhooks import WebhookCall
+
 
 def account_key(channel: Channel) -> str:
     """The key per-account order and rate limits are kept under (see `Channel.account_key`)."""
@@ -96,14 +98,16 @@ def plan_previews(
     source: str = "cli",
     dry_run: bool = False,
     now: datetime | None = None,
+    webhook: WebhookCall | None = None,
 ) -> list[ArticlePlan]:
     """Plan rendered preview items (grouped by article, in order); `store` may be None only
-    for a dry run against a database that does not exist yet."""
+    for a dry run against a database that does not exist yet. `webhook` (one article only)
+    records the request id in the plan's transaction: `Store.plan`."""
     groups: dict[int, list[PreviewItem]] = {}
     for item in items:
         groups.setdefault(id(item.article), []).append(item)
     return [
-        _plan_article(group, store, source=source, dry_run=dry_run, now=now)
+        _plan_article(group, store, source=source, dry_run=dry_run, now=now, webhook=webhook)
         for group in groups.values()
     ]
 
@@ -115,6 +119,7 @@ def _plan_article(
     source: str,
     dry_run: bool,
     now: datetime | None,
+    webhook: WebhookCall | None = None,
 ) -> ArticlePlan:
     article = group[0].article
     aid = (store.article_id_for(article.identity_keys()) if store else None) or article.article_id
@@ -135,7 +140,7 @@ def _plan_article(
             dry_run=True,
         )
     assert store is not None
-    result = store.plan(article, items, source=source, now=now)
+    result = store.plan(article, items, source=source, now=now, webhook=webhook)
     return ArticlePlan(article, result.article_id, result.created, result.existing, (), skipped)
 
 

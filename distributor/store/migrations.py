@@ -24,11 +24,20 @@ def _v3(conn: Any, md: Any) -> None:
     md.tables["feeds"].create(conn, checkfirst=True)
 
 
+def _v4(conn: Any, md: Any) -> None:
+    import sqlalchemy as sa
+
+    # A fresh store got the column from step 1's create_all already.
+    if "response" not in {c["name"] for c in sa.inspect(conn).get_columns("webhook_ids")}:
+        conn.execute(sa.text("ALTER TABLE webhook_ids ADD COLUMN response JSON"))
+
+
 # (version, description, step). Append only; never edit a released step.
 MIGRATIONS: list[tuple[int, str, Callable[[Any, Any], None]]] = [
     (1, "initial post log", _v1),
     (2, "alert incidents", _v2),
     (3, "watched feeds", _v3),
+    (4, "webhook answers for replays", _v4),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -117,6 +117,7 @@ def build() -> Any:
         md,
         sa.Column("id", sa.String(200), primary_key=True),
         sa.Column("seen_at", ts, nullable=False),
+        sa.Column("response", sa.JSON),  # the 202 answer, repeated to a replay (migration 4)
     )
     sa.Table(
         "workers",

@@ -24,6 +24,7 @@ from distributor.store.models import (
 )
 from distributor.store.progress import ProgressMixin
 from distributor.store.queries import QueriesMixin
+from distributor.store.webhooks import WebhookCall, WebhooksMixin
 
 if TYPE_CHECKING:
     from distributor.article import Article
@@ -37,7 +38,7 @@ _OUTCOMES = {
 _CLAIM_LOCK = 7_240_002
 
 
-class Store(ProgressMixin, AlertsMixin, FeedsMixin, QueriesMixin):
+class Store(ProgressMixin, AlertsMixin, FeedsMixin, WebhooksMixin, QueriesMixin):
     """The post log and outbox on SQLite or PostgreSQL (see docs/store.md)."""
 
     def __init__(self, engine: Any, md: Any, clock: Clock = SYSTEM) -> None:
@@ -63,12 +64,17 @@ class Store(ProgressMixin, AlertsMixin, FeedsMixin, QueriesMixin):
         *,
         source: str = "",
         now: datetime | None = None,
+        webhook: WebhookCall | None = None,
     ) -> PlanResult:
         """Upsert the article (a match on ANY identity key is the same article) and insert one
-        delivery per item, skipping those that exist; one transaction, race-safe."""
+        delivery per item, skipping those that exist; one transaction, race-safe.
+
+        With `webhook`, its id is recorded in the same transaction (WebhookReplay if known)."""
         ts = self._now(now)
         items = list(items)
         with self._engine.begin() as conn:
+            if webhook is not None:
+                self._claim_webhook(conn, webhook.id, ts)
             aid = self._upsert_article(conn, article, source, ts)
             d = self._t["deliveries"]
             created: list[int] = []
@@ -115,7 +121,12 @@ class Store(ProgressMixin, AlertsMixin, FeedsMixin, QueriesMixin):
                 r.id: rows.delivery(r)
                 for r in conn.execute(d.select().where(d.c.id.in_(created + existing)))
             }
-        return PlanResult(aid, tuple(got[i] for i in created), tuple(got[i] for i in existing))
+            result = PlanResult(
+                aid, tuple(got[i] for i in created), tuple(got[i] for i in existing)
+            )
+            if webhook is not None:
+                self._answer_webhook(conn, webhook.id, webhook.respond(result))
+        return result
 
     def _upsert_article(self, conn: Any, article: Article, source: str, ts: float) -> str:
         keys_t, art_t = self._t["article_keys"], self._t["articles"]
