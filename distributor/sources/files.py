@@ -39,6 +39,9 @@ class Raw:
     url: str | None = None  # the final URL of a fetch, after redirects
     content_type: str = ""  # HTTP Content-Type, lower-case, when known
     suffix: str = ""  # file extension, lower-case, e.g. ".json"
+    status: int = 200  # HTTP status of a fetch (304: not modified, `data` is empty)
+    etag: str | None = None  # validators of a fetch, for the next conditional GET
+    last_modified: str | None = None
 
 
 def read_file(path: str | Path) -> Raw:
@@ -77,44 +80,82 @@ def read_stream(stream: IO[str] | IO[bytes], where: str = "<stdin>") -> Raw:
     return Raw(data, where)
 
 
-def fetch_url(url: str) -> Raw:
-    """GET an http(s) URL with timeouts, a size cap and our User-Agent."""
+def fetch_url(
+    url: str,
+    *,
+    session: Any = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    max_bytes: int | None = None,
+) -> Raw:
+    """GET an http(s) URL with timeouts, a size cap and our User-Agent.
+
+    `session` (e.g. `hosts.guarded_session`) replaces plain `requests`; `headers` are added
+    (If-None-Match / If-Modified-Since: a 304 comes back as an empty Raw with status 304);
+    `timeout` bounds the whole fetch in seconds; `max_bytes` replaces the 5 MiB cap.
+    """
     import requests
 
     from distributor import __version__
+    from distributor.sources.hosts import HostRefused
 
-    headers = {
+    cap = MAX_FETCH_BYTES if max_bytes is None else max_bytes
+    limits = FETCH_TIMEOUT if timeout is None else (min(FETCH_TIMEOUT[0], timeout), timeout)
+    all_headers = {
         "User-Agent": f"distributor/{__version__}",
         "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
         "text/html;q=0.9, application/json;q=0.8, */*;q=0.5",
+        **(headers or {}),
     }
+    getter = session if session is not None else requests
     try:
-        with requests.get(url, headers=headers, timeout=FETCH_TIMEOUT, stream=True) as resp:
+        with getter.get(url, headers=all_headers, timeout=limits, stream=True) as resp:
             if resp.status_code >= 400:
                 raise ArticleError(f"{url}: HTTP {resp.status_code} {resp.reason or ''}".rstrip())
-            data = _read_capped(resp, url)
+            data = b"" if resp.status_code == 304 else _read_capped(resp, url, cap, timeout)
             content_type = resp.headers.get("Content-Type", "").lower()
             suffix = Path(resp.url.split("?", 1)[0]).suffix.lower()
-            return Raw(data, url, url=resp.url, content_type=content_type, suffix=suffix)
+            return Raw(
+                data,
+                url,
+                url=resp.url,
+                content_type=content_type,
+                suffix=suffix,
+                status=resp.status_code,
+                etag=resp.headers.get("ETag"),
+                last_modified=resp.headers.get("Last-Modified"),
+            )
+    except HostRefused as exc:
+        raise ArticleError(f"{url}: {exc}") from None
     except requests.Timeout:
         raise ArticleError(f"{url}: timed out while fetching") from None
     except requests.RequestException as exc:
         raise ArticleError(f"{url}: cannot fetch ({type(exc).__name__})") from None
 
 
-def _read_capped(resp: Any, url: str) -> bytes:
+def size_text(n: int) -> str:
+    """`5 MiB`, `16 KiB` or `1000 bytes`: a size cap as people write it."""
+    for unit, factor in (("MiB", 2**20), ("KiB", 2**10)):
+        if n >= factor and n % factor == 0:
+            return f"{n // factor} {unit}"
+    return f"{n} bytes"
+
+
+def _read_capped(resp: Any, url: str, cap: int, timeout: float | None) -> bytes:
+    too_large = f"{url}: response is larger than {size_text(cap)}"
     declared = resp.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_FETCH_BYTES:
-        raise ArticleError(f"{url}: response is larger than {MAX_FETCH_BYTES // 2**20} MiB")
-    deadline = time.monotonic() + FETCH_DEADLINE
+    if declared.isdigit() and int(declared) > cap:
+        raise ArticleError(too_large)
+    budget = FETCH_DEADLINE if timeout is None else timeout
+    deadline = time.monotonic() + budget
     chunks: list[bytes] = []
     size = 0
     for chunk in resp.iter_content(64 * 1024):
         size += len(chunk)
-        if size > MAX_FETCH_BYTES:  # counted after decompression: no gzip bombs either
-            raise ArticleError(f"{url}: response is larger than {MAX_FETCH_BYTES // 2**20} MiB")
+        if size > cap:  # counted after decompression: no gzip bombs either
+            raise ArticleError(too_large)
         if time.monotonic() > deadline:
-            raise ArticleError(f"{url}: download took longer than {FETCH_DEADLINE:.0f} s")
+            raise ArticleError(f"{url}: download took longer than {budget:g} s")
         chunks.append(chunk)
     return b"".join(chunks)
 
