@@ -1,0 +1,105 @@
+"""The `[watch]` table of distributor.toml, validated with one clear line per mistake.
+
+    [watch]
+    feeds = ["https://www.example.de/rss"]        # used when `distributor watch` gets no FEED
+    allow_hosts = ["www.example.de", "*.example.de"]  # hosts feeds may be fetched from
+    allow_private = false     # true: loopback/private/link-local addresses allowed too
+    interval = "2m"           # between polls of each feed
+    timeout = "30s"           # a whole fetch, connect to last byte
+    max_size = "5 MiB"        # a bigger response is refused
+
+Every key is optional. Without `allow_hosts` no URL may be watched (only files).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from distributor.config import parse_duration
+from distributor.errors import ConfigError
+from distributor.sources.files import MAX_FETCH_BYTES
+from distributor.sources.hosts import HostPolicy
+
+if TYPE_CHECKING:
+    from distributor.config import Settings
+
+_KEYS = ("feeds", "allow_hosts", "allow_private", "interval", "timeout", "max_size")
+_SIZE = re.compile(r"\s*(\d+)\s*(b|bytes?|kb|kib|mb|mib)?\s*", re.IGNORECASE)
+_FACTORS = {"": 1, "b": 1, "byte": 1, "bytes": 1, "kb": 1000, "kib": 1024}
+_FACTORS.update({"mb": 1000**2, "mib": 1024**2})
+_HOST = re.compile(r"(\*|(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?\.?|\[?[0-9a-f:.]+\]?)", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchSettings:
+    feeds: tuple[str, ...] = ()
+    interval: float = 120.0
+    timeout: float = 30.0
+    max_bytes: int = MAX_FETCH_BYTES
+    hosts: HostPolicy = field(default_factory=HostPolicy)
+
+
+def watch_settings(settings: Settings) -> WatchSettings:
+    """The `[watch]` table of `settings` (defaults when there is none)."""
+    return parse_watch(settings.sections.get("watch", {}), settings.where)
+
+
+def parse_watch(raw: Any, where: str) -> WatchSettings:
+    """Validate a `[watch]` table; ConfigError naming the file and the key."""
+
+    def err(key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{where}: [watch] key {key!r}: {problem}")
+
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: [watch] must be a table")
+    for key in raw:
+        if key not in _KEYS:
+            raise ConfigError(f"{where}: [watch] unknown key {key!r} (known: {', '.join(_KEYS)})")
+    private = raw.get("allow_private", False)
+    if not isinstance(private, bool):
+        raise err("allow_private", "must be true or false")
+    return WatchSettings(
+        feeds=_strings(raw.get("feeds"), "feeds", err),
+        interval=_seconds(raw.get("interval", 120), "interval", err, minimum=1.0),
+        timeout=_seconds(raw.get("timeout", 30), "timeout", err, minimum=0.1),
+        max_bytes=_size(raw.get("max_size", MAX_FETCH_BYTES), err),
+        hosts=HostPolicy(_hosts(raw.get("allow_hosts"), err), allow_private=private),
+    )
+
+
+def _strings(value: Any, key: str, err: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise err(key, "must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def _hosts(value: Any, err: Any) -> tuple[str, ...]:
+    hosts = _strings(value, "allow_hosts", err)
+    for host in hosts:
+        if "/" in host or not _HOST.fullmatch(host):
+            raise err(
+                "allow_hosts",
+                f"{host!r} is not a host name (write www.example.de or *.example.de, not a URL)",
+            )
+    return tuple(h.strip("[]").lower() for h in hosts)
+
+
+def _seconds(value: Any, key: str, err: Any, *, minimum: float) -> float:
+    seconds = parse_duration(value, err, key)
+    if seconds < minimum:
+        raise err(key, f"must be at least {minimum:g} s")
+    return seconds
+
+
+def _size(value: Any, err: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    m = _SIZE.fullmatch(value) if isinstance(value, str) else None
+    if m is None or int(m.group(1)) < 1:
+        raise err("max_size", f"not a size: {value!r} (use e.g. 5 MiB, 512 KiB or a byte count)")
+    return int(m.group(1)) * _FACTORS[(m.group(2) or "").lower()]
