@@ -140,6 +140,9 @@ class Filters:
     article_id: str | None = None
     since: datetime | None = None
     channels: tuple[str, ...] = ()  # any of these (combined with `channel` when both are set)
+    platform: str | None = None
+    until: datetime | None = None  # created before this time
+    search: str | None = None  # substring of the article title or the post text (any case)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -128,6 +129,12 @@ class QueriesMixin(AccountsMixin):
             sel = sel.where(d.c.article_id == filters.article_id)
         if filters.since:
             sel = sel.where(d.c.created_at >= to_ts(filters.since))
+        if filters.platform:
+            sel = sel.where(d.c.platform == filters.platform)
+        if filters.until:
+            sel = sel.where(d.c.created_at < to_ts(filters.until))
+        if filters.search:
+            sel = sel.where(self._matches(filters.search))
         if after:
             ts, cid = _cursor(after)
             sel = sel.where((d.c.created_at < ts) | ((d.c.created_at == ts) & (d.c.id < cid)))
@@ -135,6 +142,19 @@ class QueriesMixin(AccountsMixin):
             page = [rows.delivery(r) for r in conn.execute(sel)]
         nxt = f"{to_ts(page[-1].created_at)!r}:{page[-1].id}" if len(page) == limit else None
         return page, nxt
+
+    def _matches(self, text: str) -> Any:
+        """Title or post text contains `text` (case-insensitive for ASCII letters)."""
+        import json
+
+        import sqlalchemy as sa
+
+        d, art = self._t["deliveries"], self._t["articles"]
+        # The draft is stored as JSON text: non-ASCII letters are \u-escaped in it.
+        pats = {_like(text), _like(json.dumps(text)[1:-1])}
+        titles = sa.select(art.c.id).where(art.c.title.ilike(_like(text), escape="\\"))
+        drafts = [sa.cast(d.c.draft, sa.Text).ilike(p, escape="\\") for p in pats]
+        return sa.or_(d.c.article_id.in_(titles), *drafts)
 
     def article(self, id: str) -> dict[str, Any] | None:
         """The stored article (id, canonical_url, guid, title, first_seen, source), or None."""
@@ -213,6 +233,11 @@ class QueriesMixin(AccountsMixin):
             )
             problems += [f"account {k}: more than one delivery in flight" for k in busy]
         return problems
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern for `text` anywhere, its own % _ \\ taken literally."""
+    return "%" + re.sub(r"([%_\\])", r"\\\1", text) + "%"
 
 
 def _cursor(text: str) -> tuple[float, int]:

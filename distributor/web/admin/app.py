@@ -1,0 +1,160 @@
+"""The admin sub-application: templates, security headers, the login gate and the routes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from distributor.clock import SYSTEM
+from distributor.web.admin.auth import Auth, LoginLimiter, Session
+from distributor.web.admin.options import AdminOptions
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from fastapi import FastAPI
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from distributor.config import Settings
+    from distributor.store.store import Store
+
+# No inline scripts or styles anywhere; the UI works without JavaScript.
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+class LoginRequired(Exception):
+    """Nobody is signed in: GETs go to the login page, everything else gets 401."""
+
+
+class CsrfFailed(Exception):
+    """A POST without the session's CSRF token."""
+
+
+@dataclass
+class Admin:
+    """What every route needs, kept on the sub-app's state."""
+
+    settings: Settings
+    store: Store
+    auth: Auth
+    limiter: LoginLimiter
+    clock: Any
+    templates: Any
+
+    def page(self, request: Request, name: str, status: int = 200, **ctx: Any) -> Response:
+        session = ctx.pop("session", None)
+        base = {
+            "session": session,
+            "csrf": session.csrf if session else "",
+            "done": "",
+            "error": "",
+            "url_for": lambda name, **params: url(request, name, **params),
+        }
+        return self.templates.TemplateResponse(  # type: ignore[no-any-return]
+            request, name, {**base, **ctx}, status_code=status
+        )
+
+
+def url(request: Request, name: str, **params: Any) -> str:
+    """The path of the admin route `name`, wherever the admin app is mounted."""
+    root = str(request.scope.get("root_path", ""))
+    return root + str(request.app.url_path_for(name, **{k: str(v) for k, v in params.items()}))
+
+
+def admin_of(request: Request) -> Admin:
+    return request.app.state.admin  # type: ignore[no-any-return]
+
+
+def require(request: Request) -> Session:
+    """The signed-in person, or LoginRequired."""
+    session = admin_of(request).auth.session(request)
+    if session is None:
+        raise LoginRequired
+    return session
+
+
+async def require_post(request: Request) -> tuple[Session, dict[str, str]]:
+    """Signed in, and the form carries the session's CSRF token: (session, form fields)."""
+    session = require(request)
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    if not admin_of(request).auth.csrf_ok(session, fields.get("csrf")):
+        raise CsrfFailed
+    return session, fields
+
+
+def build(settings: Settings, store: Store, options: AdminOptions, *, clock: Any = None) -> FastAPI:
+    """The admin app (mount it under a prefix; all its URLs are relative to that)."""
+    from fastapi import FastAPI
+    from fastapi.staticfiles import StaticFiles
+
+    from distributor.web.admin import forms, pages
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    clock = clock or SYSTEM
+    app.state.admin = Admin(
+        settings=settings,
+        store=store,
+        auth=Auth(options),
+        limiter=LoginLimiter(clock=getattr(clock, "monotonic", time.monotonic)),
+        clock=clock,
+        templates=_templates(),
+    )
+    app.middleware("http")(_security_headers)
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(CsrfFailed, _csrf_failed)
+    app.mount("/static", StaticFiles(packages=[("distributor.web.admin", "static")]), "static")
+    app.include_router(pages.router)
+    app.include_router(forms.router)
+    return app
+
+
+def _templates() -> Any:
+    from fastapi.templating import Jinja2Templates
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    env = Environment(
+        loader=PackageLoader("distributor.web.admin", "templates"),
+        autoescape=True,  # article titles and texts are hostile input
+        undefined=StrictUndefined,
+    )
+    from distributor.web.admin import views
+
+    env.filters.update(views.FILTERS)
+    return Jinja2Templates(env=env)
+
+
+async def _security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    from urllib.parse import quote
+
+    from starlette.responses import PlainTextResponse, RedirectResponse
+
+    if request.method in ("GET", "HEAD"):
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        root = request.scope.get("root_path", "")
+        return RedirectResponse(f"{root}/login?next={quote(here)}", 303)
+    return PlainTextResponse("login required", 401, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _csrf_failed(request: Request, exc: Exception) -> Response:
+    from starlette.responses import PlainTextResponse
+
+    return PlainTextResponse("missing or wrong CSRF token: reload the page and try again", 403)

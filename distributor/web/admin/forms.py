@@ -1,0 +1,146 @@
+"""The admin POST routes: login/logout, preview, and the actions of `distributor.actions`.
+
+Every action route is signed-in + CSRF-checked (`require_post`) and passes the signed-in user
+to the action as its actor, so the store's event log says who did what. A refused action is
+shown inline on its page (409); success redirects back (303) with a fixed message.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse
+
+from distributor import actions
+from distributor.errors import DistributorError
+from distributor.web.admin.app import admin_of, require_post, url
+from distributor.web.admin.auth import TOKEN_ACTOR
+from distributor.web.admin.pages import article_page, delivery_page, login_page, safe_next
+from distributor.web.admin.views import DONE
+
+if TYPE_CHECKING:
+    from starlette.responses import Response
+
+router = APIRouter()
+
+
+def _back(request: Request, route: str, done: str, **params: object) -> Response:
+    return RedirectResponse(f"{url(request, route, **params)}?done={done}", 303)
+
+
+@router.post("/login", name="login")
+async def login(request: Request) -> Response:
+    admin = admin_of(request)
+    form = await request.form()
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    nxt = fields.get("next", "")
+    if not admin.auth.login_csrf_ok(request, fields.get("csrf")):
+        return login_page(request, nxt, "The form expired: please sign in again.", 403)
+    token = fields.get("token", "")
+    user = TOKEN_ACTOR if token else fields.get("user", "").strip()[:64]
+    addr = request.client.host if request.client else "?"
+    wait = admin.limiter.retry_after(user, addr)
+    if wait:
+        response = login_page(request, nxt, f"Too many failed logins: wait {wait} s.", 429)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    ok = (
+        admin.auth.check_token(token)
+        if token
+        else admin.auth.check_password(user, fields.get("password", ""))
+    )
+    if not ok:
+        admin.limiter.failed(user, addr)
+        return login_page(request, nxt, "Wrong user name, password or token.", 401)
+    admin.limiter.succeeded(user, addr)
+    response = RedirectResponse(safe_next(request, nxt), 303)
+    admin.auth.start(request, response, user)
+    admin.store.record_event(user, "admin login", detail=f"from {addr}")
+    return response
+
+
+@router.post("/logout", name="logout")
+async def logout(request: Request) -> Response:
+    await require_post(request)
+    response = RedirectResponse(url(request, "login_form"), 303)
+    admin_of(request).auth.end(request, response)
+    return response
+
+
+@router.post("/deliveries/{id}/approve", name="approve")
+async def approve(request: Request, id: int) -> Response:
+    session, form = await require_post(request)
+    admin = admin_of(request)
+    text = form.get("text")
+    try:
+        current = actions.get(admin.store, id).draft.get("text")
+        edited = None if text is None or text.strip() == str(current).strip() else text
+        actions.approve(admin.store, id, session.user, edited)
+    except actions.ActionError as exc:
+        return delivery_page(request, session, id, status=409, error=str(exc), text=text)
+    return _back(request, "delivery", "approved", id=id)
+
+
+@router.post("/deliveries/{id}/retry", name="retry")
+async def retry(request: Request, id: int) -> Response:
+    session, form = await require_post(request)
+    try:
+        actions.retry(admin_of(request).store, id, session.user, force=form.get("force") == "yes")
+    except actions.ActionError as exc:
+        return delivery_page(request, session, id, status=409, error=str(exc))
+    return _back(request, "delivery", "retried", id=id)
+
+
+@router.post("/deliveries/{id}/cancel", name="cancel")
+async def cancel(request: Request, id: int) -> Response:
+    session, _ = await require_post(request)
+    try:
+        actions.cancel(admin_of(request).store, id, session.user)
+    except actions.ActionError as exc:
+        return delivery_page(request, session, id, status=409, error=str(exc))
+    return _back(request, "delivery", "cancelled", id=id)
+
+
+@router.post("/articles/{id}/retract", name="retract")
+async def retract(request: Request, id: str) -> Response:
+    session, form = await require_post(request)
+    admin = admin_of(request)
+    if form.get("confirm") != "yes":
+        error = "Tick the box to confirm: retract deletes the posts on every platform."
+        return article_page(request, session, id, status=409, error=error)
+    try:
+        results = actions.retract(admin.store, admin.settings, id, session.user)
+    except actions.ActionError as exc:
+        return article_page(request, session, id, status=409, error=str(exc))
+    return article_page(request, session, id, results=results, done=DONE["retracted"])
+
+
+@router.post("/pause", name="pause")
+async def pause(request: Request) -> Response:
+    session, _ = await require_post(request)
+    actions.pause(admin_of(request).store, session.user)
+    return _back(request, "log", "paused")
+
+
+@router.post("/resume", name="resume")
+async def resume(request: Request) -> Response:
+    session, _ = await require_post(request)
+    actions.resume(admin_of(request).store, session.user)
+    return _back(request, "log", "resumed")
+
+
+@router.post("/preview", name="preview_run")
+async def preview(request: Request) -> Response:
+    from distributor.web.admin.views import preview_items
+
+    session, form = await require_post(request)
+    admin = admin_of(request)
+    source = form.get("source", "")
+    try:
+        items, error, status = preview_items(source, admin.settings), "", 200
+    except DistributorError as exc:
+        items, error, status = [], str(exc), 422
+    return admin.page(
+        request, "preview.html", status, session=session, source=source, items=items, error=error
+    )

@@ -1,0 +1,156 @@
+"""Plain data for the templates: log filters from the query string, rows, template filters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from distributor.review import iso
+from distributor.store.models import Delivery, Filters, State, from_ts
+
+if TYPE_CHECKING:
+    from distributor.config import Settings
+    from distributor.service import PreviewItem
+    from distributor.store.store import Store
+
+PAGE_SIZE = 50
+FILTER_KEYS = ("state", "channel", "platform", "article", "since", "until", "q")
+# What a person can do from each state (the action functions re-check; this only hides buttons).
+NEEDS_FORCE = (State.UNKNOWN, State.RETRY_WAIT, State.SENDING)
+RETRYABLE = (State.FAILED, *NEEDS_FORCE)
+CANCELLABLE = (
+    State.PLANNED,
+    State.AWAITING_REVIEW,
+    State.QUEUED,
+    State.CLAIMED,
+    State.RETRY_WAIT,
+    State.UNKNOWN,
+    State.FAILED,
+)
+
+RETRACTABLE = (State.SENT, *CANCELLABLE)
+# Fixed messages after a successful action (the redirect names one; free text never travels).
+DONE = {
+    "approved": "Approved: the post is queued.",
+    "retried": "Queued again.",
+    "cancelled": "Cancelled.",
+    "retracted": "Retract finished: see each delivery's outcome below.",
+    "paused": "Paused: workers claim nothing until resumed.",
+    "resumed": "Resumed: workers claim again.",
+}
+
+
+class BadFilter(ValueError):
+    """A filter value that cannot be used (shown above the log, never a 500)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogQuery:
+    """The post log's filters as given in the URL, and as store Filters."""
+
+    values: Mapping[str, str]
+    filters: Filters
+    after: str | None
+
+    def link(self, **changes: str | None) -> str:
+        """The query string with `changes` applied (None removes a key)."""
+        merged = {**self.values, **changes}
+        return "?" + urlencode({k: v for k, v in merged.items() if v})
+
+
+def log_query(params: Mapping[str, str], store: Store) -> LogQuery:
+    """Filters from the query string; BadFilter naming the field for anything unusable."""
+    from distributor.actions import ActionError, find_article
+
+    values = {k: params.get(k, "").strip()[:500] for k in FILTER_KEYS}
+    state = values["state"]
+    if state and state not in {s.value for s in State}:
+        raise BadFilter(f"state: no such state {state!r}")
+    article_id = None
+    if values["article"]:
+        try:
+            article_id = find_article(store, values["article"])
+        except ActionError as exc:
+            raise BadFilter(f"article: {exc}") from None
+    filters = Filters(
+        states=(State(state),) if state else (),
+        channel=values["channel"] or None,
+        platform=values["platform"] or None,
+        article_id=article_id,
+        since=_when(values["since"], "since"),
+        until=_when(values["until"], "until", end=True),
+        search=values["q"] or None,
+    )
+    return LogQuery(values, filters, params.get("after") or None)
+
+
+def _when(text: str, field: str, *, end: bool = False) -> datetime | None:
+    """`2026-11-25`, `2026-11-25T10:00` (UTC) or an age like `2h`, `3d`; `end` makes a bare
+    date inclusive (until the end of that day)."""
+    if not text:
+        return None
+    from distributor.config import parse_duration
+    from distributor.errors import ConfigError
+
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            return datetime.now(UTC) - timedelta(seconds=parse_duration(text))
+        except ConfigError:
+            raise BadFilter(
+                f"{field}: not a date/time or age: {text!r} (e.g. 2026-11-25, 2026-11-25T10:00, 2h)"
+            ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if end and len(text) == 10:
+        when += timedelta(days=1)
+    return when
+
+
+def rows(store: Store, page: list[Delivery]) -> list[dict[str, Any]]:
+    """One dict per delivery with its article's title (one lookup per article on the page)."""
+    titles: dict[str, str] = {}
+    for d in page:
+        if d.article_id not in titles:
+            art = store.article(d.article_id)
+            titles[d.article_id] = str((art or {}).get("title") or "")
+    return [{"d": d, "title": titles[d.article_id]} for d in page]
+
+
+def when(value: datetime | None) -> str:
+    """A UTC time to the minute, as people read it."""
+    text = iso(value)
+    return text.replace("T", " ")[:16] + " UTC" if text else "–"
+
+
+def counts(d: Delivery) -> str:
+    """`length/limit` of the draft (limit 0 means the platform default was not recorded)."""
+    length, limit = d.draft.get("length"), d.draft.get("limit")
+    return f"{length}/{limit}" if limit else f"{length}"
+
+
+def preview_items(source: str, settings: Settings) -> list[PreviewItem]:
+    """Every channel's post for a pasted http(s) URL or article JSON (never a local path)."""
+    from distributor.errors import ArticleError
+    from distributor.service import preview
+    from distributor.sources import load
+    from distributor.sources.files import parse_json
+
+    source = source.strip()
+    if source[:1] in ("{", "["):
+        return preview(parse_json(source, "pasted JSON"), config=settings)
+    if source.lower().startswith(("http://", "https://")) and "\n" not in source:
+        return preview(load(source), config=settings)
+    raise ArticleError("paste an article's http(s) URL or its JSON")
+
+
+def epoch(value: float | None) -> str:
+    """An event's stored time (epoch seconds) as `when` shows it."""
+    return when(from_ts(value))
+
+
+FILTERS = {"when": when, "counts": counts, "epoch": epoch}
