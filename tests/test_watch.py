@@ -464,3 +464,87 @@ def test_watch_settings_values() -> None:
         ("feed.xml",),
     )
     assert not conf.hosts.allow_private
+
+
+def test_500_item_feed_churn_plans_nothing(
+    tmp_path: Path, server: FeedServer, store: Store, clock: FakeClock
+) -> None:
+    items = [Item(n, guid=f"cms-{n}") for n in range(500, 0, -1)]
+    server.set("/feed", rss(items), etag=False, last_modified=False)  # full fetch every time
+    p = poller(tmp_path, store, clock)
+    feed = url_feed(p, server.url("/feed"))
+    first = p.poll(feed)
+    assert (first.items, first.remembered, first.planned) == (500, 500, ())
+    churned = [
+        replace(it, when=T0 + timedelta(days=60 - it.n % 7), link=f"{it.link}?utm_source=x{it.n}")
+        for it in reversed(items)
+    ]
+    server.set("/feed", rss([*churned[250:], *churned[:250]]), etag=False, last_modified=False)
+    again = p.poll(feed)
+    assert (again.items, again.new, again.planned) == (500, 0, ())
+    server.set("/feed", rss([Item(501), *churned]), etag=False, last_modified=False)
+    assert p.poll(feed).new == 1 and len(deliveries(store)) == 2
+
+
+def test_the_same_story_twice_in_one_feed_is_planned_once(
+    tmp_path: Path, server: FeedServer, store: Store, clock: FakeClock
+) -> None:
+    server.set("/feed", rss(BACKLOG))
+    p = poller(tmp_path, store, clock)
+    feed = url_feed(p, server.url("/feed"))
+    p.poll(feed)
+    twice = [Item(6), replace(Item(6), link=Item(6).link + "?utm_medium=teaser"), *BACKLOG]
+    server.set("/feed", rss(twice))
+    p.poll(feed)
+    assert deliveries(store) == [(Item(6).link, "masto"), (Item(6).link, "tg")]
+
+
+FRAGILE = 'timeout = "2s"\n[distributor]\ntemplates = "templates"\n' + (
+    '[channels.fragile]\nplatform = "mastodon"\naccess_token_env = "MASTO_TOKEN"\n'
+    'template = "fragile.txt.j2"\n'
+)
+
+
+def test_an_item_whose_template_fails_is_logged_and_tried_again(
+    tmp_path: Path,
+    server: FeedServer,
+    store: Store,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "fragile.txt.j2").write_text(
+        "{% if 'Boom' in title %}{{ no_such_variable }}{% endif %}{{ title }} {{ link }}\n"
+    )
+    server.set("/feed", rss(BACKLOG))
+    p = poller(tmp_path, store, clock, extra=FRAGILE)
+    feed = url_feed(p, server.url("/feed"))
+    p.poll(feed)
+    boom = Item(7, title="Boom: die Explosion im Hafen")
+    server.set("/feed", rss([boom, Item(6), *BACKLOG]))
+    caplog.set_level(logging.INFO, logger="distributor.watch")
+    result = p.poll(feed)
+    assert result.new == 1 and len(result.planned) == 3  # item 6 on three channels
+    assert len(result.problems) == 1 and "fragile" in result.problems[0]
+    assert store.known_articles(_articles([boom])) == [False]  # nothing half-planned
+    assert any(r.levelno == logging.WARNING and "no_such_variable" in r.getMessage()
+               for r in caplog.records)  # fmt: skip
+    assert p.poll(feed).problems == result.problems  # tried again on the next poll
+    assert server.statuses("/feed")[-2:] == [200, 200]  # no validators kept: a full fetch
+
+
+def test_two_watchers_of_one_feed_plan_each_delivery_once(
+    tmp_path: Path, server: FeedServer, store: Store, clock: FakeClock
+) -> None:
+    server.set("/feed", rss(BACKLOG))
+    p = poller(tmp_path, store, clock)
+    feed = url_feed(p, server.url("/feed"))
+    p.poll(feed)
+    server.set("/feed", rss([Item(8), Item(7), Item(6), *BACKLOG]))
+    others = [poller(tmp_path, store, clock) for _ in range(3)]
+    threads = [threading.Thread(target=o.poll, args=(feed,)) for o in others]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(deliveries(store)) == 6  # three items x two channels, never more

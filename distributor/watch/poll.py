@@ -5,7 +5,8 @@ feed's order or dates: an item re-dated, moved to the top, edited or given other
 parameters is the same article and is not planned again. The first successful poll of a feed
 records its backlog as known (articles with no deliveries) unless `backfill` asks to plan the
 newest N. Validators (ETag, Last-Modified) are stored only after the items are planned, so a
-crash in between re-reads the feed instead of losing its new items behind a 304.
+crash in between re-reads the feed instead of losing its new items behind a 304; they are not
+stored at all when an item failed to plan (a template error), so the next poll tries it again.
 """
 
 from __future__ import annotations
@@ -155,6 +156,8 @@ class Poller:
 
         articles = parse_articles(raw)
         result = self._ingest(feed, articles, first)
+        if result.problems:  # no validators: the next poll re-reads the feed and tries again
+            validators = (None, None)
         self.store.record_poll(
             feed.key,
             "fetched",
