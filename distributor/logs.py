@@ -31,6 +31,7 @@ NOISY = (
     "uvicorn.access",
     "multipart",
     "charset_normalizer",
+    "apprise",
 )
 _HANDLER_FLAG = "_distributor_handler"
 
@@ -75,16 +76,19 @@ def setup(
 ) -> logging.Logger:
     """Configure the root logger once per process (idempotent: replaces our earlier handlers)."""
     root = logging.getLogger()
-    for handler in [h for h in root.handlers if getattr(h, _HANDLER_FLAG, False)]:
-        root.removeHandler(handler)
+    ours = [h for h in root.handlers if getattr(h, _HANDLER_FLAG, False)]
+    # A command that sets up logging again (workers log at INFO) keeps the --log-file it had.
+    logfile = logfile or next(
+        (h.baseFilename for h in ours if isinstance(h, logging.FileHandler)), None
+    )
     formatter: logging.Formatter = JsonFormatter() if fmt == "json" else ConsoleFormatter()
     handlers: list[logging.Handler] = [logging.StreamHandler(stream or sys.stderr)]
     if logfile:
-        from logging.handlers import RotatingFileHandler
-
-        handlers.append(
-            RotatingFileHandler(logfile, maxBytes=10 * 2**20, backupCount=5, encoding="utf-8")
-        )
+        handlers.append(_file_handler(logfile))
+    for handler in ours:
+        root.removeHandler(handler)
+        if _is_file(handler):
+            handler.close()
     for handler in handlers:
         handler.setFormatter(formatter)
         handler.addFilter(RedactingFilter())
@@ -93,6 +97,22 @@ def setup(
     root.setLevel((level or default_level).upper())
     _quiet_noisy()
     return logging.getLogger("distributor")
+
+
+def _is_file(handler: logging.Handler) -> bool:
+    return isinstance(handler, logging.FileHandler)
+
+
+def _file_handler(path: str) -> logging.Handler:
+    """Rotating at 10 MB, five old files kept; ConfigError if the file cannot be opened."""
+    from logging.handlers import RotatingFileHandler
+
+    from distributor.errors import ConfigError
+
+    try:
+        return RotatingFileHandler(path, maxBytes=10 * 2**20, backupCount=5, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"--log-file {path}: cannot write: {exc.strerror}") from None
 
 
 def _quiet_noisy() -> None:

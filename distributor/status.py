@@ -27,7 +27,9 @@ def snapshot(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
             "host": w.get("host"),
             "pid": w.get("pid"),
             "heartbeat_age_seconds": round((now - w["heartbeat_at"]).total_seconds(), 1),
-            "alive": (now - w["heartbeat_at"]).total_seconds() <= timeout,
+            "alive": w["stopped_at"] is None
+            and (now - w["heartbeat_at"]).total_seconds() <= timeout,
+            "stopped_at": iso(w["stopped_at"]),
         }
         for w in store.workers()
     ]

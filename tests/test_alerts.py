@@ -123,6 +123,8 @@ def test_stuck_reauth_failure_rate_and_silent_worker(
     _plan(store, 1)  # queued, never sent: stuck after 10 minutes
     store.mark_reauth("mastodon:news", "AuthFailed: 401 token revoked")
     store.heartbeat("w-dead")
+    store.heartbeat("w-stopped")
+    store.worker_stopped("w-stopped")  # stopped cleanly: not an incident
     assert {i.key for i in alerts.check(settings, store, clock, notify=out).open} == {
         "reauth:mastodon:news",
         "rate_limited:masto",
@@ -137,7 +139,7 @@ def test_stuck_reauth_failure_rate_and_silent_worker(
     clock.advance(2 * 86400)  # a worker dead for a day is forgotten; its incident resolves
     resolved = {a.key for a in alerts.check(settings, store, clock, notify=out).resolved}
     assert resolved == {"reauth:mastodon:news", "worker:w-dead"}
-    assert store.workers() == []
+    assert store.workers() == []  # both forgotten after a day
 
 
 @pytest.mark.parametrize(

@@ -141,7 +141,7 @@ def _workers(conf: AlertSettings, store: Store, now: datetime) -> list[Incident]
         silent = (now - w["heartbeat_at"]).total_seconds()
         if silent > conf.forget_workers_after:
             store.forget_worker(w["id"])  # long dead: its incident resolves
-        elif silent > conf.heartbeat_timeout:
+        elif silent > conf.heartbeat_timeout and w["stopped_at"] is None:
             out.append(
                 Incident(
                     f"worker:{w['id']}",

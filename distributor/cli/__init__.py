@@ -98,6 +98,13 @@ class LazyGroup(click.Group):
     type=click.Choice(["console", "json"]),
     help="Log lines for people or for machines.",
 )
+@click.option(
+    "--log-file",
+    default=None,
+    envvar="DISTRIBUTOR_LOG_FILE",
+    type=click.Path(dir_okay=False),
+    help="Also write log lines to this file (rotated at 10 MB, 5 kept).",
+)
 @click.version_option(package_name="distributor")
 @click.pass_context
 def cli(
@@ -106,6 +113,7 @@ def cli(
     env_file: str | None,
     log_level: str | None,
     log_format: str | None,
+    log_file: str | None,
 ) -> None:
     """Turn news articles into fitted teaser posts and deliver them to social platforms.
 
@@ -114,8 +122,14 @@ def cli(
     from distributor import logs
 
     ctx.ensure_object(dict)
-    ctx.obj.update(config=config, env_file=env_file, log_level=log_level, log_format=log_format)
-    logs.setup(log_level, log_format)
+    ctx.obj.update(
+        config=config,
+        env_file=env_file,
+        log_level=log_level,
+        log_format=log_format,
+        log_file=log_file,
+    )
+    logs.setup(log_level, log_format, logfile=log_file)
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -143,7 +143,9 @@ def print_status(snap: dict[str, Any]) -> None:
         f"workers: {alive} alive of {len(snap['workers'])} known", style="" if alive else "bold red"
     )
     for w in snap["workers"]:
-        state = "alive" if w["alive"] else "SILENT"
+        state = (
+            "alive" if w["alive"] else f"stopped {w['stopped_at']}" if w["stopped_at"] else "SILENT"
+        )
         out.print(
             Text(f"  {w['id']}  last heartbeat {w['heartbeat_age_seconds']:.0f}s ago  {state}")
         )

@@ -7,7 +7,6 @@ Exit codes: 0 fine; 2 bad input, configuration or template (that article planned
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -168,9 +167,13 @@ def worker(
 ) -> None:
     """Send due deliveries until stopped (SIGTERM/Ctrl-C: finish in-flight sends, exit 0).
 
-    Reconciles deliveries a dead worker left behind first. Any number of workers may share one
-    database: each account sends one post at a time, in order, within its `rate`.
+    Reconciles deliveries a dead worker left behind first, and again every
+    `[dispatch] reconcile_every` seconds; checks for alert incidents every `[alerts] check_every`.
+    A second signal exits at once (reconcile resolves what was in flight). Any number of workers
+    may share one database: each account sends one post at a time, in order, within its `rate`.
     """
+    from distributor.cli.worker_ops import Shutdown, schedule
+
     _info_logs(ctx)
     with open_store_for(ctx, config, database) as store:
         disp = _dispatcher(settings(ctx), store, concurrency)
@@ -180,15 +183,13 @@ def worker(
             done = disp.run_once()
             click.echo(f"{len(done)} deliveries handled")
             return
+        schedule(
+            disp, reconcile=None if no_reconcile else lambda: _reconcile(settings(ctx), store, disp)
+        )
         stop = threading.Event()
-        previous = {
-            s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)
-        }
-        try:
+        with Shutdown(stop, disp.policy.shutdown_grace):
             claims = disp.run(stop, until_idle=until_idle, poll=poll)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+        store.worker_stopped(disp.worker_id)  # a clean stop is not a silent worker
         click.echo(f"worker {disp.worker_id} stopped after {claims} claims")
 
 
@@ -198,7 +199,7 @@ def _info_logs(ctx: click.Context) -> None:
 
     obj = ctx.find_root().ensure_object(dict)
     if not obj.get("log_level"):
-        logs.setup("INFO", obj.get("log_format"))
+        logs.setup("INFO", obj.get("log_format"), logfile=obj.get("log_file"))
 
 
 def _reconcile(conf: Settings, store: Store, disp: Dispatcher | None) -> Any:

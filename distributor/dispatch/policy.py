@@ -11,6 +11,8 @@ Read from an optional `[dispatch]` table in `distributor.toml`; every key has a 
     give_up_after = 10    # NotSent attempts in all claims before the delivery fails
     lease = 300.0         # seconds a claim is leased (renewed before every try)
     pace_limit = 10.0     # wait in the worker for a rate slot at most this long, else defer
+    reconcile_every = 60.0  # `distributor worker` reconciles this often (0 = only at start)
+    shutdown_grace = 30.0   # on SIGTERM, in-flight sends get this long, then the worker exits
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class Policy:
     give_up_after: int = 10
     lease: float = 300.0
     pace_limit: float = 10.0
+    reconcile_every: float = 60.0
+    shutdown_grace: float = 30.0
 
     def reschedule_after(self, attempts: int) -> float:
         """Seconds before a delivery whose NotSent tries ran out in one claim is due again."""

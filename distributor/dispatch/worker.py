@@ -14,6 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from distributor.clock import SYSTEM, Clock
@@ -61,6 +62,7 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._last_beat: float | None = None
+        self._tasks: list[_Periodic] = []
 
     # -- adapters ---------------------------------------------------------------------------
     def _build_adapter(self, channel: Channel) -> Adapter:
@@ -96,6 +98,27 @@ class Dispatcher:
             return list(pool.map(self.deliver, claimed))
 
     # -- the loop ----------------------------------------------------------------------------
+    def every(
+        self, seconds: float, name: str, fn: Callable[[], object], *, now: bool = True
+    ) -> None:
+        """Run `fn` from the claim loop every `seconds` (with `now`, first on the loop's first
+        round); an error in it is logged and the loop goes on (reconcile, alert checks)."""
+        if seconds > 0:
+            last = None if now else self.clock.monotonic()
+            self._tasks.append(_Periodic(seconds, name, fn, last))
+
+    def _periodic(self) -> None:
+        now = self.clock.monotonic()
+        for task in self._tasks:
+            if task.last is None or now - task.last >= task.seconds:
+                task.last = now
+                try:
+                    task.fn()
+                except Exception:
+                    log.exception(
+                        "periodic %s failed; trying again in %.0fs", task.name, task.seconds
+                    )
+
     def heartbeat(self) -> None:
         now = self.clock.monotonic()
         if self._last_beat is None or now - self._last_beat >= HEARTBEAT_EVERY:
@@ -119,6 +142,7 @@ class Dispatcher:
             try:
                 while not self._stop.is_set():
                     self.heartbeat()
+                    self._periodic()
                     got = (
                         self.claim(self.concurrency - len(in_flight))
                         if len(in_flight) < self.concurrency
@@ -165,6 +189,14 @@ class Dispatcher:
         if ids and not settled():
             self.run(until=settled, poll=poll)
         return [self.store.get(i) for i in ids]
+
+
+@dataclass
+class _Periodic:
+    seconds: float
+    name: str
+    fn: Callable[[], object]
+    last: float | None = None
 
 
 def _outcome(f: Future[Delivery | None]) -> None:

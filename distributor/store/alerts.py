@@ -159,6 +159,12 @@ class AlertsMixin:
         with self._engine.connect() as conn:
             return {(r[0], r[1] or ""): int(r[2]) for r in conn.execute(q)}
 
+    def worker_stopped(self, worker: str, *, now: datetime | None = None) -> None:
+        """Record a clean stop: the worker is not alive, but not silent either."""
+        w = self._t["workers"]
+        with self._engine.begin() as conn:
+            conn.execute(w.update().where(w.c.id == worker).values(stopped_at=self._now(now)))
+
     def forget_worker(self, worker: str) -> None:
         """Drop a worker's heartbeat row (it stopped cleanly, or it is long dead)."""
         w = self._t["workers"]

@@ -16,8 +16,12 @@ def _v1(conn: Any, md: Any) -> None:
 
 
 def _v2(conn: Any, md: Any) -> None:
-    # With its indexes; a fresh store got it from step 1's create_all already.
-    md.tables["alerts"].create(conn, checkfirst=True)
+    # A fresh store got both from step 1's create_all already (md is the latest schema).
+    import sqlalchemy as sa
+
+    md.tables["alerts"].create(conn, checkfirst=True)  # with its indexes
+    if "stopped_at" not in {c["name"] for c in sa.inspect(conn).get_columns("workers")}:
+        conn.execute(sa.text("ALTER TABLE workers ADD COLUMN stopped_at FLOAT"))
 
 
 def _v3(conn: Any, md: Any) -> None:
@@ -35,7 +39,7 @@ def _v4(conn: Any, md: Any) -> None:
 # (version, description, step). Append only; never edit a released step.
 MIGRATIONS: list[tuple[int, str, Callable[[Any, Any], None]]] = [
     (1, "initial post log", _v1),
-    (2, "alert incidents", _v2),
+    (2, "alert incidents, clean worker stops", _v2),
     (3, "watched feeds", _v3),
     (4, "webhook answers for replays", _v4),
 ]

@@ -99,11 +99,19 @@ class ProgressMixin:
             conn.execute(w.update().where(w.c.id == worker).values(heartbeat_at=ts))
 
     def workers(self) -> list[dict[str, Any]]:
-        """Every worker that ever sent a heartbeat: id, heartbeat_at (datetime), pid, host."""
+        """Every worker that ever sent a heartbeat: id, heartbeat_at (datetime), pid, host,
+        stopped_at (datetime of a clean stop, else None)."""
         w = self._t["workers"]
         with self._engine.connect() as conn:
             found = conn.execute(w.select().order_by(w.c.heartbeat_at.desc())).all()
-        return [{**dict(r._mapping), "heartbeat_at": from_ts(r.heartbeat_at)} for r in found]
+        return [
+            {
+                **dict(r._mapping),
+                "heartbeat_at": from_ts(r.heartbeat_at),
+                "stopped_at": from_ts(r.stopped_at),
+            }
+            for r in found
+        ]
 
     def article_id_for(self, identity_keys: Iterable[str]) -> str | None:
         """The stored id of the article known under any of these keys (None if new)."""

@@ -126,6 +126,7 @@ def build() -> Any:
         sa.Column("heartbeat_at", ts, nullable=False),
         sa.Column("pid", sa.Integer),
         sa.Column("host", sa.Text),
+        sa.Column("stopped_at", ts),  # migration 2: a clean stop (not a silent worker)
     )
     alerts(md)
     feeds(md)

@@ -72,8 +72,11 @@ def test_failure_counts_and_reauth_accounts(store: Store, clock: FakeClock) -> N
     store.mark_reauth("acct-1", "AuthFailed: 401")
     assert store.reauth_accounts() == {"acct-1": "AuthFailed: 401"}
     store.heartbeat("w9")
+    store.heartbeat("w8")
+    store.worker_stopped("w8")
     store.forget_worker("w9")
-    assert store.workers() == []
+    [w] = store.workers()
+    assert w["id"] == "w8" and w["stopped_at"] == T0
 
 
 def test_a_version_1_store_gains_the_alerts_table(store_url: str) -> None:
@@ -88,14 +91,24 @@ def test_a_version_1_store_gains_the_alerts_table(store_url: str) -> None:
     md = build()
     with engine.begin() as conn:
         for name, table in md.tables.items():
-            if name != "alerts":
+            if name not in ("alerts", "workers"):
                 table.create(conn)
+        conn.execute(  # the version 1 shape of `workers`, with a row
+            sa.text(
+                "CREATE TABLE workers (id VARCHAR(200) PRIMARY KEY, heartbeat_at FLOAT NOT NULL,"
+                " pid INTEGER, host TEXT)"
+            )
+        )
+        conn.execute(sa.text("INSERT INTO workers VALUES ('old', 1.0, 1, 'h')"))
         conn.execute(md.tables["schema_version"].insert().values(version=1, applied_at=0.0))
     engine.dispose()
     assert migrate_store(store_url)[0] == 1
     store = open_store(store_url)
     try:
         assert store.raise_alert("stuck", "stuck", "s") is not None
+        store.worker_stopped("old")
+        [w] = store.workers()
+        assert w["id"] == "old" and w["stopped_at"] is not None
         with store._engine.connect() as conn:
             assert sa.inspect(conn).has_table("alerts")
     finally:
