@@ -103,6 +103,23 @@ def _url(store: Store, article_id: str) -> str:
 BACKLOG = [Item(n) for n in (5, 4, 3, 2, 1)]  # newest first, as feeds are
 
 
+def watched(
+    tmp_path: Path,
+    server: FeedServer,
+    store: Store,
+    clock: FakeClock,
+    items: list[Item] = BACKLOG,
+    extra: str = 'timeout = "2s"',
+    **route: object,
+) -> tuple[Poller, Feed]:
+    """A poller on the server's /feed serving `items`, after its first (baseline) poll."""
+    server.set("/feed", rss(items), **route)
+    p = poller(tmp_path, store, clock, extra)
+    feed = url_feed(p, server.url("/feed"))
+    p.poll(feed)
+    return p, feed
+
+
 def test_first_poll_records_backlog_then_304_then_one_new_item(
     tmp_path: Path, server: FeedServer, store: Store, clock: FakeClock
 ) -> None:
@@ -140,10 +157,7 @@ def test_first_poll_records_backlog_then_304_then_one_new_item(
 def test_last_modified_alone_is_used_for_conditional_get(
     tmp_path: Path, server: FeedServer, store: Store, clock: FakeClock
 ) -> None:
-    server.set("/feed", rss(BACKLOG), etag=False)
-    p = poller(tmp_path, store, clock)
-    feed = url_feed(p, server.url("/feed"))
-    p.poll(feed)
+    p, feed = watched(tmp_path, server, store, clock, etag=False)
     assert p.poll(feed).status == "not modified"
     assert server.seen[-1].if_modified_since == server.routes["/feed"].modified
     assert server.seen[-1].if_none_match is None
@@ -174,10 +188,7 @@ CHURN = {
 def test_feed_churn_plans_nothing(
     kind: str, tmp_path: Path, server: FeedServer, store: Store, clock: FakeClock
 ) -> None:
-    server.set("/feed", rss([Item(6), *BACKLOG]))
-    p = poller(tmp_path, store, clock)
-    feed = url_feed(p, server.url("/feed"))
-    p.poll(feed)
+    p, feed = watched(tmp_path, server, store, clock, [Item(6), *BACKLOG])
     server.set("/feed", rss([Item(7), *BACKLOG]))
     p.poll(feed)
     before = deliveries(store)
@@ -223,10 +234,7 @@ def test_backfill_plans_the_two_newest_by_date(
 def test_backfill_applies_only_to_a_feeds_first_poll(
     tmp_path: Path, server: FeedServer, store: Store, clock: FakeClock
 ) -> None:
-    server.set("/feed", rss(BACKLOG))
-    p = poller(tmp_path, store, clock)
-    feed = url_feed(p, server.url("/feed"))
-    p.poll(feed)
+    _, feed = watched(tmp_path, server, store, clock)
     later = poller(tmp_path, store, clock, backfill=3)
     server.set("/feed", rss([Item(6), *BACKLOG]))
     assert later.poll(feed).new == 1  # only the new item, not 3 of the backlog
@@ -237,10 +245,7 @@ def test_article_known_from_another_source_is_not_planned_again(
 ) -> None:
     from distributor.planning import publish
 
-    server.set("/feed", rss(BACKLOG))
-    p = poller(tmp_path, store, clock)
-    feed = url_feed(p, server.url("/feed"))
-    p.poll(feed)
+    p, feed = watched(tmp_path, server, store, clock)
     # The CMS webhook / CLI published item 6 first; the feed then lists it with tracking.
     six = _articles([Item(6)])[0]
     publish(six, config=p.settings, store=store)
@@ -489,10 +494,7 @@ def test_500_item_feed_churn_plans_nothing(
 def test_the_same_story_twice_in_one_feed_is_planned_once(
     tmp_path: Path, server: FeedServer, store: Store, clock: FakeClock
 ) -> None:
-    server.set("/feed", rss(BACKLOG))
-    p = poller(tmp_path, store, clock)
-    feed = url_feed(p, server.url("/feed"))
-    p.poll(feed)
+    p, feed = watched(tmp_path, server, store, clock)
     twice = [Item(6), replace(Item(6), link=Item(6).link + "?utm_medium=teaser"), *BACKLOG]
     server.set("/feed", rss(twice))
     p.poll(feed)
@@ -516,10 +518,7 @@ def test_an_item_whose_template_fails_is_logged_and_tried_again(
     (tmp_path / "templates" / "fragile.txt.j2").write_text(
         "{% if 'Boom' in title %}{{ no_such_variable }}{% endif %}{{ title }} {{ link }}\n"
     )
-    server.set("/feed", rss(BACKLOG))
-    p = poller(tmp_path, store, clock, extra=FRAGILE)
-    feed = url_feed(p, server.url("/feed"))
-    p.poll(feed)
+    p, feed = watched(tmp_path, server, store, clock, extra=FRAGILE)
     boom = Item(7, title="Boom: die Explosion im Hafen")
     server.set("/feed", rss([boom, Item(6), *BACKLOG]))
     caplog.set_level(logging.INFO, logger="distributor.watch")
@@ -536,10 +535,7 @@ def test_an_item_whose_template_fails_is_logged_and_tried_again(
 def test_two_watchers_of_one_feed_plan_each_delivery_once(
     tmp_path: Path, server: FeedServer, store: Store, clock: FakeClock
 ) -> None:
-    server.set("/feed", rss(BACKLOG))
-    p = poller(tmp_path, store, clock)
-    feed = url_feed(p, server.url("/feed"))
-    p.poll(feed)
+    _, feed = watched(tmp_path, server, store, clock)
     server.set("/feed", rss([Item(8), Item(7), Item(6), *BACKLOG]))
     others = [poller(tmp_path, store, clock) for _ in range(3)]
     threads = [threading.Thread(target=o.poll, args=(feed,)) for o in others]
