@@ -1,0 +1,258 @@
+"""`distributor serve` (the web app under uvicorn) and `distributor hook` (sign, send, secret).
+
+    distributor serve --host 0.0.0.0 --port 8000 --workers 2
+    distributor hook secret                              # a new whsec_... for .env
+    distributor hook sign article.json                   # the three headers to send
+    distributor hook sign --curl https://bot.example/hooks/articles article.json
+    distributor hook send https://bot.example/hooks/articles article.json
+
+`hook` signs the exact bytes of FILE (or stdin) with the first secret set among
+`[webhook] secrets_env` (or `--secret-env VAR`), so a CMS or CI job needs nothing but this
+command or curl. Signing never needs the web extra.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from distributor.cli.common import print_json, settings
+from distributor.errors import ArticleError, ConfigError
+
+APP_FACTORY = "distributor.cli.serve:app_from_environment"
+EXIT_REFUSED = 1  # `hook send`: the server answered, but not 2xx
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--database", metavar="URL", help="Store URL (default: config `database`).")
+@click.option(
+    "--grace",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0, 600),
+    help="Seconds in-flight requests get to finish on SIGTERM.",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context, host: str, port: int, workers: int, database: str | None, grace: float
+) -> None:
+    """Serve the signed webhook, /healthz, /metrics and the admin UI (extra `web`)."""
+    from distributor.cli.publish import _info_logs
+
+    try:
+        import uvicorn
+    except ImportError:
+        raise ConfigError(
+            "`distributor serve` needs the web extra: pip install 'distributor[web]'"
+        ) from None
+    _info_logs(ctx)
+    if database:
+        os.environ["DISTRIBUTOR_DATABASE_URL"] = database  # reaches worker processes too
+        ctx.find_root().ensure_object(dict).pop("settings", None)
+    conf = settings(ctx)
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,  # keep our (redacting) logging setup
+        "timeout_graceful_shutdown": grace,
+        "server_header": False,
+    }
+    if workers == 1:
+        from distributor.web.app import create_app
+
+        app = create_app(conf)
+        click.echo(f"serving on http://{host}:{port} (Ctrl-C or SIGTERM stops)", err=True)
+        uvicorn.run(app, **options)
+        return
+    _export_config(ctx)
+    create_app_check(conf)
+    click.echo(f"serving on http://{host}:{port} with {workers} workers", err=True)
+    uvicorn.run(APP_FACTORY, factory=True, workers=workers, **options)
+
+
+def create_app_check(conf: Any) -> None:
+    """Fail in the parent, with one line, before worker processes would each fail alike."""
+    from distributor.web.app import create_app
+
+    app = create_app(conf)
+    app.state.web.store.close()
+
+
+def _export_config(ctx: click.Context) -> None:
+    obj = ctx.find_root().ensure_object(dict)
+    if obj.get("config"):
+        os.environ["DISTRIBUTOR_CONFIG"] = str(Path(obj["config"]).resolve())
+    if obj.get("env_file"):
+        os.environ["DISTRIBUTOR_ENV_FILE"] = str(Path(obj["env_file"]).resolve())
+
+
+def app_from_environment() -> Any:
+    """The app in each `--workers` process: config named by DISTRIBUTOR_CONFIG/_ENV_FILE."""
+    from distributor.config import load_config
+    from distributor.web.app import create_app
+
+    conf = load_config(
+        os.environ.get("DISTRIBUTOR_CONFIG") or None,
+        env_file=os.environ.get("DISTRIBUTOR_ENV_FILE") or None,
+    )
+    return create_app(conf)
+
+
+@click.group()
+def hook() -> None:
+    """Sign and send webhook requests the way `distributor serve` checks them."""
+
+
+@hook.command()
+def secret() -> None:
+    """Print a new webhook secret (whsec_...) for DISTRIBUTOR_WEBHOOK_SECRET."""
+    from distributor.web.signing import new_secret
+
+    click.echo(new_secret())
+
+
+def _secret_option(command: Any) -> Any:
+    return click.option(
+        "--secret-env",
+        metavar="VAR",
+        help="Variable holding the secret (default: the first set of [webhook] secrets_env).",
+    )(command)
+
+
+@hook.command()
+@click.argument("file", metavar="FILE|-")
+@_secret_option
+@click.option("--id", "msg_id", metavar="ID", help="webhook-id (default: a random msg_...).")
+@click.option("--curl", "curl_url", metavar="URL", help="Print a ready curl command for URL.")
+@click.option("--json", "as_json", is_flag=True, help="Print the headers as JSON.")
+@click.pass_context
+def sign(
+    ctx: click.Context,
+    file: str,
+    secret_env: str | None,
+    msg_id: str | None,
+    curl_url: str | None,
+    as_json: bool,
+) -> None:
+    """Print the webhook-id, webhook-timestamp and webhook-signature headers for FILE."""
+    from distributor.web.signing import sign_headers
+
+    body = _body(file)
+    headers = sign_headers(_key(ctx, secret_env), body, msg_id=msg_id)
+    if curl_url:
+        click.echo(_curl(curl_url, headers, file, body))
+    elif as_json:
+        print_json(headers)
+    else:
+        for name, value in headers.items():
+            click.echo(f"{name}: {value}")
+
+
+@hook.command()
+@click.argument("url")
+@click.argument("file", metavar="FILE|-")
+@_secret_option
+@click.option("--id", "msg_id", metavar="ID", help="webhook-id (default: a random msg_...).")
+@click.option(
+    "--retries",
+    default=3,
+    show_default=True,
+    type=click.IntRange(0, 20),
+    help="Resend (same id: never planned twice) after a network error or 5xx.",
+)
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(1, 600))
+@click.pass_context
+def send(
+    ctx: click.Context,
+    url: str,
+    file: str,
+    secret_env: str | None,
+    msg_id: str | None,
+    retries: int,
+    timeout: float,
+) -> None:
+    """Sign FILE and POST it to URL; print the answer; exit 0 only for 2xx."""
+    from distributor.web.signing import new_id, sign_headers
+
+    body = _body(file)
+    key = _key(ctx, secret_env)
+    msg_id = msg_id or new_id()  # one id for every resend: the server plans it once
+    for attempt in range(retries + 1):
+        headers = sign_headers(key, body, msg_id=msg_id)  # fresh timestamp per try
+        status, text = _post(url, body, headers, timeout)
+        if status is not None and status < 500:
+            break
+        if attempt < retries:
+            click.echo(f"{text}; trying again ({attempt + 1}/{retries})", err=True)
+            time.sleep(min(2.0**attempt, 30.0))
+    click.echo(text)
+    if status is None or not 200 <= status < 300:
+        ctx.exit(EXIT_REFUSED)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int | None, str]:
+    import requests
+
+    try:
+        resp = requests.post(
+            url,
+            data=body,
+            headers={**headers, "Content-Type": "application/json"},
+            timeout=timeout,
+        )
+    except requests.RequestException as exc:
+        return None, f"{url}: cannot send ({type(exc).__name__})"
+    return resp.status_code, f"HTTP {resp.status_code} {resp.text.strip()}"
+
+
+def _body(file: str) -> bytes:
+    if file == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(file).read_bytes()
+    except OSError as exc:
+        raise ArticleError(f"{file}: cannot read ({exc.strerror or exc})") from None
+
+
+def _key(ctx: click.Context, secret_env: str | None) -> bytes:
+    from distributor.web.hook_settings import hook_settings
+    from distributor.web.signing import parse_secret
+
+    conf = settings(ctx)
+    if secret_env:
+        value = conf.env.get(secret_env, "").strip()
+        if not value:
+            raise ConfigError(f"--secret-env {secret_env}: environment variable is not set")
+        return parse_secret(value, secret_env)
+    hooks = hook_settings(conf)
+    if not hooks.keys:
+        raise ConfigError(f"no webhook secret: set {' or '.join(hooks.names)} (or --secret-env)")
+    return hooks.keys[0]
+
+
+def _curl(url: str, headers: dict[str, str], file: str, body: bytes) -> str:
+    """A curl command sending exactly the signed bytes (FILE by name, stdin inline)."""
+    if file != "-":
+        data = "@" + file
+    else:
+        try:
+            data = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ArticleError("<stdin>: not UTF-8; save it to a file and sign that") from None
+        if data.startswith("@"):  # curl would read a file of that name
+            raise ArticleError("<stdin>: starts with @; save it to a file and sign that")
+    parts = ["curl", "--fail-with-body", "-sS", "-X", "POST", url]
+    parts += ["-H", "Content-Type: application/json"]
+    for name, value in headers.items():
+        parts += ["-H", f"{name}: {value}"]
+    parts += ["--data-binary", data]
+    return shlex.join(parts)

@@ -1,0 +1,85 @@
+"""The web app factory: webhook, operator endpoints and (when configured) the admin UI.
+
+    app = create_app(load_config("distributor.toml"))     # served by `distributor serve`
+
+The store is opened here unless one is passed in (then the caller closes it); an app that
+opened its own store closes it on shutdown. The OpenAPI schema is at `/openapi.json`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from distributor.clock import SYSTEM, Clock
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from distributor.config import Settings
+    from distributor.store.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, store: Store | None = None, clock: Clock = SYSTEM) -> FastAPI:
+    """The FastAPI app for `settings`; ConfigError for a bad `[webhook]`/`[admin]` table."""
+    from fastapi import FastAPI
+
+    from distributor import __version__
+    from distributor.store import open_store
+    from distributor.web import hooks, ops
+    from distributor.web.context import WebContext
+    from distributor.web.hook_settings import hook_settings
+
+    hook_conf = hook_settings(settings)  # config errors before the store is touched
+    own = store is None
+    db = open_store(settings.database_url, clock=clock) if store is None else store
+    ctx = WebContext(settings, db, clock, hook_conf, _stuck_after(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        yield
+        if own:
+            db.close()
+
+    app = FastAPI(
+        title="distributor",
+        version=__version__,
+        description="Signed webhook intake and operator endpoints (docs/webhooks.md).",
+        lifespan=lifespan,
+    )
+    app.state.web = ctx
+    app.include_router(hooks.router(ctx))
+    app.include_router(ops.router(ctx))
+    if not hook_conf.enabled:
+        log.warning(
+            "webhook disabled: set %s (make one with `distributor hook secret`)",
+            " or ".join(hook_conf.names),
+        )
+    _mount_admin(app, settings, db, clock)
+    return app
+
+
+def _mount_admin(app: Any, settings: Settings, store: Store, clock: Clock) -> None:
+    """The admin UI, if its package is installed (it decides itself whether it is configured)."""
+    try:
+        from distributor.web.admin import mount
+    except ImportError as exc:
+        if exc.name and exc.name.startswith("distributor.web.admin"):
+            return
+        raise
+    mount(app, settings, store, clock=clock)
+
+
+def _stuck_after(settings: Settings) -> float:
+    """`[alerts] stuck_after` (its default when the alerts table cannot be read here)."""
+    from distributor.alerts.config import AlertSettings, alert_settings
+    from distributor.errors import ConfigError
+
+    try:
+        return alert_settings(settings).stuck_after
+    except ConfigError:  # e.g. an alert target variable only the worker's environment has
+        return AlertSettings().stuck_after

@@ -1,0 +1,208 @@
+"""`POST /hooks/articles`: a signed article (or `{"url": ...}` to fetch) becomes deliveries.
+
+Order of checks, each answered before any work of the next: secrets configured (503), body size
+(413, counted while reading, never read past the cap), signature and timestamp (401), a known
+webhook id (202 with the first answer, nothing done), the article (422), then ONE store
+transaction records the id and plans the deliveries; only after its commit does the sender get
+202 with the delivery ids. Nothing is ever posted inside the request: workers send.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from distributor.article import Article
+from distributor.errors import ArticleError, DistributorError
+from distributor.store.models import Delivery, PlanResult
+from distributor.store.webhooks import WebhookCall, WebhookReplay
+from distributor.web.context import WebContext
+from distributor.web.signing import SignatureError, verify
+
+log = logging.getLogger(__name__)
+WHERE = "request body"
+_ARTICLE_SCHEMA = {
+    "type": "object",
+    "description": "An article (url and title required, see docs/webhooks.md), or "
+    '{"url": "https://..."} alone to fetch the page (hosts allowed by [watch] allow_hosts).',
+    "properties": {"url": {"type": "string"}, "title": {"type": "string"}},
+    "required": ["url"],
+}
+
+
+class TooLarge(Exception):
+    """The body passed the configured cap."""
+
+
+def router(ctx: WebContext) -> APIRouter:
+    api = APIRouter()
+
+    @api.post(
+        "/hooks/articles",
+        status_code=202,
+        summary="Plan an article for every routed channel (Standard Webhooks signature)",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ARTICLE_SCHEMA}},
+            }
+        },
+        responses={
+            202: {"description": "Planned (or a replay): the delivery ids"},
+            401: {"description": "Missing, stale or wrong signature"},
+            413: {"description": "Body larger than [webhook] max_body"},
+            422: {"description": "Not a valid article"},
+            503: {"description": "No webhook secret configured"},
+        },
+    )
+    async def articles(
+        request: Request,
+        webhook_id: str | None = Header(default=None, alias="webhook-id"),
+        webhook_timestamp: str | None = Header(default=None, alias="webhook-timestamp"),
+        webhook_signature: str | None = Header(default=None, alias="webhook-signature"),
+    ) -> JSONResponse:
+        status, answer = await _handle(ctx, request)
+        return JSONResponse(answer, status_code=status)
+
+    return api
+
+
+async def _handle(ctx: WebContext, request: Request) -> tuple[int, dict[str, Any]]:
+    if not ctx.hooks.enabled:
+        names = " or ".join(ctx.hooks.names)
+        return _fail(ctx, "unavailable", 503, f"webhook secret not configured: set {names}")
+    try:
+        body = await _read_capped(request, ctx.hooks.max_body)
+    except TooLarge:
+        return _fail(ctx, "too_large", 413, f"body larger than {ctx.hooks.max_body} bytes")
+    try:
+        msg_id = verify(
+            ctx.hooks.keys,
+            request.headers,
+            body,
+            now=ctx.clock.now().timestamp(),
+            tolerance=ctx.hooks.tolerance,
+        )
+    except SignatureError as exc:
+        return _fail(ctx, "unauthorized", 401, str(exc))
+    return await run_in_threadpool(accept, ctx, msg_id, body)
+
+
+async def _read_capped(request: Request, cap: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > cap:
+            raise TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _fail(ctx: WebContext, outcome: str, status: int, detail: str) -> tuple[int, dict[str, Any]]:
+    ctx.count(outcome)
+    log.warning("webhook refused (%s): %s", status, detail)
+    return status, {"detail": detail}
+
+
+def accept(ctx: WebContext, msg_id: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    """A verified request: replay answer, 422, or plan it (blocking: store, fetch, render)."""
+    stored = ctx.store.webhook_response(msg_id)
+    if stored is not None:
+        return _replayed(ctx, msg_id, stored)
+    try:
+        article = _article(ctx, body)
+        answer = _plan(ctx, msg_id, article)
+    except WebhookReplay as replay:  # the same id raced us and committed first
+        return _replayed(ctx, msg_id, replay.response)
+    except ArticleError as exc:
+        return _fail(ctx, "invalid", 422, str(exc))
+    except DistributorError as exc:  # store trouble: the sender should retry later
+        return _fail(ctx, "unavailable", 503, f"not planned, try again: {exc}")
+    ctx.count("accepted")
+    log.info("webhook %s: planned deliveries %s", msg_id, answer["deliveries"])
+    return 202, answer
+
+
+def _replayed(ctx: WebContext, msg_id: str, answer: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    ctx.count("replayed")
+    log.info("webhook %s seen before: answered again, nothing planned", msg_id)
+    return 202, answer
+
+
+def _article(ctx: WebContext, body: bytes) -> Article:
+    from distributor.sources.files import articles_from_data, decode_text
+
+    try:
+        data = json.loads(decode_text(body, WHERE))
+    except json.JSONDecodeError as exc:
+        raise ArticleError(f"{WHERE}: not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    if isinstance(data, Mapping) and set(data) == {"url"}:
+        return _fetched(ctx, data["url"])
+    if not isinstance(data, Mapping):
+        raise ArticleError(f"{WHERE}: expected one article object (url, title, ...)")
+    return articles_from_data(data, WHERE)[0]
+
+
+def _fetched(ctx: WebContext, url: Any) -> Article:
+    from distributor.sources import parse_articles
+    from distributor.sources.files import fetch_url
+    from distributor.sources.hosts import guarded_session
+    from distributor.watch.settings import watch_settings
+
+    if not ctx.hooks.fetch:
+        raise ArticleError(f"{WHERE}: fetching a URL is switched off ([webhook] fetch = false)")
+    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+        raise ArticleError(f"{WHERE}: 'url' must be an http(s) URL")
+    watch = watch_settings(ctx.settings)
+    session = guarded_session(watch.hosts)
+    try:
+        raw = fetch_url(url, session=session, timeout=watch.timeout, max_bytes=watch.max_bytes)
+    finally:
+        session.close()
+    found = parse_articles(raw)
+    if len(found) != 1:
+        raise ArticleError(f"{url}: holds {len(found)} articles, expected one article page")
+    return found[0]
+
+
+def _plan(ctx: WebContext, msg_id: str, article: Article) -> dict[str, Any]:
+    from distributor.planning import plan_previews
+    from distributor.service import preview
+
+    items = preview(article, config=ctx.settings)
+    skipped = [{"channel": i.channel.name, "reason": i.skipped} for i in items if i.skipped]
+
+    def respond(result: PlanResult) -> dict[str, Any]:
+        every = (*result.created, *result.existing)
+        return {
+            "webhook_id": msg_id,
+            "article_id": result.article_id,
+            "url": article.url,
+            "deliveries": [d.id for d in every],
+            "created": [_brief(d) for d in result.created],
+            "existing": [_brief(d) for d in result.existing],
+            "skipped": skipped,
+        }
+
+    call = WebhookCall(msg_id, respond)
+    plans = plan_previews(items, ctx.store, source="webhook", now=ctx.clock.now(), webhook=call)
+    if not plans:  # no channel configured at all: the article and the id are still recorded
+        return respond(ctx.store.plan(article, [], source="webhook", webhook=call))
+    plan = plans[0]
+    if plan.error:
+        raise ArticleError(plan.error)
+    return respond(PlanResult(plan.article_id, plan.created, plan.existing))
+
+
+def _brief(d: Delivery) -> dict[str, Any]:
+    return {"id": d.id, "channel": d.channel, "state": d.state.value}
