@@ -70,7 +70,13 @@ def ctx_of(d: Delivery, **more: Any) -> dict[str, Any]:
 
 
 def _state(d: Delivery, message: str, *args: Any, level: int = logging.INFO) -> None:
-    more = {"remote_id": d.remote_id, "remote_url": d.remote_url} if d.remote_id else {}
+    more: dict[str, Any] = (
+        {"remote_id": d.remote_id, "remote_url": d.remote_url} if d.remote_id else {}
+    )
+    if d.state is State.RETRY_WAIT and d.not_before:  # when it is due again, and why
+        more["not_before"] = d.not_before.isoformat()
+    if d.error_kind and d.state is not State.SENT:
+        more["error_kind"] = d.error_kind
     log.log(level, message, *args, extra={"ctx": ctx_of(d, **more)})
 
 
@@ -210,12 +216,12 @@ def _with_retries(ctx: Context, d: Delivery, fence: int, call: Callable[[], Rece
         wait = state.next_action.sleep if state.next_action else 0.0
         rec = _attempt(ctx, "retry", exc, began[-1])
         out = ctx.store.record_attempt(d.id, fence, rec)
+        reason = f"{exc.kind}: {scrub(exc.detail)}"
         log.warning(
-            "retrying in %.1fs after %s: %s",
+            "retrying in %.1fs after %s",
             wait,
-            exc.kind,
-            exc.detail,
-            extra={"ctx": ctx_of(out)},
+            reason,
+            extra={"ctx": ctx_of(out, wait_seconds=round(wait, 3), reason=reason)},
         )
 
     retrying = tenacity.Retrying(
@@ -242,7 +248,11 @@ def _failure(
         out = _finish(
             ctx, d, fence, "retry", _attempt(ctx, "retry", exc, started), not_before=until
         )
-        log.warning("rate limited until %s", until.isoformat(), extra={"ctx": ctx_of(d)})
+        reason = f"{exc.kind}: {scrub(exc.detail)}"
+        wait = {"not_before": until.isoformat(), "reason": reason}
+        log.warning(
+            "rate limited until %s", until.isoformat(), extra={"ctx": ctx_of(out or d, **wait)}
+        )
         return out
     if isinstance(exc, NotSent):
         if d.attempts + ctx.policy.attempts >= ctx.policy.give_up_after:
