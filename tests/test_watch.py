@@ -544,3 +544,25 @@ def test_two_watchers_of_one_feed_plan_each_delivery_once(
     for t in threads:
         t.join(30)
     assert len(deliveries(store)) == 6  # three items x two channels, never more
+
+
+def test_watch_api_dedupes_feeds_and_needs_at_least_one(
+    tmp_path: Path, store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributor.watch import watch
+
+    shutil.copy(FEEDS / "heise.atom", tmp_path / "heise.atom")
+    monkeypatch.chdir(tmp_path)
+    settings = make_settings(tmp_path)
+    results = watch(
+        ["heise.atom", str(tmp_path / "." / "heise.atom")],
+        config=settings,
+        store=store,
+        clock=clock,
+        once=True,
+    )
+    assert [(r.feed, r.status, r.first) for r in results] == [
+        (str(tmp_path / "heise.atom"), "fetched", True)
+    ]
+    with pytest.raises(ConfigError, match=r"no feeds to watch: give FEED_URL or FILE, or set"):
+        watch([], config=settings, store=store, once=True)

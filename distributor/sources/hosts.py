@@ -48,7 +48,7 @@ class HostPolicy:
     allow_hosts: tuple[str, ...] = ()
     allow_private: bool = False
     resolve: Resolver = system_resolve
-    setting: str = "[watch] allow_hosts"  # named in refusals, so users know what to change
+    table: str = "[watch]"  # the settings table named in refusals, so users know what to change
 
     def allows_name(self, host: str) -> bool:
         name = host.lower().rstrip(".")
@@ -63,7 +63,7 @@ class HostPolicy:
     def check_name(self, host: str) -> None:
         """HostRefused unless the name is on the allow-list."""
         if not self.allows_name(host):
-            raise HostRefused(f"host {host!r} is not allowed (add it to {self.setting})")
+            raise HostRefused(f"host {host!r} is not allowed (add it to {self.table} allow_hosts)")
 
     def addresses(self, host: str, port: int) -> list[str]:
         """The checked addresses to connect to; HostRefused if any of them is not public."""
@@ -79,7 +79,7 @@ class HostPolicy:
             if private:
                 raise HostRefused(
                     f"host {host!r} resolves to the non-public address {private[0]} "
-                    "(set [watch] allow_private = true to allow it)"
+                    f"(set {self.table} allow_private = true to allow it)"
                 )
         return found
 

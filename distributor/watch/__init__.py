@@ -110,7 +110,7 @@ def watch(
         raise ConfigError(
             f"{settings.where}: no feeds to watch: give FEED_URL or FILE, or set [watch] feeds"
         )
-    feeds = [feed_for(name, conf) for name in dict.fromkeys(names)]
+    feeds = list({f.key: f for f in (feed_for(name, conf) for name in names)}.values())
     clock = clock or SYSTEM
     db = store or open_store(database or settings.database_url, clock=clock)
     try:
