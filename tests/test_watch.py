@@ -18,7 +18,7 @@ from watch_helpers import T0, FeedServer, Item, feed_server, rss
 
 from distributor.article import Article
 from distributor.config import Settings, load_config
-from distributor.errors import ConfigError
+from distributor.errors import ArticleError, ConfigError
 from distributor.sources.hosts import HostPolicy, guarded_session, is_public
 from distributor.store import open_store
 from distributor.store.models import Filters
@@ -566,3 +566,22 @@ def test_watch_api_dedupes_feeds_and_needs_at_least_one(
     ]
     with pytest.raises(ConfigError, match=r"no feeds to watch: give FEED_URL or FILE, or set"):
         watch([], config=settings, store=store, once=True)
+
+
+def test_https_goes_through_the_same_guard(server: FeedServer) -> None:
+    from distributor.sources.files import fetch_url
+
+    lookups: list[str] = []
+
+    def resolve(host: str, port: int) -> list[str]:
+        lookups.append(host)
+        return ["127.0.0.1"]
+
+    session = guarded_session(HostPolicy(("feeds.example.de",), True, resolve=resolve))
+    url = f"https://feeds.example.de:{server.port}/feed"  # a plain-HTTP server: TLS fails
+    with pytest.raises(ArticleError, match=r"cannot fetch \(SSLError\)"):
+        fetch_url(url, session=session, timeout=2)
+    assert lookups == ["feeds.example.de"]
+    refusing = guarded_session(HostPolicy(("feeds.example.de",), resolve=resolve))
+    with pytest.raises(ArticleError, match=r"non-public address 127\.0\.0\.1"):
+        fetch_url(url, session=refusing, timeout=2)
