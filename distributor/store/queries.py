@@ -137,7 +137,8 @@ class QueriesMixin(AccountsMixin):
             sel = sel.where(self._matches(filters.search))
         if after:
             ts, cid = _cursor(after)
-            sel = sel.where((d.c.created_at < ts) | ((d.c.created_at == ts) & (d.c.id < cid)))
+            # `created_at <= ts` first: an index range seek, so a deep page is as fast as page 1.
+            sel = sel.where(d.c.created_at <= ts).where((d.c.created_at < ts) | (d.c.id < cid))
         with self._engine.connect() as conn:
             page = [rows.delivery(r) for r in conn.execute(sel)]
         nxt = f"{to_ts(page[-1].created_at)!r}:{page[-1].id}" if len(page) == limit else None
