@@ -13,10 +13,13 @@ command or curl. Signing never needs the web extra.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+import signal
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,12 +74,29 @@ def serve(
 
         app = create_app(conf)
         click.echo(f"serving on http://{host}:{port} (Ctrl-C or SIGTERM stops)", err=True)
-        uvicorn.run(app, **options)
+        with _sigterm_exits_cleanly():
+            uvicorn.run(app, **options)
         return
     _export_config(ctx)
     create_app_check(conf)
     click.echo(f"serving on http://{host}:{port} with {workers} workers", err=True)
-    uvicorn.run(APP_FACTORY, factory=True, workers=workers, **options)
+    with _sigterm_exits_cleanly():
+        uvicorn.run(APP_FACTORY, factory=True, workers=workers, **options)
+
+
+@contextlib.contextmanager
+def _sigterm_exits_cleanly() -> Iterator[None]:
+    """Exit 0 on SIGTERM. uvicorn shuts down gracefully on it, restores the handler it found
+    and raises the signal again: with Python's default handler that kills us (-15)."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def create_app_check(conf: Any) -> None:

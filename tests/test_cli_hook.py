@@ -1,0 +1,197 @@
+"""`distributor hook secret|sign|send` against the real server, and `distributor serve` as a real
+process: /healthz answers, SIGTERM ends it with exit 0."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from admin_helpers import serve
+from hook_helpers import ARTICLE_FILE, ENV, KEY, SECRET, hook_settings_for
+from standardwebhooks.webhooks import Webhook
+
+from distributor.cli import main
+from distributor.store.store import Store
+from distributor.web.app import create_app
+from distributor.web.signing import parse_secret, verify
+
+PYTHON_MAIN = "from distributor.cli import main; main()"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = int(main(list(argv)) or 0)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A config whose .env holds the webhook secrets (as an operator's would)."""
+    hook_settings_for(tmp_path)
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in ENV.items()), "utf-8")
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path / "distributor.toml"
+
+
+@pytest.fixture
+def server(config: Path) -> Iterator[tuple[str, Store]]:
+    """The real app on uvicorn, with the real clock (the CLI signs with the time now)."""
+    app = create_app(hook_settings_for(config.parent))
+    with serve(app) as url:
+        yield url, app.state.web.store
+    app.state.web.store.close()
+
+
+def test_hook_secret_prints_fresh_standard_secrets(capsys: pytest.CaptureFixture[str]) -> None:
+    first, second = (run(capsys, "hook", "secret")[1].strip() for _ in range(2))
+    assert first.startswith("whsec_") and first != second
+    assert len(parse_secret(first, "X")) == 32
+    Webhook(first)  # the reference library takes it too
+
+
+def test_hook_sign_headers_verify_here_and_in_the_reference_library(
+    capsys: pytest.CaptureFixture[str], config: Path
+) -> None:
+    code, out, err = run(
+        capsys, "-c", str(config), "hook", "sign", "--id", "msg_x", str(ARTICLE_FILE)
+    )
+    assert code == 0, err
+    headers = dict(line.split(": ", 1) for line in out.strip().splitlines())
+    body = ARTICLE_FILE.read_bytes()
+    assert verify([KEY], headers, body, now=time.time()) == "msg_x"
+    Webhook(SECRET).verify(body, headers)  # raises if it does not verify
+
+
+def test_reference_library_signatures_verify_here() -> None:
+    body = ARTICLE_FILE.read_bytes()
+    now = int(time.time())
+    from datetime import UTC, datetime
+
+    sig = Webhook(SECRET).sign("msg_ref", datetime.fromtimestamp(now, UTC), body.decode())
+    headers = {"webhook-id": "msg_ref", "webhook-timestamp": str(now), "webhook-signature": sig}
+    assert verify([KEY], headers, body, now=now) == "msg_ref"
+
+
+def test_hook_sign_curl_command_is_accepted_by_the_server(
+    capsys: pytest.CaptureFixture[str], config: Path, server: tuple[str, Store]
+) -> None:
+    url, store = server
+    code, out, err = run(
+        capsys,
+        "-c",
+        str(config),
+        "hook",
+        "sign",
+        "--curl",
+        f"{url}/hooks/articles",
+        str(ARTICLE_FILE),
+    )
+    assert code == 0, err
+    done = subprocess.run(out, shell=True, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert '"deliveries"' in done.stdout and len(store.query()[0]) == 2
+
+
+def test_hook_send_posts_once_and_reports_refusals(
+    capsys: pytest.CaptureFixture[str], config: Path, server: tuple[str, Store]
+) -> None:
+    url, store = server
+    hook = f"{url}/hooks/articles"
+    code, out, err = run(
+        capsys, "-c", str(config), "hook", "send", "--id", "msg_s", hook, str(ARTICLE_FILE)
+    )
+    assert code == 0 and out.startswith("HTTP 202"), err
+    again = run(capsys, "-c", str(config), "hook", "send", "--id", "msg_s", hook, str(ARTICLE_FILE))
+    assert again[0] == 0 and len(store.query()[0]) == 2
+    wrong = {"OTHER_SECRET": "whsec_" + "d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA=="}
+    os.environ.update(wrong)
+    try:
+        code, out, err = run(
+            capsys,
+            "-c",
+            str(config),
+            "hook",
+            "send",
+            "--secret-env",
+            "OTHER_SECRET",
+            hook,
+            str(ARTICLE_FILE),
+        )
+    finally:
+        del os.environ["OTHER_SECRET"]
+    assert code == 1 and out.startswith("HTTP 401")
+
+
+def test_hook_without_a_secret_is_one_line_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook_settings_for(tmp_path)
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    code, out, err = run(
+        capsys, "-c", str(tmp_path / "distributor.toml"), "hook", "sign", str(ARTICLE_FILE)
+    )
+    assert code != 0 and out == ""
+    assert err.strip().count("\n") == 0 and "DISTRIBUTOR_WEBHOOK_SECRET" in err
+    monkeypatch.setenv("BROKEN", "whsec_short")
+    code, _, err = run(capsys, "hook", "sign", "--secret-env", "BROKEN", str(ARTICLE_FILE))
+    assert code != 0 and "BROKEN" in err and "whsec_short" not in err and "Traceback" not in err
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_healthz_and_stops_on_sigterm(config: Path, workers: int) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISTRIBUTOR_")}
+    argv = ["-c", str(config), "serve", "--port", str(port), "--workers", str(workers)]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PYTHON_MAIN, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=config.parent,
+        env=env,
+    )
+    try:
+        health = _wait_healthy(proc, f"http://127.0.0.1:{port}/healthz")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert health == {"status": "ok", "store": "ok", "paused": False, "webhook": "enabled"}
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and SECRET not in err
+
+
+def _wait_healthy(proc: subprocess.Popen[str], url: str) -> dict[str, object]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"serve exited early ({proc.returncode}): {proc.stderr.read()}")  # type: ignore[union-attr]
+        try:
+            resp = requests.get(url, timeout=0.5)
+            if resp.ok:
+                return {k: v for k, v in resp.json().items() if k != "version"}
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    pytest.fail("serve did not answer /healthz")
