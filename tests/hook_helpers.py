@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -70,11 +71,14 @@ def post(base: str, body: bytes, headers: dict[str, str]) -> requests.Response:
 
 
 @contextmanager
-def page_server(body: bytes, content_type: str = "text/html; charset=utf-8") -> Iterator[str]:
-    """A loopback HTTP server answering every GET with `body`; yields its base URL."""
+def page_server(
+    body: bytes, content_type: str = "text/html; charset=utf-8", delay: float = 0.0
+) -> Iterator[str]:
+    """A loopback HTTP server answering every GET with `body` (after `delay` seconds)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            time.sleep(delay)
             self.send_response(200)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
@@ -92,3 +96,8 @@ def page_server(body: bytes, content_type: str = "text/html; charset=utf-8") -> 
     finally:
         server.shutdown()
         server.server_close()
+
+
+PAGE = b"""<html><head><meta property="og:title" content="Fetched story">
+<meta property="og:url" content="https://news.example/fetched"></head><body></body></html>"""
+ALLOW_LOOPBACK = '[watch]\nallow_hosts = ["127.0.0.1"]\nallow_private = true\n'

@@ -3,11 +3,13 @@ process: /healthz answers, SIGTERM ends it with exit 0."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,13 +17,23 @@ from pathlib import Path
 import pytest
 import requests
 from admin_helpers import serve
-from hook_helpers import ARTICLE_FILE, ENV, KEY, SECRET, hook_settings_for
+from hook_helpers import (
+    ALLOW_LOOPBACK,
+    ARTICLE_FILE,
+    ENV,
+    KEY,
+    PAGE,
+    SECRET,
+    hook_settings_for,
+    page_server,
+    post,
+)
 from standardwebhooks.webhooks import Webhook
 
 from distributor.cli import main
 from distributor.store.store import Store
 from distributor.web.app import create_app
-from distributor.web.signing import parse_secret, verify
+from distributor.web.signing import parse_secret, sign_headers, verify
 
 PYTHON_MAIN = "from distributor.cli import main; main()"
 
@@ -157,12 +169,10 @@ def free_port() -> int:
         return port
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_serve_answers_healthz_and_stops_on_sigterm(config: Path, workers: int) -> None:
-    port = free_port()
+def start_serve(config: Path, port: int, workers: int = 1) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISTRIBUTOR_")}
     argv = ["-c", str(config), "serve", "--port", str(port), "--workers", str(workers)]
-    proc = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-c", PYTHON_MAIN, *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -170,6 +180,12 @@ def test_serve_answers_healthz_and_stops_on_sigterm(config: Path, workers: int) 
         cwd=config.parent,
         env=env,
     )
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_healthz_and_stops_on_sigterm(config: Path, workers: int) -> None:
+    port = free_port()
+    proc = start_serve(config, port, workers)
     try:
         health = _wait_healthy(proc, f"http://127.0.0.1:{port}/healthz")
         proc.send_signal(signal.SIGTERM)
@@ -195,3 +211,31 @@ def _wait_healthy(proc: subprocess.Popen[str], url: str) -> dict[str, object]:
         except requests.ConnectionError:
             time.sleep(0.1)
     pytest.fail("serve did not answer /healthz")
+
+
+def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path) -> None:
+    config = tmp_path / "distributor.toml"
+    with page_server(PAGE, delay=1.5) as site:
+        hook_settings_for(tmp_path, ALLOW_LOOPBACK)
+        (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in ENV.items()), "utf-8")
+        port = free_port()
+        proc = start_serve(config, port)
+        answers: list[requests.Response] = []
+        try:
+            _wait_healthy(proc, f"http://127.0.0.1:{port}/healthz")
+            body = json.dumps({"url": f"{site}/story"}).encode()
+            base = f"http://127.0.0.1:{port}"
+            sender = threading.Thread(
+                target=lambda: answers.append(post(base, body, sign_headers(KEY, body)))
+            )
+            sender.start()
+            time.sleep(0.5)  # the request is now waiting for the slow page
+            proc.send_signal(signal.SIGTERM)
+            sender.join(20)
+            _, err = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert [a.status_code for a in answers] == [202], err
+    assert proc.returncode == 0, err

@@ -15,8 +15,10 @@ import pytest
 import requests
 from admin_helpers import serve
 from hook_helpers import (
+    ALLOW_LOOPBACK,
     KEY,
     OLD_KEY,
+    PAGE,
     SECRET,
     T0,
     article_body,
@@ -196,14 +198,12 @@ def test_without_secrets_the_webhook_is_unavailable(tmp_path: Path) -> None:
 
 
 def test_url_is_fetched_only_from_allowed_hosts(tmp_path: Path) -> None:
-    page = b"""<html><head><meta property="og:title" content="Fetched story">
-    <meta property="og:url" content="https://news.example/fetched"></head><body></body></html>"""
-    with page_server(page) as site:
+    with page_server(PAGE) as site:
         body = json.dumps({"url": f"{site}/story"}).encode()
         for extra, status in (
             ("", 422),  # no [watch] allow_hosts: nothing may be fetched
             ('[watch]\nallow_hosts = ["127.0.0.1"]\n', 422),  # loopback is private
-            ('[watch]\nallow_hosts = ["127.0.0.1"]\nallow_private = true\n', 202),
+            (ALLOW_LOOPBACK, 202),
         ):
             folder = tmp_path / str(status) / str(len(extra))
             folder.mkdir(parents=True)
