@@ -36,6 +36,8 @@ VERSION = "v1.0"
 RATE_CODES = frozenset({4, 17, 32, 613, 80001})
 AUTH_CODES = frozenset({102, 190, 10, *range(200, 300)})
 DEFAULT_RATE_WAIT = 3600.0  # Meta's usage windows are one rolling hour
+LOOKUP_PAGE_SIZE = 100  # the API's largest page
+LOOKUP_PAGES = 5
 STATUS_POLLS = (0.5, 1.0, 2.0)  # seconds to wait for an IMAGE container to finish processing
 
 
@@ -79,23 +81,32 @@ class ThreadsAdapter(RestAdapter):
         )
 
     def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
+        """Follow the `after` cursor back to `since`: only then is ours proven absent. One page
+        of 25 was not enough: behind 25 newer posts ours was missed and published again (found
+        by the chaos soak)."""
         params = {
             "fields": "id,text,link_attachment_url,timestamp,permalink",
             "since": str(int(since.timestamp()) - 5),
-            "limit": "25",
+            "limit": str(LOOKUP_PAGE_SIZE),
         }
-        for post in (
-            body_of(self._call("GET", f"/{self.user_id}/threads", params=params)).get("data") or []
-        ):
-            created = _timestamp(post.get("timestamp"))
-            if created is not None and created < since - timedelta(seconds=5):
-                continue
-            same_link = bool(draft.link) and post.get("link_attachment_url") == draft.link
-            if same_link or post.get("text") == draft.text:
-                return Receipt(
-                    "threads", str(post.get("id")), post.get("permalink"), posted_at=created
-                )
-        return None
+        for _ in range(LOOKUP_PAGES):
+            body = body_of(self._call("GET", f"/{self.user_id}/threads", params=params))
+            for post in body.get("data") or []:
+                created = _timestamp(post.get("timestamp"))
+                if created is not None and created < since - timedelta(seconds=5):
+                    continue
+                same_link = bool(draft.link) and post.get("link_attachment_url") == draft.link
+                if same_link or post.get("text") == draft.text:
+                    return Receipt(
+                        "threads", str(post.get("id")), post.get("permalink"), posted_at=created
+                    )
+            paging = body.get("paging") or {}
+            after = (paging.get("cursors") or {}).get("after")
+            if not paging.get("next") or not after:
+                return None
+            params = {**params, "after": str(after)}
+        detail = f"lookup: more than {LOOKUP_PAGES * LOOKUP_PAGE_SIZE} posts since {since:%H:%M}"
+        raise MaybeSent("threads", self.channel.name, detail + ": cannot prove the post is absent")
 
     def delete(self, receipt: Receipt) -> None:
         self._call("DELETE", f"/{receipt.remote_id}")

@@ -130,13 +130,23 @@ class ThreadsEmulator(Emulator):
     def list_threads(self, req: Request, user: str) -> Reply:
         if not self._authorized(req):
             return self.error_reply(401, "auth")
-        since = float(req.param("since") or 0)
-        limit = int(req.param("limit") or 25)
+        try:
+            since = float(req.param("since") or 0)
+            limit = min(100, int(req.param("limit") or 25))
+            offset = int(req.param("after") or 0)  # the cursor is an offset here
+        except ValueError:
+            return graph_error(400, 100, "Invalid parameter")
         mine = [
             p for p in self.state.posts("threads") if p.account == user and p.created_at >= since
         ]
         mine.sort(key=lambda p: p.created_at, reverse=True)
-        return Reply(200, {"data": [self._media(p) for p in mine[:limit]], "paging": {}})
+        page = mine[offset : offset + limit]
+        paging: dict[str, Any] = {
+            "cursors": {"before": str(offset), "after": str(offset + len(page))}
+        }
+        if offset + len(page) < len(mine):
+            paging["next"] = f"/v1.0/{user}/threads?limit={limit}&after={offset + len(page)}"
+        return Reply(200, {"data": [self._media(p) for p in page], "paging": paging})
 
     def me(self, req: Request) -> Reply:
         if not self._authorized(req):

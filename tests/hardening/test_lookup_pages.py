@@ -1,6 +1,6 @@
 """Reconcile's lookups must page back far enough to *prove* a post absent. The chaos soak found
-LinkedIn reading only the 20 newest posts: an older post of ours was "absent" and sent again
-(LinkedIn's duplicate check refused it; a platform without one would have shown it twice)."""
+LinkedIn reading only the 20 newest posts and Threads only 25: an older post of ours was
+"absent" and sent again (LinkedIn's duplicate check refused it; Threads showed it twice)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from distributor.platforms.linkedin import LOOKUP_PAGE_SIZE, LOOKUP_PAGES
 from distributor.platforms.registry import build_adapter
 from distributor.sandbox import Sandbox
 
+CHANNELS = {"linkedin": "linkedin_org", "threads": "threads_main"}
 
-def draft(n: int) -> Draft:
+
+def draft(n: int, platform: str = "linkedin") -> Draft:
     return Draft(
-        channel="linkedin_org",
-        platform="linkedin",
+        channel=CHANNELS[platform],
+        platform=platform,
         article_id=f"a{n}",
         text=f"Meldung {n}: der Landtag beschließt https://news.example/{n}",
         link=f"https://news.example/{n}",
@@ -53,3 +55,18 @@ def test_linkedin_lookup_that_cannot_reach_back_is_not_proof(
     with pytest.raises(MaybeSent, match="cannot prove the post is absent"):
         adapter.lookup(draft(0), key="k0", since=since)
     assert LOOKUP_PAGE_SIZE * LOOKUP_PAGES >= 500
+
+
+def test_threads_lookup_follows_the_cursor_behind_a_full_page(
+    box: Sandbox, box_settings: Settings
+) -> None:
+    from distributor.platforms import threads
+
+    adapter = build_adapter(box_settings.channel("threads_main"), box_settings)
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    ours = adapter.publish(draft(0, "threads"), key="k0")
+    for n in range(1, threads.LOOKUP_PAGE_SIZE + 6):
+        adapter.publish(draft(n, "threads"), key=f"k{n}")
+    found = adapter.lookup(draft(0, "threads"), key="k0", since=since)
+    assert found is not None and found.remote_id == ours.remote_id
+    assert adapter.lookup(draft(999, "threads"), key="k999", since=since) is None
