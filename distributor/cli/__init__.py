@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "admin": "distributor.cli.admin:admin",
     "alerts": "distributor.cli.ops:alerts",
     "backup": "distributor.cli.ops:backup",
+    "reauth": "distributor.cli.ops:reauth",
 }
 
 

@@ -1,8 +1,8 @@
-"""Operations commands: `distributor alerts check|list`, `distributor backup`, status printing.
+"""Operations commands: `distributor alerts check|list`, `backup`, `reauth`, status printing.
 
 Exit codes: `alerts check` 1 while any incident is open (usable as a monitoring check);
 `backup` 2 for a PostgreSQL store (it prints the pg_dump line to use instead) or a bad DEST,
-3 when the store cannot be read.
+3 when the store cannot be read; `reauth` 1 when a channel's credentials still fail.
 """
 
 from __future__ import annotations
@@ -11,7 +11,15 @@ from typing import Any
 
 import click
 
-from distributor.cli.common import console, open_store_for, print_json, settings, store_options
+from distributor.cli.common import (
+    actor_name,
+    actor_option,
+    console,
+    open_store_for,
+    print_json,
+    settings,
+    store_options,
+)
 from distributor.review import iso
 
 
@@ -125,6 +133,45 @@ def backup(ctx: click.Context, dest: str, database: str | None, force: bool, as_
             f"backup written to {done.path} ({done.bytes} bytes, {done.deliveries} deliveries, "
             f"schema version {done.schema_version})"
         )
+
+
+@click.command()
+@click.argument("channels", nargs=-1, required=True, metavar="CHANNEL...")
+@store_options
+@actor_option
+@click.option("--timeout", default=10.0, show_default=True, help="Seconds per request.")
+@click.pass_context
+def reauth(
+    ctx: click.Context,
+    channels: tuple[str, ...],
+    config: str | None,
+    database: str | None,
+    actor: str | None,
+    timeout: float,
+) -> None:
+    """After new credentials: verify each CHANNEL's account and let it send again.
+
+    An account whose credentials the platform refused sends nothing until this succeeds.
+    Put the new token in .env first; restart running workers so they use it.
+    """
+    from distributor.cli.check import check_channel
+
+    failed = False
+    with open_store_for(ctx, config, database) as store:
+        conf = settings(ctx)
+        for channel in [conf.channel(name) for name in channels]:
+            result = check_channel(channel, conf, timeout)
+            if not result.ok:
+                failed = True
+                click.echo(f"{channel.name}: still refused: {result.error}", err=True)
+                continue
+            was = store.account(channel.account_key).needs_reauth
+            store.clear_reauth(channel.account_key)
+            store.record_event(actor_name(actor), "reauth cleared", detail=channel.account_key)
+            verdict = "can send again" if was else "was not waiting for re-authentication"
+            click.echo(f"{channel.name}: credentials OK ({result.account}); {verdict}")
+    if failed:
+        ctx.exit(1)
 
 
 def print_status(snap: dict[str, Any]) -> None:

@@ -213,5 +213,22 @@ def test_refused_credentials_alert_reauth_and_a_dead_target_is_retried(
         [row] = store.alerts()
         assert row.notify_ok is False and "FAILED" in row.result  # the mail did not go out
         assert SMTP_PASSWORD not in row.result
+        assert store.claim("w", lease_seconds=60) == []  # nothing goes to a re-auth account
+        # New credentials: `distributor reauth` verifies them and lets the account send again.
+        from click.testing import CliRunner
+
+        from distributor.cli import cli
+
+        args = ["--config", str(settings.path), "reauth", "telegram_channel"]
+        db = ["--database", f"sqlite:///{tmp_path / 'reauth.db'}"]
+        env = {**sandbox_secrets, "ALERT_SMTP_URL": "json://127.0.0.1:9/x"}
+        sandbox.faults.add(platform="telegram", route="verify", kind="error", status=401, count=1)
+        refused = CliRunner().invoke(cli, [*args, *db], env=env)
+        assert refused.exit_code == 1 and "still refused" in refused.output
+        assert store.reauth_accounts()
+        done = CliRunner().invoke(cli, [*args, *db, "--as", "oncall"], env=env)
+        assert done.exit_code == 0 and "can send again" in done.output, done.output
+        assert store.reauth_accounts() == {}
+        assert [a.key for a in alerts.check(settings, store).resolved] == [alert.key]
     finally:
         store.close()
