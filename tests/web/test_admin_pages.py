@@ -201,6 +201,9 @@ def test_preview_shows_every_channel_with_length_and_limit(site: dict[str, Any])
             rf"{name} <small>\w+</small>\s*<span class=\"count \">\d+/{limit}</span>", r.text
         ), name
     assert "Sturm über Hamburg" in r.text
+    # A URL is fetched under the [watch] host rules: nothing on the server's own network.
+    r = post(site, "/preview", "/preview", source=f"{site['base']}/admin/login")
+    assert r.status_code == 422 and "is not allowed (add it to [watch] allow_hosts)" in r.text
     r = post(site, "/preview", "/preview", source="/etc/passwd")
     assert r.status_code == 422 and "paste an article" in r.text and "root:" not in r.text
     r = post(site, "/preview", "/preview", source='{"title": "no url"}')

@@ -12,6 +12,7 @@ from distributor.review import iso
 from distributor.store.models import Delivery, Filters, State, from_ts
 
 if TYPE_CHECKING:
+    from distributor.article import Article
     from distributor.config import Settings
     from distributor.service import PreviewItem
     from distributor.store.store import Store
@@ -137,15 +138,28 @@ def preview_items(source: str, settings: Settings) -> list[PreviewItem]:
     """Every channel's post for a pasted http(s) URL or article JSON (never a local path)."""
     from distributor.errors import ArticleError
     from distributor.service import preview
-    from distributor.sources import load
     from distributor.sources.files import parse_json
 
     source = source.strip()
     if source[:1] in ("{", "["):
         return preview(parse_json(source, "pasted JSON"), config=settings)
     if source.lower().startswith(("http://", "https://")) and "\n" not in source:
-        return preview(load(source), config=settings)
+        return preview(_fetch(source, settings), config=settings)
     raise ArticleError("paste an article's http(s) URL or its JSON")
+
+
+def _fetch(url: str, settings: Settings) -> list[Article]:
+    """The article page at `url`, fetched under the `[watch]` host rules (no private hosts
+    unless allowed there: the server must not become a way into the internal network)."""
+    from distributor.sources import parse_articles
+    from distributor.sources.files import fetch_url
+    from distributor.sources.hosts import guarded_session
+    from distributor.watch.settings import watch_settings
+
+    watch = watch_settings(settings)
+    with guarded_session(watch.hosts) as session:
+        raw = fetch_url(url, session=session, timeout=watch.timeout, max_bytes=watch.max_bytes)
+    return parse_articles(raw)
 
 
 def epoch(value: float | None) -> str:
