@@ -197,6 +197,7 @@ def test_serve_answers_healthz_and_stops_on_sigterm(config: Path, workers: int) 
     assert health == {"status": "ok", "store": "ok", "paused": False, "webhook": "enabled"}
     assert proc.returncode == 0, err
     assert "Traceback" not in err and SECRET not in err
+    assert err.count("Application startup complete") == workers  # every process logs, redacted
 
 
 def _wait_healthy(proc: subprocess.Popen[str], url: str) -> dict[str, object]:

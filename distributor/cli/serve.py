@@ -108,18 +108,32 @@ def create_app_check(conf: Any) -> None:
 
 
 def _export_config(ctx: click.Context) -> None:
+    """What worker processes (spawned, they see only the environment) must know."""
     obj = ctx.find_root().ensure_object(dict)
     if obj.get("config"):
         os.environ["DISTRIBUTOR_CONFIG"] = str(Path(obj["config"]).resolve())
     if obj.get("env_file"):
         os.environ["DISTRIBUTOR_ENV_FILE"] = str(Path(obj["env_file"]).resolve())
+    os.environ["DISTRIBUTOR_LOG_LEVEL"] = obj.get("log_level") or "INFO"
+    for key, var in (
+        ("log_format", "DISTRIBUTOR_LOG_FORMAT"),
+        ("log_file", "DISTRIBUTOR_LOG_FILE"),
+    ):
+        if obj.get(key):
+            os.environ[var] = obj[key]
 
 
 def app_from_environment() -> Any:
     """The app in each `--workers` process: config named by DISTRIBUTOR_CONFIG/_ENV_FILE."""
+    from distributor import logs
     from distributor.config import load_config
     from distributor.web.app import create_app
 
+    logs.setup(
+        os.environ.get("DISTRIBUTOR_LOG_LEVEL"),
+        os.environ.get("DISTRIBUTOR_LOG_FORMAT"),
+        logfile=os.environ.get("DISTRIBUTOR_LOG_FILE"),
+    )
     conf = load_config(
         os.environ.get("DISTRIBUTOR_CONFIG") or None,
         env_file=os.environ.get("DISTRIBUTOR_ENV_FILE") or None,
