@@ -41,16 +41,35 @@ def _env(secrets: dict[str, str], db: Path) -> dict[str, str]:
     return {**os.environ, **secrets, "DISTRIBUTOR_DATABASE_URL": f"sqlite:///{db}"}
 
 
+def _terminate(proc: subprocess.Popen[str], signals: int) -> tuple[str, float]:
+    """Send SIGTERM `signals` times; (stderr, seconds from the last signal to the exit)."""
+    try:
+        for n in range(signals):
+            if n:
+                time.sleep(0.3)
+            proc.send_signal(signal.SIGTERM)
+        began = time.monotonic()
+        _, err = proc.communicate(timeout=20)
+        return err, time.monotonic() - began
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 def _start_worker_mid_send(
-    sandbox: Any, settings: Settings, secrets: dict[str, str], db: Path, *extra: str
+    sandbox: Any, settings: Settings, secrets: dict[str, str], db: Path, dispatch: str
 ) -> subprocess.Popen[str]:
+    """A worker process whose only send is in flight (the platform answers slowly)."""
+    assert settings.path is not None
+    with settings.path.open("a", encoding="utf-8") as f:
+        f.write(f"\n[dispatch]\n{dispatch}\n")
     planned = _run(settings, secrets, db, "publish", str(ARTICLE), "--channel", "mastodon_main")
     assert planned.returncode == 0, planned.stderr
     sandbox.faults.add(
         platform="mastodon", route="create", kind="latency", seconds=LATENCY, count=1
     )
     proc = subprocess.Popen(
-        _cmd(settings, *extra, "worker", "--poll", "0.1"),
+        _cmd(settings, "worker", "--poll", "0.1"),
         env=_env(secrets, db),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -70,21 +89,10 @@ def _start_worker_mid_send(
 def test_second_signal_exits_at_once_and_reconcile_posts_once(
     sandbox: Any, sandbox_settings: Settings, sandbox_secrets: dict[str, str], tmp_path: Path
 ) -> None:
-    assert sandbox_settings.path is not None
-    with sandbox_settings.path.open("a", encoding="utf-8") as f:
-        f.write("\n[dispatch]\nlease = 2\n")
     db = tmp_path / "w.db"
-    proc = _start_worker_mid_send(sandbox, sandbox_settings, sandbox_secrets, db)
-    try:
-        proc.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
-        began = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
-        assert time.monotonic() - began < 2.5  # not waiting for the send in flight
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    proc = _start_worker_mid_send(sandbox, sandbox_settings, sandbox_secrets, db, "lease = 2")
+    err, took = _terminate(proc, signals=2)
+    assert took < 2.5  # not waiting for the send in flight
     assert proc.returncode == 130, err
     assert "second SIGTERM: exiting now" in err
     store = open_store(f"sqlite:///{db}")
@@ -110,19 +118,12 @@ def test_second_signal_exits_at_once_and_reconcile_posts_once(
 def test_shutdown_grace_bounds_a_slow_send(
     sandbox: Any, sandbox_settings: Settings, sandbox_secrets: dict[str, str], tmp_path: Path
 ) -> None:
-    assert sandbox_settings.path is not None
-    with sandbox_settings.path.open("a", encoding="utf-8") as f:
-        f.write("\n[dispatch]\nshutdown_grace = 1\n")
     db = tmp_path / "g.db"
-    proc = _start_worker_mid_send(sandbox, sandbox_settings, sandbox_secrets, db)
-    try:
-        began = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
-        assert time.monotonic() - began < 4
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    proc = _start_worker_mid_send(
+        sandbox, sandbox_settings, sandbox_secrets, db, "shutdown_grace = 1"
+    )
+    err, took = _terminate(proc, signals=1)
+    assert took < 4
     assert proc.returncode == 130 and "still in flight after 1s" in err
 
 
