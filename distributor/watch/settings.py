@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from distributor.config import parse_duration
+from distributor.config import parse_duration, parse_size
 from distributor.errors import ConfigError
 from distributor.sources.files import MAX_FETCH_BYTES
 from distributor.sources.hosts import HostPolicy
@@ -27,9 +27,6 @@ if TYPE_CHECKING:
     from distributor.config import Settings
 
 _KEYS = ("feeds", "allow_hosts", "allow_private", "interval", "timeout", "max_size")
-_SIZE = re.compile(r"\s*(\d+)\s*(b|bytes?|kb|kib|mb|mib)?\s*", re.IGNORECASE)
-_FACTORS = {"": 1, "b": 1, "byte": 1, "bytes": 1, "kb": 1000, "kib": 1024}
-_FACTORS.update({"mb": 1000**2, "mib": 1024**2})
 _HOST = re.compile(r"(\*|(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?\.?|\[?[0-9a-f:.]+\]?)", re.I)
 
 
@@ -65,7 +62,7 @@ def parse_watch(raw: Any, where: str) -> WatchSettings:
         feeds=_strings(raw.get("feeds"), "feeds", err),
         interval=_seconds(raw.get("interval", 120), "interval", err, minimum=1.0),
         timeout=_seconds(raw.get("timeout", 30), "timeout", err, minimum=0.1),
-        max_bytes=_size(raw.get("max_size", MAX_FETCH_BYTES), err),
+        max_bytes=parse_size(raw.get("max_size", MAX_FETCH_BYTES), err, "max_size"),
         hosts=HostPolicy(_hosts(raw.get("allow_hosts"), err), allow_private=private),
     )
 
@@ -94,12 +91,3 @@ def _seconds(value: Any, key: str, err: Any, *, minimum: float) -> float:
     if seconds < minimum:
         raise err(key, f"must be at least {minimum:g} s")
     return seconds
-
-
-def _size(value: Any, err: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    m = _SIZE.fullmatch(value) if isinstance(value, str) else None
-    if m is None or int(m.group(1)) < 1:
-        raise err("max_size", f"not a size: {value!r} (use e.g. 5 MiB, 512 KiB or a byte count)")
-    return int(m.group(1)) * _FACTORS[(m.group(2) or "").lower()]
