@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -28,6 +31,7 @@ from hook_helpers import (
     page_server,
     post,
 )
+from locations import REPO
 from standardwebhooks.webhooks import Webhook
 
 from distributor.cli import main
@@ -240,3 +244,36 @@ def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path) -> None:
                 proc.wait()
     assert [a.status_code for a in answers] == [202], err
     assert proc.returncode == 0, err
+
+
+def _doc_block(marker: str) -> str:
+    """The code block of docs/webhooks.md whose first line is `# <marker>`."""
+    text = (REPO / "docs" / "webhooks.md").read_text(encoding="utf-8")
+    found = re.search(rf"```\w+\n# {marker}\n(.*?)```", text, re.DOTALL)
+    assert found, f"docs/webhooks.md has no block # {marker}"
+    return found.group(1)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+def test_the_documented_openssl_snippet_is_accepted(server: tuple[str, Store]) -> None:
+    url, store = server
+    env = {**os.environ, **ENV, "ARTICLE": str(ARTICLE_FILE)}
+    env["DISTRIBUTOR_HOOK_URL"] = f"{url}/hooks/articles"
+    done = subprocess.run(
+        ["bash", "-c", "set -eu\n" + _doc_block("sign-with-openssl")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert '"deliveries"' in done.stdout and len(store.query()[0]) == 2
+
+
+def test_the_documented_python_snippet_is_accepted(server: tuple[str, Store]) -> None:
+    url, store = server
+    namespace: dict[str, Any] = {}
+    exec(_doc_block("sign-with-python"), namespace)
+    article = json.loads(ARTICLE_FILE.read_text(encoding="utf-8"))
+    answer = namespace["send_article"](f"{url}/hooks/articles", SECRET, article)
+    assert sorted(answer["deliveries"]) == sorted(d.id for d in store.query()[0])

@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from distributor.article import Article
@@ -128,6 +129,9 @@ def accept(ctx: WebContext, msg_id: str, body: bytes) -> tuple[int, dict[str, An
         return _fail(ctx, "invalid", 422, str(exc))
     except DistributorError as exc:  # store trouble: the sender should retry later
         return _fail(ctx, "unavailable", 503, f"not planned, try again: {exc}")
+    except SQLAlchemyError as exc:  # the database is down or locked up: nothing was committed
+        detail = f"not planned, try again: store unavailable ({type(exc).__name__})"
+        return _fail(ctx, "unavailable", 503, detail)
     ctx.count("accepted")
     log.info("webhook %s: planned deliveries %s", msg_id, answer["deliveries"])
     return 202, answer

@@ -245,3 +245,15 @@ def test_store_records_the_id_with_the_plan_and_refuses_it_twice(store: Store) -
     with pytest.raises(WebhookReplay) as replay:
         store.plan(article, [], source="webhook", webhook=call)
     assert replay.value.response == {"article_id": result.article_id}
+
+
+def test_a_broken_store_is_503_and_the_id_stays_unused(base: str, store: Store) -> None:
+    with store._engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE deliveries RENAME TO deliveries_away")
+    body = article_body()
+    resp = post(base, body, signed(body, msg_id="msg_down"))
+    assert resp.status_code == 503 and "try again" in resp.json()["detail"]
+    assert store.webhook_response("msg_down") is None
+    with store._engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE deliveries_away RENAME TO deliveries")
+    assert post(base, body, signed(body, msg_id="msg_down")).status_code == 202
