@@ -1,10 +1,12 @@
 """Alerts end to end: real deliveries go wrong against the sandbox, `alerts.check` tells a real
-SMTP server (aiosmtpd, with login) and a JSON webhook (a local HTTP server), through Apprise.
+SMTP server (aiosmtpd, with login), a JSON webhook (a local HTTP server) and Telegram (the
+sandbox), through Apprise.
 
 Once per incident: two unknown deliveries on one channel are one e-mail; after the incident
 resolved, a new unknown delivery is a second one. No secret (SMTP password, platform tokens)
-ever reaches a message. Telegram as an alert target is not tested: Apprise's `tgram://` always
-calls api.telegram.org and has no setting for another host, so it cannot reach the sandbox.
+ever reaches a message. Telegram alerts go through Apprise's real `tgram://` plugin to the
+sandbox's Bot API; Apprise has no setting for another host, so that test re-points the plugin's
+API address (a class attribute) at the sandbox.
 """
 
 from __future__ import annotations
@@ -232,3 +234,35 @@ def test_refused_credentials_alert_reauth_and_a_dead_target_is_retried(
         assert [a.key for a in alerts.check(settings, store).resolved] == [alert.key]
     finally:
         store.close()
+
+
+def test_telegram_alert_reaches_the_sandbox_bot_api(
+    sandbox: Any,
+    sandbox_settings: Settings,
+    sandbox_secrets: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Apprise's real Telegram plugin against the sandbox's Bot API. Apprise has no setting
+    for another host, so the test points the plugin's API address at the sandbox."""
+    from apprise.plugins.telegram import NotifyTelegram
+
+    monkeypatch.setattr(NotifyTelegram, "notify_url", f"{sandbox.url}/telegram/bot")
+    token = sandbox_secrets["TELEGRAM_BOT_TOKEN"]
+    assert sandbox_settings.path is not None
+    with sandbox_settings.path.open("a", encoding="utf-8") as f:
+        f.write(f'\n[alerts]\ntargets_env = ["ALERT_CHAT_URL"]\nadmin_url = "{ADMIN}"\n')
+    env = {**sandbox_secrets, "ALERT_CHAT_URL": f"tgram://{token}/@distributor_news"}
+    settings = load_config(sandbox_settings.path, environ=env)
+    store = open_store(f"sqlite:///{tmp_path / 'tg.db'}")
+    try:
+        _unknown_on_telegram(settings, store, sandbox, 1)
+        before = len(sandbox.posts("telegram"))
+        assert len(alerts.check(settings, store).notified) == 1
+        [row] = store.alerts()
+        assert row.notify_ok, row.result
+    finally:
+        store.close()
+    posts = sandbox.posts("telegram")[before:]
+    assert len(posts) == 1 and "unknown outcome" in posts[0].text and ADMIN in posts[0].text
+    assert token not in row.result and "ALERT_CHAT_URL" in row.result
