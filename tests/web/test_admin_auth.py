@@ -245,15 +245,20 @@ def test_admin_config_errors_are_one_line(tmp_path: Path) -> None:
         admin_options(load_config(toml, environ={}))
 
 
-def test_without_a_session_secret_nothing_is_mounted(tmp_path: Path) -> None:
+def test_without_anyone_who_can_sign_in_nothing_is_mounted(tmp_path: Path) -> None:
     from fastapi import FastAPI
 
     from distributor.web.admin import mount
 
-    settings = admin_settings(tmp_path, "builtin", "sqlite://", DISTRIBUTOR_SESSION_SECRET="")
+    nobody = {"ADMIN_ALICE_HASH": "", "ADMIN_TOKEN": ""}
+    settings = admin_settings(tmp_path, "builtin", "sqlite://", **nobody)
     app = FastAPI()
     assert mount(app, settings, None) is False  # type: ignore[arg-type]
     assert not [r for r in app.routes if getattr(r, "path", "").startswith("/admin")]
+    # Accounts but no session secret: a configuration error, not a silently missing UI.
+    no_secret = admin_settings(tmp_path, "builtin", "sqlite://", DISTRIBUTOR_SESSION_SECRET="")
+    with pytest.raises(ConfigError, match="set DISTRIBUTOR_SESSION_SECRET to sign admin sessions"):
+        mount(FastAPI(), no_secret, None)  # type: ignore[arg-type]
 
 
 def test_hash_password_prints_a_hash_that_verifies(

@@ -1,8 +1,8 @@
 """The admin UI: a server-rendered FastAPI sub-application mounted at `/admin` (docs/admin.md).
 
-`mount(app, settings, store)` is what the web app factory calls. With no `[admin]` accounts or
-token, or no session secret, nothing is mounted (the reason is logged) so a webhook-only
-deployment never exposes a login page.
+`mount(app, settings, store)` is what the web app factory calls. With no `[admin]` account
+or token that can sign in, nothing is mounted (the reason is logged), so a webhook-only
+deployment never exposes a login page; accounts without a session secret are a ConfigError.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ def mount(app: Any, settings: Settings, store: Store, *, clock: Any = None) -> b
     options = admin_options(settings)
     if not options.enabled:
         log.warning(
-            "admin UI not mounted: configure [admin] users or token_env and set %s",
-            options.session_secret.name if options.session_secret else "the session secret",
+            "admin UI not mounted: no [admin] user has a password hash in the environment "
+            "and no token_env is set (docs/admin.md)"
         )
         return False
     from distributor.web.admin.app import build

@@ -7,6 +7,7 @@ shown inline on its page (409); success redirects back (303) with a fixed messag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
@@ -21,6 +22,8 @@ from distributor.web.admin.views import DONE
 
 if TYPE_CHECKING:
     from starlette.responses import Response
+
+    from distributor.store.store import Store
 
 router = APIRouter()
 
@@ -82,24 +85,34 @@ async def approve(request: Request, id: int) -> Response:
     return _back(request, "delivery", "approved", id=id)
 
 
-@router.post("/deliveries/{id}/retry", name="retry")
-async def retry(request: Request, id: int) -> Response:
+Act = Callable[["Store", str, dict[str, str]], object]
+
+
+async def _on_delivery(request: Request, id: int, done: str, act: Act) -> Response:
+    """Run `act(store, user, form)`; a refusal is shown on the delivery page (409)."""
     session, form = await require_post(request)
     try:
-        actions.retry(admin_of(request).store, id, session.user, force=form.get("force") == "yes")
+        act(admin_of(request).store, session.user, form)
     except actions.ActionError as exc:
         return delivery_page(request, session, id, status=409, error=str(exc))
-    return _back(request, "delivery", "retried", id=id)
+    return _back(request, "delivery", done, id=id)
+
+
+@router.post("/deliveries/{id}/retry", name="retry")
+async def retry(request: Request, id: int) -> Response:
+    return await _on_delivery(
+        request,
+        id,
+        "retried",
+        lambda store, user, form: actions.retry(store, id, user, force=form.get("force") == "yes"),
+    )
 
 
 @router.post("/deliveries/{id}/cancel", name="cancel")
 async def cancel(request: Request, id: int) -> Response:
-    session, _ = await require_post(request)
-    try:
-        actions.cancel(admin_of(request).store, id, session.user)
-    except actions.ActionError as exc:
-        return delivery_page(request, session, id, status=409, error=str(exc))
-    return _back(request, "delivery", "cancelled", id=id)
+    return await _on_delivery(
+        request, id, "cancelled", lambda store, user, _: actions.cancel(store, id, user)
+    )
 
 
 @router.post("/articles/{id}/retract", name="retract")

@@ -42,8 +42,8 @@ class AdminOptions:
 
     @property
     def enabled(self) -> bool:
-        """Nobody can log in without an account or a token, and nothing is signed without a
-        secret: then the admin UI is not mounted at all."""
+        """Nobody can log in without an account or a token: then the admin UI is not mounted.
+        (Accounts without a session secret are a ConfigError.)"""
         return bool(self.users or self.token) and self.session_secret is not None
 
 
@@ -75,6 +75,11 @@ def admin_options(settings: Settings) -> AdminOptions:
     secret = env(secret_var)
     if secret is not None and len(secret) < 32:
         raise ConfigError(f"{where}: [admin]: {secret_var} must be at least 32 characters")
+    if secret is None and (users or token):
+        raise ConfigError(
+            f"{where}: [admin]: set {secret_var} to sign admin sessions "
+            "(`distributor admin new-secret` makes one)"
+        )
     hours = raw.get("session_hours", 12)
     if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 24 * 30:
         raise ConfigError(f"{where}: [admin] key 'session_hours': must be a number in (0, 720]")
