@@ -32,23 +32,14 @@ from hook_helpers import (
     post,
 )
 from locations import REPO
+from review_helpers import run
 from standardwebhooks.webhooks import Webhook
 
-from distributor.cli import main
 from distributor.store.store import Store
 from distributor.web.app import create_app
 from distributor.web.signing import parse_secret, sign_headers, verify
 
 PYTHON_MAIN = "from distributor.cli import main; main()"
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = int(main(list(argv)) or 0)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
