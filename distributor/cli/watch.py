@@ -2,7 +2,8 @@
 
 Exit codes: 0 stopped by SIGTERM/Ctrl-C, or `--once` polled every feed; 2 a bad FEED argument
 or `[watch]` setting (nothing polled); 3 the store; 6 `--once` and at least one feed failed
-(timeout, HTTP error, broken feed, refused address); the other feeds were still polled.
+(timeout, HTTP error, broken feed, refused address); the other feeds were still polled;
+130 a second SIGTERM/Ctrl-C while a poll was still running.
 """
 
 from __future__ import annotations
@@ -54,17 +55,24 @@ def watch(
     arguments, `[watch] feeds` is used. Items are new by identity (canonical URL or guid):
     re-dated, re-ordered, edited or re-tagged items are never planned again. A feed's first
     poll records its items as known and plans nothing, unless --backfill N. One log line per
-    feed and poll. SIGTERM/Ctrl-C finishes the feed being polled and exits 0.
+    feed and poll. SIGTERM/Ctrl-C finishes the feed being polled and exits 0; a second
+    one stops at once (exit 130).
 
     Exit codes: 0 fine; 2 bad feed argument or [watch] setting; 3 store; 6 with --once, some
-    feed failed (the others were polled).
+    feed failed (the others were polled); 130 stopped by a second signal.
     """
     from distributor.watch import watch as run_watch
 
     use_config(ctx, config)
     _info_logs(ctx)
     stop = threading.Event()
-    previous = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGTERM, signal.SIGINT)}
+
+    def on_signal(*_: object) -> None:
+        if stop.is_set():  # a second signal: stop at once (store writes are transactions)
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         results = run_watch(
             feeds,

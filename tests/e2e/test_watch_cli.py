@@ -146,3 +146,57 @@ def test_sigterm_stops_the_loop_with_exit_0(
             proc.kill()
     assert proc.returncode == 0, err
     assert err.rstrip().endswith("watch stopped") and "Traceback" not in err
+
+
+def _start_slow_watch(
+    settings: Settings, secrets: dict[str, str], server: FeedServer, db: Path
+) -> subprocess.Popen[str]:
+    """A watcher whose first poll is in progress (the server answers after 2 s)."""
+    server.set("/slow", rss(BACKLOG), delay=2.0)
+    before = len(server.statuses("/slow"))
+    cmd = _cmd(settings, "watch", server.url("/slow"), "--interval", "60")
+    proc = subprocess.Popen(
+        cmd, env=_env(secrets, db), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    while len(server.statuses("/slow")) == before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(server.statuses("/slow")) > before, "the watcher never polled"
+    return proc
+
+
+def test_sigterm_during_a_poll_finishes_it_a_second_signal_stops_at_once(
+    settings: Settings, sandbox_secrets: dict[str, str], server: FeedServer, tmp_path: Path
+) -> None:
+    from distributor.store import open_store
+
+    db = tmp_path / "slow.db"
+    proc = _start_slow_watch(settings, sandbox_secrets, server, db)
+    try:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "4 items, first poll: 4 recorded as known" in err  # the poll finished first
+    store = open_store(f"sqlite:///{db}")
+    try:
+        state = store.feed_state(server.url("/slow"))
+        assert state is not None and state.baseline_at is not None
+    finally:
+        store.close()
+
+    proc = _start_slow_watch(settings, sandbox_secrets, server, tmp_path / "abort.db")
+    started = time.monotonic()
+    try:
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert time.monotonic() - started < 1.8  # did not wait for the slow answer
+    assert "Traceback" not in err
