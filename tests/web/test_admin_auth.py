@@ -184,6 +184,15 @@ def test_login_rate_limit_per_user_and_address(site: dict[str, Any]) -> None:
     assert login(requests.Session(), site["base"], "bob", "x" * 12).status_code == 401
 
 
+def test_bearer_token_guessing_is_limited_too(site: dict[str, Any]) -> None:
+    wrong = {"Authorization": "Bearer " + "0" * 44}
+    url = site["base"] + "/admin/"
+    codes = [requests.get(url, headers=wrong, allow_redirects=False).status_code for _ in range(6)]
+    assert codes == [303] * 5 + [429]
+    right = requests.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, allow_redirects=False)
+    assert right.status_code == 429 and int(right.headers["Retry-After"]) > 0
+
+
 def test_security_headers_on_every_kind_of_response(site: dict[str, Any]) -> None:
     http = requests.Session()
     responses = [http.get(site["base"] + "/admin/login")]

@@ -152,6 +152,18 @@ def test_approve_with_an_edit_rechecked_against_the_limit(site: dict[str, Any]) 
     assert again.status_code == 409 and "not awaiting review" in again.text
 
 
+def test_approve_unchanged_multiline_text_as_a_browser_sends_it(site: dict[str, Any]) -> None:
+    ids = seed(site["settings"], site["store"], "Rat beschließt Haushalt", URL.format(1))
+    d, store = ids["sky"], site["store"]
+    text = store.get(d).draft["text"]
+    assert "\n" in text
+    r = post(site, f"/deliveries/{d}/approve", f"/deliveries/{d}", text=text.replace("\n", "\r\n"))
+    assert r.status_code == 200
+    after = store.get(d)
+    assert after.draft["text"] == text and "\r" not in after.draft["text"]
+    assert store.events(delivery_id=d)[0]["detail"] == "approved"  # not "with edited text"
+
+
 def test_retry_of_an_unknown_outcome_needs_force(site: dict[str, Any]) -> None:
     store = site["store"]
     ids = seed(site["settings"], store, "Rat beschließt Haushalt", URL.format(1))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from distributor.clock import SYSTEM
-from distributor.web.admin.auth import Auth, LoginLimiter, Session
+from distributor.web.admin.auth import TOKEN_ACTOR, Auth, LoginLimiter, Session
 from distributor.web.admin.options import AdminOptions
 
 if TYPE_CHECKING:
@@ -33,6 +33,14 @@ HEADERS = {
 
 class LoginRequired(Exception):
     """Nobody is signed in: GETs go to the login page, everything else gets 401."""
+
+
+class TooManyFailures(Exception):
+    """Wrong bearer tokens from one address too often: 429 until the window passes."""
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(wait)
+        self.wait = wait
 
 
 class CsrfFailed(Exception):
@@ -75,9 +83,16 @@ def admin_of(request: Request) -> Admin:
 
 
 def require(request: Request) -> Session:
-    """The signed-in person, or LoginRequired."""
-    session = admin_of(request).auth.session(request)
+    """The signed-in person, or LoginRequired (TooManyFailures for bearer-token guessing)."""
+    admin = admin_of(request)
+    bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
+    addr = request.client.host if request.client else "?"
+    if bearer and (wait := admin.limiter.retry_after(TOKEN_ACTOR, addr)):
+        raise TooManyFailures(wait)
+    session = admin.auth.session(request)
     if session is None:
+        if bearer:
+            admin.limiter.failed(TOKEN_ACTOR, addr)
         raise LoginRequired
     return session
 
@@ -112,6 +127,7 @@ def build(settings: Settings, store: Store, options: AdminOptions, *, clock: Any
     app.middleware("http")(_security_headers)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
+    app.add_exception_handler(TooManyFailures, _too_many)
     app.mount("/static", StaticFiles(packages=[("distributor.web.admin", "static")]), "static")
     app.include_router(pages.router)
     app.include_router(forms.router)
@@ -152,6 +168,13 @@ async def _login_required(request: Request, exc: Exception) -> Response:
         root = request.scope.get("root_path", "")
         return RedirectResponse(f"{root}/login?next={quote(here)}", 303)
     return PlainTextResponse("login required", 401, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _too_many(request: Request, exc: Exception) -> Response:
+    from starlette.responses import PlainTextResponse
+
+    wait = exc.wait if isinstance(exc, TooManyFailures) else 60
+    return PlainTextResponse("too many failed logins", 429, headers={"Retry-After": str(wait)})
 
 
 async def _csrf_failed(request: Request, exc: Exception) -> Response:

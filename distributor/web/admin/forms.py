@@ -76,6 +76,8 @@ async def approve(request: Request, id: int) -> Response:
     session, form = await require_post(request)
     admin = admin_of(request)
     text = form.get("text")
+    if text is not None:  # browsers send a textarea's line breaks as CRLF
+        text = text.replace("\r\n", "\n")
     try:
         current = actions.get(admin.store, id).draft.get("text")
         edited = None if text is None or text.strip() == str(current).strip() else text
