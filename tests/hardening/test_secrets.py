@@ -129,3 +129,60 @@ def test_no_secret_anywhere_on_every_failure_path(
     assert leaks(f"GET /bot{SECRETS['TELEGRAM_BOT_TOKEN']}/x") != []  # the scan can see one
     found = leaks(log_text) + leaks("\n".join(texts))
     assert found == [], found
+
+
+def test_no_secret_in_web_pages_or_answers(box: Sandbox, tmp_path: Path) -> None:
+    """Admin pages of failed deliveries, the webhook's refusals, /healthz, /metrics: no platform
+    credential, webhook secret, admin token, session secret or password shows."""
+    import base64
+
+    from admin_helpers import PASSWORD, SECRET, TOKEN, admin_settings
+    from fastapi.testclient import TestClient
+
+    from distributor.web.app import create_app
+
+    webhook = "whsec_" + base64.b64encode(_r(32).encode()).decode()
+    db = f"sqlite:///{tmp_path / 'w.db'}"
+    conf = admin_settings(tmp_path, box.url, db, DISTRIBUTOR_WEBHOOK_SECRET=webhook, **SECRETS)
+    store = open_store(db)
+    texts: list[str] = []
+    try:
+        for n, rules in enumerate(
+            [
+                [{"kind": "lost", "mode": "504", "count": 3}],
+                [{"kind": "error", "status": 401, "count": 3}],
+            ]
+        ):
+            box.faults.clear()
+            for rule in rules:
+                box.faults.add(**rule)
+            article = Article(url=f"https://news.example/w/{n}", title=f"Web {n}")
+            ids = [
+                d.id for p in publish(article, config=conf, store=store).plans for d in p.created
+            ]
+            Dispatcher(conf, store).wait_for(ids, timeout=5, poll=0.05)
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        with TestClient(create_app(conf, store=store)) as client:
+            pages = ["/admin/", "/admin/login", "/healthz", "/metrics", "/openapi.json"]
+            page, _ = store.query(limit=100)
+            pages += [f"/admin/deliveries/{d.id}" for d in page]
+            pages += [f"/admin/articles/{a}" for a in {d.article_id for d in page}]
+            for url in pages:
+                response = client.get(url, headers=auth)
+                assert response.status_code == 200, (url, response.status_code)
+                texts.append(response.text)
+            refused = client.post("/hooks/articles", content=b"{}", headers={"webhook-id": "x"})
+            texts.append(refused.text)
+    finally:
+        store.close()
+    errors = [d.last_error for d in page if d.last_error]
+    assert errors and any("unauthor" in e.lower() or "401" in e for e in errors), errors
+    everything = "\n".join(texts)
+    for name, value in {
+        "token": TOKEN,
+        "session": SECRET,
+        "password": PASSWORD,
+        "webhook": webhook,
+    }.items():
+        assert value not in everything, name
+    assert leaks(everything) == []
