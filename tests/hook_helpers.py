@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from locations import REPO
 
@@ -101,3 +103,20 @@ def page_server(
 PAGE = b"""<html><head><meta property="og:title" content="Fetched story">
 <meta property="og:url" content="https://news.example/fetched"></head><body></body></html>"""
 ALLOW_LOOPBACK = '[watch]\nallow_hosts = ["127.0.0.1"]\nallow_private = true\n'
+
+
+def database_url(kind: str, folder: Path) -> str:
+    """SQLite in `folder`, or a new database on DISTRIBUTOR_TEST_PG_URL's server (else skip)."""
+    if kind == "sqlite":
+        return f"sqlite:///{folder / 'd.db'}"
+    base = os.environ.get("DISTRIBUTOR_TEST_PG_URL")
+    if not base:
+        pytest.skip("PostgreSQL tests need DISTRIBUTOR_TEST_PG_URL (CI sets it via .ci/run)")
+    import uuid
+
+    import psycopg
+
+    name = "hooks_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base.rpartition('/')[0]}/{name}"

@@ -22,6 +22,7 @@ from hook_helpers import (
     SECRET,
     T0,
     article_body,
+    database_url,
     hook_settings_for,
     page_server,
     post,
@@ -36,9 +37,12 @@ from distributor.testing import FakeClock
 from distributor.web.app import create_app
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return hook_settings_for(tmp_path, '[webhook]\nmax_body = "16KiB"\n')
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    db = database_url(request.param, tmp_path)
+    return hook_settings_for(
+        tmp_path, '[webhook]\nmax_body = "16KiB"\n', DISTRIBUTOR_DATABASE_URL=db
+    )
 
 
 @pytest.fixture
