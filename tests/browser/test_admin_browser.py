@@ -90,14 +90,19 @@ def test_retract_an_article(page: Any, site: dict[str, Any]) -> None:
 
 
 def test_screenshots_phone_and_desktop(browser: Any, site: dict[str, Any]) -> None:
-    base, d = site["base"], site["ids"]["masto"]
+    base, d, review = site["base"], site["ids"]["masto"], site["ids"]["sky"]
     OUTPUT.mkdir(parents=True, exist_ok=True)
     shots = []
     for name, size in (("phone", (375, 812)), ("desktop", (1280, 900))):
         context = browser.new_context(viewport={"width": size[0], "height": size[1]})
         page = context.new_page()
         sign_in(page, base)
-        for what, path in (("log", "/admin/"), ("delivery", f"/admin/deliveries/{d}")):
+        pages = (
+            ("log", "/admin/"),
+            ("delivery", f"/admin/deliveries/{d}"),
+            ("review", f"/admin/deliveries/{review}"),
+        )
+        for what, path in pages:
             page.goto(base + path)
             # Readable at 375 px: nothing wider than the screen, so no sideways scrolling.
             width = page.evaluate("document.documentElement.scrollWidth")
