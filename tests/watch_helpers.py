@@ -1,9 +1,11 @@
-"""A loopback feed server for the watch tests: feeds that change between polls, with ETag and
-Last-Modified honoured (304), slow, huge, broken and redirecting routes, and a request log."""
+"""Helpers for the watch tests: a loopback feed server (feeds that change between polls, ETag and
+Last-Modified honoured with 304, slow, huge, broken and redirecting routes, a request log), RSS
+built from `Item`s, and a Poller on a two-channel configuration with a real store."""
 
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +14,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from xml.sax.saxutils import escape
+
+from locations import REFERENCE
+
+from distributor.article import Article
+from distributor.config import Settings, load_config
+from distributor.store.models import Filters
+from distributor.store.store import Store
+from distributor.testing import FakeClock
+from distributor.watch import Feed, Poller, feed_for, watch_settings
 
 T0 = datetime(2026, 4, 2, 8, 0, tzinfo=UTC)
 
@@ -138,11 +150,19 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Quiet(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # The client gave up on purpose (size cap, timeout): not worth a traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
 @contextmanager
 def feed_server() -> Iterator[FeedServer]:
     server = FeedServer()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
-    httpd.daemon_threads = True
+    httpd = _Quiet(("127.0.0.1", 0), _handler(server))
     server.port = httpd.server_address[1]
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -151,3 +171,81 @@ def feed_server() -> Iterator[FeedServer]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+FEEDS = REFERENCE / "feeds" / "rss-parser" / "input"
+
+
+SECRETS = {"MASTO_TOKEN": "masto-SECRET-1", "TG_TOKEN": "1:tg-SECRET-2"}
+
+
+CONFIG = """
+[channels.masto]
+platform = "mastodon"
+access_token_env = "MASTO_TOKEN"
+
+[channels.tg]
+platform = "telegram"
+chat_id = "@news"
+bot_token_env = "TG_TOKEN"
+
+[watch]
+allow_hosts = ["127.0.0.1"]
+allow_private = true
+{extra}
+"""
+
+
+def make_settings(tmp_path: Path, extra: str = 'timeout = "2s"') -> Settings:
+    path = tmp_path / "distributor.toml"
+    path.write_text(CONFIG.format(extra=extra), encoding="utf-8")
+    return load_config(path, environ=SECRETS)
+
+
+def poller(
+    tmp_path: Path, store: Store, clock: FakeClock, extra: str = 'timeout = "2s"', backfill: int = 0
+) -> Poller:
+    settings = make_settings(tmp_path, extra)
+    return Poller(settings, store, watch_settings(settings), clock=clock, backfill=backfill)
+
+
+def url_feed(p: Poller, url: str) -> Feed:
+    return feed_for(url, p.watch)
+
+
+def deliveries(store: Store) -> list[tuple[str, str]]:
+    """(canonical article URL, channel) of every delivery in the store."""
+    page, _ = store.query(Filters(), limit=1000)
+    return sorted((article_url(store, d.article_id), d.channel) for d in page)
+
+
+def article_url(store: Store, article_id: str) -> str:
+    article = store.article(article_id)
+    assert article is not None
+    return str(article["canonical_url"])
+
+
+BACKLOG = [Item(n) for n in (5, 4, 3, 2, 1)]  # newest first, as feeds are
+
+
+def watched(
+    tmp_path: Path,
+    server: FeedServer,
+    store: Store,
+    clock: FakeClock,
+    items: list[Item] = BACKLOG,
+    extra: str = 'timeout = "2s"',
+    **route: object,
+) -> tuple[Poller, Feed]:
+    """A poller on the server's /feed serving `items`, after its first (baseline) poll."""
+    server.set("/feed", rss(items), **route)
+    p = poller(tmp_path, store, clock, extra)
+    feed = url_feed(p, server.url("/feed"))
+    p.poll(feed)
+    return p, feed
+
+
+def parse_items(items: list[Item]) -> list[Article]:
+    from distributor.sources import parse_feed
+
+    return list(parse_feed(rss(items), "feed"))

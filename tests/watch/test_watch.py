@@ -1,123 +1,38 @@
-"""`distributor.watch`: conditional GET, identity across feed churn, backlog and backfill, the
-host guard, caps and timeouts, one broken feed among good ones. A loopback feed server, a real
-SQLite store, the real planning path; time only moves when the test says so."""
+"""`distributor.watch` polling: conditional GET, identity across feed churn, backlog and backfill,
+one broken feed among good ones, the loop, reference feeds. A loopback feed server, a real SQLite
+store, the real planning path; time only moves when the test says so."""
 
 from __future__ import annotations
 
 import logging
 import shutil
 import threading
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from locations import REFERENCE
-from watch_helpers import T0, FeedServer, Item, feed_server, rss
+from watch_helpers import (
+    BACKLOG,
+    FEEDS,
+    T0,
+    FeedServer,
+    Item,
+    article_url,
+    deliveries,
+    make_settings,
+    parse_items,
+    poller,
+    rss,
+    url_feed,
+    watched,
+)
 
-from distributor.article import Article
-from distributor.config import Settings, load_config
-from distributor.errors import ArticleError, ConfigError
-from distributor.sources.hosts import HostPolicy, guarded_session, is_public
-from distributor.store import open_store
+from distributor.errors import ConfigError
 from distributor.store.models import Filters
 from distributor.store.store import Store
 from distributor.testing import FakeClock
-from distributor.watch import (
-    Feed,
-    Poller,
-    PollResult,
-    feed_for,
-    parse_watch,
-    run,
-    watch_settings,
-)
-
-FEEDS = REFERENCE / "feeds" / "rss-parser" / "input"
-SECRETS = {"MASTO_TOKEN": "masto-SECRET-1", "TG_TOKEN": "1:tg-SECRET-2"}
-CONFIG = """
-[channels.masto]
-platform = "mastodon"
-access_token_env = "MASTO_TOKEN"
-
-[channels.tg]
-platform = "telegram"
-chat_id = "@news"
-bot_token_env = "TG_TOKEN"
-
-[watch]
-allow_hosts = ["127.0.0.1"]
-allow_private = true
-{extra}
-"""
-
-
-def make_settings(tmp_path: Path, extra: str = 'timeout = "2s"') -> Settings:
-    path = tmp_path / "distributor.toml"
-    path.write_text(CONFIG.format(extra=extra), encoding="utf-8")
-    return load_config(path, environ=SECRETS)
-
-
-@pytest.fixture
-def server() -> Iterator[FeedServer]:
-    with feed_server() as srv:
-        yield srv
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0 + timedelta(days=1))
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path / 'd.db'}", clock=clock)
-    yield s
-    s.close()
-
-
-def poller(
-    tmp_path: Path, store: Store, clock: FakeClock, extra: str = 'timeout = "2s"', backfill: int = 0
-) -> Poller:
-    settings = make_settings(tmp_path, extra)
-    return Poller(settings, store, watch_settings(settings), clock=clock, backfill=backfill)
-
-
-def url_feed(p: Poller, url: str) -> Feed:
-    return feed_for(url, p.watch)
-
-
-def deliveries(store: Store) -> list[tuple[str, str]]:
-    """(canonical article URL, channel) of every delivery in the store."""
-    page, _ = store.query(Filters(), limit=1000)
-    return sorted((_url(store, d.article_id), d.channel) for d in page)
-
-
-def _url(store: Store, article_id: str) -> str:
-    article = store.article(article_id)
-    assert article is not None
-    return str(article["canonical_url"])
-
-
-BACKLOG = [Item(n) for n in (5, 4, 3, 2, 1)]  # newest first, as feeds are
-
-
-def watched(
-    tmp_path: Path,
-    server: FeedServer,
-    store: Store,
-    clock: FakeClock,
-    items: list[Item] = BACKLOG,
-    extra: str = 'timeout = "2s"',
-    **route: object,
-) -> tuple[Poller, Feed]:
-    """A poller on the server's /feed serving `items`, after its first (baseline) poll."""
-    server.set("/feed", rss(items), **route)
-    p = poller(tmp_path, store, clock, extra)
-    feed = url_feed(p, server.url("/feed"))
-    p.poll(feed)
-    return p, feed
+from distributor.watch import PollResult, feed_for, run
 
 
 def test_first_poll_records_backlog_then_304_then_one_new_item(
@@ -130,7 +45,7 @@ def test_first_poll_records_backlog_then_304_then_one_new_item(
     first = p.poll(feed)
     assert (first.first, first.items, first.remembered, first.new) == (True, 5, 5, 0)
     assert deliveries(store) == []  # no flood of the backlog
-    assert all(store.known_articles([a]) == [True] for a in _articles(BACKLOG))
+    assert all(store.known_articles([a]) == [True] for a in parse_items(BACKLOG))
 
     clock.advance(120)
     again = p.poll(feed)
@@ -161,12 +76,6 @@ def test_last_modified_alone_is_used_for_conditional_get(
     assert p.poll(feed).status == "not modified"
     assert server.seen[-1].if_modified_since == server.routes["/feed"].modified
     assert server.seen[-1].if_none_match is None
-
-
-def _articles(items: list[Item]) -> list[Article]:
-    from distributor.sources import parse_feed
-
-    return list(parse_feed(rss(items), "feed"))
 
 
 CHURN = {
@@ -227,7 +136,7 @@ def test_backfill_plans_the_two_newest_by_date(
     # planned oldest first, so each account posts the older story first
     ids = sorted(result.planned)
     page, _ = store.query(Filters(), limit=10)
-    by_id = {d.id: _url(store, d.article_id) for d in page}
+    by_id = {d.id: article_url(store, d.article_id) for d in page}
     assert by_id[ids[0]] == Item(4).link
 
 
@@ -247,124 +156,12 @@ def test_article_known_from_another_source_is_not_planned_again(
 
     p, feed = watched(tmp_path, server, store, clock)
     # The CMS webhook / CLI published item 6 first; the feed then lists it with tracking.
-    six = _articles([Item(6)])[0]
+    six = parse_items([Item(6)])[0]
     publish(six, config=p.settings, store=store)
     assert len(deliveries(store)) == 2
     server.set("/feed", rss([replace(Item(6), link=Item(6).link + "?utm_medium=rss"), *BACKLOG]))
     assert p.poll(feed).planned == ()
     assert len(deliveries(store)) == 2
-
-
-def test_disallowed_host_and_scheme_are_refused_up_front(tmp_path: Path) -> None:
-    conf = watch_settings(make_settings(tmp_path))
-    with pytest.raises(ConfigError) as exc:
-        feed_for("https://evil.example/feed.xml", conf)
-    assert str(exc.value) == (
-        "https://evil.example/feed.xml: host 'evil.example' is not allowed "
-        "(add it to [watch] allow_hosts)"
-    )
-    with pytest.raises(ConfigError, match="only http:// and https://"):
-        feed_for("ftp://127.0.0.1/feed", conf)
-    with pytest.raises(ConfigError, match="no such feed file"):
-        feed_for(str(tmp_path / "missing.xml"), conf)
-
-
-def test_private_address_is_refused_unless_allowed(
-    tmp_path: Path, server: FeedServer, store: Store, clock: FakeClock
-) -> None:
-    server.set("/feed", rss(BACKLOG))
-    p = poller(tmp_path, store, clock)
-    p = Poller(
-        p.settings,
-        store,
-        replace(p.watch, hosts=HostPolicy(("127.0.0.1",), allow_private=False)),
-        clock=clock,
-    )
-    result = p.poll(url_feed(p, server.url("/feed")))
-    assert result.error == (
-        f"{server.url('/feed')}: host '127.0.0.1' resolves to the non-public address "
-        "127.0.0.1 (set [watch] allow_private = true to allow it)"
-    )
-    assert server.seen == []  # refused before connecting
-    state = store.feed_state(server.url("/feed"))
-    assert state is not None and (state.last_status, state.failures) == ("error", 1)
-
-
-def test_redirect_to_a_host_not_allowed_is_refused(
-    tmp_path: Path, server: FeedServer, store: Store, clock: FakeClock
-) -> None:
-    server.set("/feed", rss(BACKLOG))
-    server.set("/moved", b"", status=301, location=server.url("/feed", host="localhost"))
-    p = poller(tmp_path, store, clock)
-    result = p.poll(url_feed(p, server.url("/moved")))
-    assert result.error is not None and "host 'localhost' is not allowed" in result.error
-    assert server.statuses("/feed") == []
-
-
-def test_connects_to_the_checked_address_without_a_second_lookup(server: FeedServer) -> None:
-    server.set("/feed", rss(BACKLOG))
-    lookups: list[str] = []
-
-    def resolve(host: str, port: int) -> list[str]:
-        lookups.append(host)
-        return ["127.0.0.1"]
-
-    policy = HostPolicy(("*.example.de",), allow_private=True, resolve=resolve)
-    session = guarded_session(policy)
-    # The suite's socket guard refuses any real DNS lookup of feeds.example.de: this only
-    # works because the connection goes to the address the policy resolved and checked.
-    resp = session.get(f"http://feeds.example.de:{server.port}/feed", timeout=2)
-    assert resp.status_code == 200 and resp.content == rss(BACKLOG)
-    assert lookups == ["feeds.example.de"] and server.seen[-1].host.startswith("feeds.example.de")
-
-
-@pytest.mark.parametrize(
-    ("addresses", "refused"),
-    [
-        (["93.184.215.14"], None),
-        (["93.184.215.14", "10.1.2.3"], "10.1.2.3"),  # one private answer is enough to refuse
-        (["169.254.169.254"], "169.254.169.254"),  # cloud metadata
-        (["::ffff:127.0.0.1"], "::ffff:127.0.0.1"),
-        (["fe80::1%eth0"], "fe80::1%eth0"),
-        (["100.64.0.1"], "100.64.0.1"),  # carrier-grade NAT
-        (["0.0.0.0"], "0.0.0.0"),
-    ],
-)
-def test_every_resolved_address_must_be_public(addresses: list[str], refused: str | None) -> None:
-    from distributor.sources.hosts import HostRefused
-
-    policy = HostPolicy(("www.example.de",), resolve=lambda h, p: addresses)
-    if refused is None:
-        assert policy.addresses("www.example.de", 443) == addresses
-        return
-    with pytest.raises(HostRefused, match=f"non-public address {refused}"):
-        policy.addresses("www.example.de", 443)
-    assert not is_public(refused)
-
-
-def test_host_patterns() -> None:
-    policy = HostPolicy(("www.example.de", "*.cdn.example.de"))
-    assert policy.allows_name("WWW.Example.DE.")
-    assert policy.allows_name("a.b.cdn.example.de")
-    assert not policy.allows_name("cdn.example.de")  # the wildcard means subdomains
-    assert not policy.allows_name("evilcdn.example.de")
-    assert not policy.allows_name("example.de")
-    assert HostPolicy(("*",)).allows_name("anything.example")
-    assert not HostPolicy().allows_name("www.example.de")  # nothing configured: nothing allowed
-
-
-def test_oversized_feed_is_capped_and_timeouts_are_errors(
-    tmp_path: Path, server: FeedServer, store: Store, clock: FakeClock
-) -> None:
-    server.set("/huge", rss([Item(n) for n in range(300)]))
-    server.set("/slow", rss(BACKLOG), delay=1.0)
-    p = poller(tmp_path, store, clock, extra='max_size = "16 KiB"\ntimeout = "0.3s"')
-    assert len(server.routes["/huge"].body) > 16 * 1024
-    huge = p.poll(url_feed(p, server.url("/huge")))
-    assert huge.error == f"{server.url('/huge')}: response is larger than 16 KiB"
-    slow = p.poll(url_feed(p, server.url("/slow")))
-    assert slow.error == f"{server.url('/slow')}: timed out while fetching"
-    assert deliveries(store) == [] and store.known_articles(_articles(BACKLOG)) == [False] * 5
 
 
 def test_broken_feed_is_logged_and_the_others_keep_going(
@@ -427,50 +224,6 @@ def test_reference_feed_files(tmp_path: Path, store: Store, clock: FakeClock) ->
     assert deliveries(store) == []
 
 
-@pytest.mark.parametrize(
-    ("table", "message"),
-    [
-        ({"allow_host": ["x"]}, "[watch] unknown key 'allow_host' (known: feeds, allow_hosts"),
-        (
-            {"allow_hosts": ["https://www.example.de/rss"]},
-            "'https://www.example.de/rss' is not a host name",
-        ),
-        ({"allow_hosts": "www.example.de"}, "key 'allow_hosts': must be a list"),
-        ({"allow_private": "yes"}, "key 'allow_private': must be true or false"),
-        ({"interval": "soon"}, "key 'interval': not a duration: 'soon'"),
-        ({"interval": 0.5}, "key 'interval': must be at least 1 s"),
-        ({"max_size": "huge"}, "key 'max_size': not a size: 'huge'"),
-        ({"feeds": [1]}, "key 'feeds': must be a list of non-empty strings"),
-    ],
-)
-def test_watch_settings_errors(table: dict[str, object], message: str) -> None:
-    with pytest.raises(ConfigError) as exc:
-        parse_watch(table, "distributor.toml")
-    assert str(exc.value).startswith("distributor.toml: ")
-    assert message in str(exc.value)
-
-
-def test_watch_settings_values() -> None:
-    conf = parse_watch(
-        {
-            "allow_hosts": ["WWW.Example.de", "*.example.de", "[::1]"],
-            "interval": "5m",
-            "timeout": 10,
-            "max_size": "512 KiB",
-            "feeds": ["feed.xml"],
-        },
-        "x.toml",
-    )
-    assert conf.hosts.allow_hosts == ("www.example.de", "*.example.de", "::1")
-    assert (conf.interval, conf.timeout, conf.max_bytes, conf.feeds) == (
-        300.0,
-        10.0,
-        512 * 1024,
-        ("feed.xml",),
-    )
-    assert not conf.hosts.allow_private
-
-
 def test_500_item_feed_churn_plans_nothing(
     tmp_path: Path, server: FeedServer, store: Store, clock: FakeClock
 ) -> None:
@@ -525,7 +278,7 @@ def test_an_item_whose_template_fails_is_logged_and_tried_again(
     result = p.poll(feed)
     assert result.new == 1 and len(result.planned) == 3  # item 6 on three channels
     assert len(result.problems) == 1 and "fragile" in result.problems[0]
-    assert store.known_articles(_articles([boom])) == [False]  # nothing half-planned
+    assert store.known_articles(parse_items([boom])) == [False]  # nothing half-planned
     assert any(r.levelno == logging.WARNING and "no_such_variable" in r.getMessage()
                for r in caplog.records)  # fmt: skip
     assert p.poll(feed).problems == result.problems  # tried again on the next poll
@@ -566,22 +319,3 @@ def test_watch_api_dedupes_feeds_and_needs_at_least_one(
     ]
     with pytest.raises(ConfigError, match=r"no feeds to watch: give FEED_URL or FILE, or set"):
         watch([], config=settings, store=store, once=True)
-
-
-def test_https_goes_through_the_same_guard(server: FeedServer) -> None:
-    from distributor.sources.files import fetch_url
-
-    lookups: list[str] = []
-
-    def resolve(host: str, port: int) -> list[str]:
-        lookups.append(host)
-        return ["127.0.0.1"]
-
-    session = guarded_session(HostPolicy(("feeds.example.de",), True, resolve=resolve))
-    url = f"https://feeds.example.de:{server.port}/feed"  # a plain-HTTP server: TLS fails
-    with pytest.raises(ArticleError, match=r"cannot fetch \(SSLError\)"):
-        fetch_url(url, session=session, timeout=2)
-    assert lookups == ["feeds.example.de"]
-    refusing = guarded_session(HostPolicy(("feeds.example.de",), resolve=resolve))
-    with pytest.raises(ArticleError, match=r"non-public address 127\.0\.0\.1"):
-        fetch_url(url, session=refusing, timeout=2)
