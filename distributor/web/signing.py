@@ -31,7 +31,7 @@ PREFIX = "whsec_"
 TOLERANCE = 300.0  # seconds either way, as the specification recommends
 MAX_ID = 200  # the webhook_ids column
 _ID = re.compile(r"[\x21-\x7e]{1,200}")  # printable ASCII, no spaces: ids end up in logs
-_TIMESTAMP = re.compile(r"\d{1,12}")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only (\d matches other scripts)
 
 
 class SignatureError(Exception):

@@ -261,3 +261,22 @@ def test_a_broken_store_is_503_and_the_id_stays_unused(base: str, store: Store) 
     with store._engine.begin() as conn:
         conn.exec_driver_sql("ALTER TABLE deliveries_away RENAME TO deliveries")
     assert post(base, body, signed(body, msg_id="msg_down")).status_code == 202
+
+
+def test_non_ascii_header_bytes_are_refused_not_crashed(base: str, store: Store) -> None:
+    body = article_body()
+    headers = signed(body)
+    wide = "".join(chr(ord(c) - ord("0") + 0x0660) for c in headers["webhook-timestamp"])
+    for name, value in (
+        ("webhook-timestamp", wide),
+        ("webhook-id", "msg_ü"),
+        ("webhook-signature", "v1,ä"),
+    ):
+        resp = requests.post(
+            f"{base}/hooks/articles",
+            data=body,
+            headers={**headers, name: value.encode()},
+            timeout=10,
+        )
+        assert resp.status_code == 401, (name, resp.text)
+    assert planned(store) == []
