@@ -122,47 +122,50 @@ def test_exit_codes_for_a_refused_host_and_a_failing_feed(
     assert "Traceback" not in run.stderr
 
 
-def test_sigterm_stops_the_loop_with_exit_0(
-    settings: Settings, sandbox_secrets: dict[str, str], server: FeedServer, tmp_path: Path
-) -> None:
-    server.set("/feed", rss(BACKLOG))
-    cmd = _cmd(settings, "watch", server.url("/feed"), "--interval", "0.2")
+def _start_watch(
+    settings: Settings, secrets: dict[str, str], server: FeedServer, db: Path, *args: str
+) -> subprocess.Popen[str]:
+    """`distributor watch ARGS` in the background, once the server has seen its first request."""
+    before = len(server.seen)
     proc = subprocess.Popen(
-        cmd,
-        env=_env(sandbox_secrets, tmp_path / "s.db"),
+        _cmd(settings, "watch", *args),
+        env=_env(secrets, db),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    deadline = time.monotonic() + 30
+    while len(server.seen) == before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(server.seen) > before, "the watcher never polled"
+    return proc
+
+
+def _signal(proc: subprocess.Popen[str], times: int = 1) -> str:
+    """Send SIGTERM `times` times (0.2 s apart); the process's stderr once it exited."""
     try:
-        deadline = time.monotonic() + 30
-        while len(server.statuses("/feed")) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.statuses("/feed")[:3] == [200, 304, 304]  # polling, conditionally
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
+        for n in range(times):
+            time.sleep(0.2 if n else 0)
+            proc.send_signal(signal.SIGTERM)
+        return proc.communicate(timeout=30)[1]
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_sigterm_stops_the_loop_with_exit_0(
+    settings: Settings, sandbox_secrets: dict[str, str], server: FeedServer, tmp_path: Path
+) -> None:
+    server.set("/feed", rss(BACKLOG))
+    args = (server.url("/feed"), "--interval", "0.2")
+    proc = _start_watch(settings, sandbox_secrets, server, tmp_path / "s.db", *args)
+    deadline = time.monotonic() + 30
+    while len(server.statuses("/feed")) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    err = _signal(proc)
+    assert server.statuses("/feed")[:3] == [200, 304, 304]  # polling, conditionally
     assert proc.returncode == 0, err
     assert err.rstrip().endswith("watch stopped") and "Traceback" not in err
-
-
-def _start_slow_watch(
-    settings: Settings, secrets: dict[str, str], server: FeedServer, db: Path
-) -> subprocess.Popen[str]:
-    """A watcher whose first poll is in progress (the server answers after 2 s)."""
-    server.set("/slow", rss(BACKLOG), delay=2.0)
-    before = len(server.statuses("/slow"))
-    cmd = _cmd(settings, "watch", server.url("/slow"), "--interval", "60")
-    proc = subprocess.Popen(
-        cmd, env=_env(secrets, db), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    deadline = time.monotonic() + 30
-    while len(server.statuses("/slow")) == before and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert len(server.statuses("/slow")) > before, "the watcher never polled"
-    return proc
 
 
 def test_sigterm_during_a_poll_finishes_it_a_second_signal_stops_at_once(
@@ -170,14 +173,11 @@ def test_sigterm_during_a_poll_finishes_it_a_second_signal_stops_at_once(
 ) -> None:
     from distributor.store import open_store
 
+    server.set("/slow", rss(BACKLOG), delay=2.0)  # the first poll is in progress when signalled
+    args = (server.url("/slow"), "--interval", "60")
     db = tmp_path / "slow.db"
-    proc = _start_slow_watch(settings, sandbox_secrets, server, db)
-    try:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    proc = _start_watch(settings, sandbox_secrets, server, db, *args)
+    err = _signal(proc)
     assert proc.returncode == 0, err
     assert "4 items, first poll: 4 recorded as known" in err  # the poll finished first
     store = open_store(f"sqlite:///{db}")
@@ -187,16 +187,9 @@ def test_sigterm_during_a_poll_finishes_it_a_second_signal_stops_at_once(
     finally:
         store.close()
 
-    proc = _start_slow_watch(settings, sandbox_secrets, server, tmp_path / "abort.db")
+    proc = _start_watch(settings, sandbox_secrets, server, tmp_path / "abort.db", *args)
     started = time.monotonic()
-    try:
-        proc.send_signal(signal.SIGTERM)
-        time.sleep(0.2)
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    err = _signal(proc, times=2)
     assert proc.returncode == 130, err
     assert time.monotonic() - started < 1.8  # did not wait for the slow answer
     assert "Traceback" not in err
