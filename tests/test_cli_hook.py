@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -268,3 +269,34 @@ def test_the_documented_python_snippet_is_accepted(server: tuple[str, Store]) ->
     article = json.loads(ARTICLE_FILE.read_text(encoding="utf-8"))
     answer = namespace["send_article"](f"{url}/hooks/articles", SECRET, article)
     assert sorted(answer["deliveries"]) == sorted(d.id for d in store.query()[0])
+
+
+def test_hook_send_resends_after_a_5xx_with_the_same_id(
+    capsys: pytest.CaptureFixture[str], config: Path
+) -> None:
+    seen: list[dict[str, str]] = []
+
+    class Flaky(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append({k.lower(): v for k, v in self.headers.items()})
+            status = 503 if len(seen) == 1 else 202
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/hooks/articles"
+        code, out, err = run(capsys, "-c", str(config), "hook", "send", url, str(ARTICLE_FILE))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert code == 0 and out.startswith("HTTP 202") and "HTTP 503" in err
+    assert len(seen) == 2 and seen[0]["webhook-id"] == seen[1]["webhook-id"]
