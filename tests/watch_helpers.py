@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from locations import REFERENCE
@@ -203,10 +204,17 @@ def make_settings(tmp_path: Path, extra: str = 'timeout = "2s"') -> Settings:
 
 
 def poller(
-    tmp_path: Path, store: Store, clock: FakeClock, extra: str = 'timeout = "2s"', backfill: int = 0
+    tmp_path: Path,
+    store: Store,
+    clock: FakeClock,
+    extra: str = 'timeout = "2s"',
+    backfill: int = 0,
+    **options: Any,
 ) -> Poller:
+    """A Poller on the two-channel configuration (`options`: max_new, rebaseline)."""
     settings = make_settings(tmp_path, extra)
-    return Poller(settings, store, watch_settings(settings), clock=clock, backfill=backfill)
+    conf = watch_settings(settings)
+    return Poller(settings, store, conf, clock=clock, backfill=backfill, **options)
 
 
 def url_feed(p: Poller, url: str) -> Feed:

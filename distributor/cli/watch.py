@@ -2,7 +2,8 @@
 
 Exit codes: 0 stopped by SIGTERM/Ctrl-C, or `--once` polled every feed; 2 a bad FEED argument
 or `[watch]` setting (nothing polled); 3 the store; 6 `--once` and at least one feed failed
-(timeout, HTTP error, broken feed, refused address); the other feeds were still polled;
+(timeout, HTTP error, broken feed, refused address, too many new items held); the other
+feeds were still polled;
 130 a second SIGTERM/Ctrl-C while a poll was still running.
 """
 
@@ -36,6 +37,19 @@ FEED_FAILED = 6
     metavar="N",
     help="On a feed's first poll, plan its newest N items (default 0: record the backlog only).",
 )
+@click.option(
+    "--max-new",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Hold a feed with more than N new items in one poll (default [watch] max_new, 20; "
+    "0: no limit).",
+)
+@click.option(
+    "--baseline",
+    is_flag=True,
+    help="Treat this first poll of every feed as its first ever: record its unknown items as "
+    "known (or plan the newest --backfill N). For a feed whose links all changed.",
+)
 @click.option("--once", is_flag=True, help="Poll every feed once, then exit (for cron).")
 @click.option("--json", "as_json", is_flag=True, help="With --once: print the results as JSON.")
 @click.pass_context
@@ -46,6 +60,8 @@ def watch(
     database: str | None,
     interval: float | None,
     backfill: int,
+    max_new: int | None,
+    baseline: bool,
     once: bool,
     as_json: bool,
 ) -> None:
@@ -80,6 +96,8 @@ def watch(
             database=database,
             interval=interval,
             backfill=backfill,
+            max_new=max_new,
+            rebaseline=baseline,
             once=once,
             stop=stop,
         )

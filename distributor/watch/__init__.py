@@ -89,6 +89,8 @@ def watch(
     database: str | None = None,
     interval: float | None = None,
     backfill: int = 0,
+    max_new: int | None = None,
+    rebaseline: bool = False,
     once: bool = False,
     stop: threading.Event | None = None,
     clock: Clock | None = None,
@@ -114,7 +116,15 @@ def watch(
     clock = clock or SYSTEM
     db = store or open_store(database or settings.database_url, clock=clock)
     try:
-        poller = Poller(settings, db, conf, clock=clock, backfill=backfill)
+        poller = Poller(
+            settings,
+            db,
+            conf,
+            clock=clock,
+            backfill=backfill,
+            max_new=max_new,
+            rebaseline=rebaseline,
+        )
         every = conf.interval if interval is None else interval
         return run(poller, feeds, interval=every, stop=stop or threading.Event(), once=once)
     finally:

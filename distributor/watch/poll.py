@@ -7,6 +7,9 @@ records its backlog as known (articles with no deliveries) unless `backfill` ask
 newest N. Validators (ETag, Last-Modified) are stored only after the items are planned, so a
 crash in between re-reads the feed instead of losing its new items behind a 304; they are not
 stored at all when an item failed to plan (a template error), so the next poll tries it again.
+More than `max_new` new items in one later poll are held (nothing planned or recorded, an error
+each poll) until a person re-baselines the feed or raises the limit: a feed whose links all
+changed must not flood the channels.
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ class PollResult:
     """What one poll of one feed did (`line()` is the log line)."""
 
     feed: str
-    status: str  # "fetched", "not modified", "unchanged", "error"
+    status: str  # "fetched", "not modified", "unchanged", "held", "error"
     items: int = 0
     new: int = 0  # articles planned
     remembered: int = 0  # articles recorded as known without deliveries (backlog)
@@ -120,12 +123,17 @@ class Poller:
         *,
         clock: Clock,
         backfill: int = 0,
+        max_new: int | None = None,
+        rebaseline: bool = False,
         session: Any = None,
     ) -> None:
         from distributor.sources.hosts import guarded_session
 
         self.settings, self.store, self.watch, self.clock = settings, store, watch, clock
         self.backfill = backfill
+        self.max_new = watch.max_new if max_new is None else max_new
+        self.rebaseline = rebaseline  # treat each feed's first poll here as its first ever
+        self._polled: set[str] = set()
         self.session = session if session is not None else guarded_session(watch.hosts)
 
     def poll(self, feed: Feed) -> PollResult:
@@ -147,6 +155,7 @@ class Poller:
 
     def _poll(self, feed: Feed, state: FeedState | None) -> PollResult:
         first = state is None or state.baseline_at is None
+        first = first or (self.rebaseline and feed.key not in self._polled)
         raw, validators = self._read(feed, None if first else state)
         if raw is None:
             status = "not modified" if feed.is_url else "unchanged"
@@ -156,6 +165,10 @@ class Poller:
 
         articles = parse_articles(raw)
         result = self._ingest(feed, articles, first)
+        if result.error is not None:  # held: nothing stored, asked again next poll
+            self.store.record_poll(feed.key, "held", ok=False, error=result.error)
+            return result
+        self._polled.add(feed.key)
         if result.problems:  # no validators: the next poll re-reads the feed and tries again
             validators = (None, None)
         self.store.record_poll(
@@ -200,6 +213,8 @@ class Poller:
         known = self.store.known_articles(articles)
         fresh = [a for a, k in zip(articles, known, strict=True) if not k]
         chosen = fresh
+        if not first and 0 < self.max_new < len(fresh):
+            return PollResult(feed.key, "held", items=len(articles), error=self._held(feed, fresh))
         if first:
             newest = {id(a) for a in _newest_first(articles)[: self.backfill]}
             chosen = [a for a in fresh if id(a) in newest]
@@ -217,6 +232,16 @@ class Poller:
             planned=tuple(d.id for p in plans for d in p.created),
             first=first,
             problems=tuple(p.error for p in plans if p.error),
+        )
+
+    def _held(self, feed: Feed, fresh: list[Article]) -> str:
+        # Many "new" items at once is more often a feed that changed all its links (new domain,
+        # https, new CMS) than real news: a person decides instead of the channels being flooded.
+        return (
+            f"{feed.key}: {len(fresh)} new items at once, more than [watch] max_new = "
+            f"{self.max_new}; nothing planned. If the links changed, `distributor watch "
+            f"{feed.key} --once --baseline` records them as known; to post them all, "
+            "--max-new 0"
         )
 
     def _plan(self, articles: list[Article], source: str) -> list[Any]:

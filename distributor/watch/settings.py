@@ -7,6 +7,7 @@
     interval = "2m"           # between polls of each feed
     timeout = "30s"           # a whole fetch, connect to last byte
     max_size = "5 MiB"        # a bigger response is refused
+    max_new = 20              # more new items in one poll are held for a person (0: no limit)
 
 Every key is optional. Without `allow_hosts` no URL may be watched (only files).
 """
@@ -26,7 +27,7 @@ from distributor.sources.hosts import HostPolicy
 if TYPE_CHECKING:
     from distributor.config import Settings
 
-_KEYS = ("feeds", "allow_hosts", "allow_private", "interval", "timeout", "max_size")
+_KEYS = ("feeds", "allow_hosts", "allow_private", "interval", "timeout", "max_size", "max_new")
 _HOST = re.compile(r"(\*|(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?\.?|\[?[0-9a-f:.]+\]?)", re.I)
 
 
@@ -36,6 +37,7 @@ class WatchSettings:
     interval: float = 120.0
     timeout: float = 30.0
     max_bytes: int = MAX_FETCH_BYTES
+    max_new: int = 20
     hosts: HostPolicy = field(default_factory=HostPolicy)
 
 
@@ -63,6 +65,7 @@ def parse_watch(raw: Any, where: str) -> WatchSettings:
         interval=_seconds(raw.get("interval", 120), "interval", err, minimum=1.0),
         timeout=_seconds(raw.get("timeout", 30), "timeout", err, minimum=0.1),
         max_bytes=parse_size(raw.get("max_size", MAX_FETCH_BYTES), err, "max_size"),
+        max_new=_count(raw.get("max_new", 20), "max_new", err),
         hosts=HostPolicy(_hosts(raw.get("allow_hosts"), err), allow_private=private),
     )
 
@@ -91,3 +94,9 @@ def _seconds(value: Any, key: str, err: Any, *, minimum: float) -> float:
     if seconds < minimum:
         raise err(key, f"must be at least {minimum:g} s")
     return seconds
+
+
+def _count(value: Any, key: str, err: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise err(key, "must be a whole number >= 0")
+    return value

@@ -319,3 +319,41 @@ def test_watch_api_dedupes_feeds_and_needs_at_least_one(
     ]
     with pytest.raises(ConfigError, match=r"no feeds to watch: give FEED_URL or FILE, or set"):
         watch([], config=settings, store=store, once=True)
+
+
+MOVED = [replace(it, link=it.link.replace("https://news.example", "https://www.news.example"))
+         for it in BACKLOG]  # fmt: skip  # a new domain: every link changed, no guids
+
+
+def test_too_many_new_items_at_once_are_held_for_a_person(
+    tmp_path: Path, server: FeedServer, store: Store, clock: FakeClock
+) -> None:
+    p, feed = watched(tmp_path, server, store, clock, extra='timeout = "2s"\nmax_new = 3')
+    server.set("/feed", rss(MOVED))
+    held = p.poll(feed)
+    assert held.status == "held" and held.planned == () and held.remembered == 0
+    assert held.error == (
+        f"{feed.key}: 5 new items at once, more than [watch] max_new = 3; nothing planned. "
+        f"If the links changed, `distributor watch {feed.key} --once --baseline` records them "
+        "as known; to post them all, --max-new 0"
+    )
+    assert store.known_articles(parse_items(MOVED)) == [False] * 5  # nothing half-done
+    assert p.poll(feed).status == "held"  # asked again every poll, never silently dropped
+    state = store.feed_state(feed.key)
+    assert state is not None and (state.last_status, state.failures) == ("held", 2)
+
+    fixer = poller(tmp_path, store, clock, rebaseline=True)
+    fixed = fixer.poll(feed)
+    assert (fixed.first, fixed.remembered, fixed.planned) == (True, 5, ())
+    server.set("/feed", rss([Item(6), *MOVED]))
+    assert fixer.poll(feed).new == 1  # re-baselined once per process, then watching again
+    assert len(deliveries(store)) == 2
+
+
+def test_max_new_0_plans_them_all(
+    tmp_path: Path, server: FeedServer, store: Store, clock: FakeClock
+) -> None:
+    _, feed = watched(tmp_path, server, store, clock, extra='timeout = "2s"\nmax_new = 3')
+    server.set("/feed", rss(MOVED))
+    result = poller(tmp_path, store, clock, max_new=0).poll(feed)
+    assert (result.status, result.new, len(result.planned)) == ("fetched", 5, 10)

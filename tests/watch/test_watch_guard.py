@@ -153,6 +153,7 @@ def test_oversized_feed_is_capped_and_timeouts_are_errors(
         ({"interval": 0.5}, "key 'interval': must be at least 1 s"),
         ({"max_size": "huge"}, "key 'max_size': not a size: 'huge'"),
         ({"feeds": [1]}, "key 'feeds': must be a list of non-empty strings"),
+        ({"max_new": -1}, "key 'max_new': must be a whole number >= 0"),
     ],
 )
 def test_watch_settings_errors(table: dict[str, object], message: str) -> None:
