@@ -111,7 +111,7 @@ def parse_since(text: str, now: datetime, option: str = "--since") -> datetime:
 def delivery_id(text: str) -> int:
     """A delivery id from the command line (ConfigError, exit 2, if it is not one)."""
     value = text.strip().lstrip("#")
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:  # not "²" or "٤"
         raise ConfigError(
             f"delivery id {text!r}: expected a number like 42 (see `distributor log`)"
         )

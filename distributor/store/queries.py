@@ -100,6 +100,8 @@ class QueriesMixin(AccountsMixin):
     def get(self, id: int) -> Delivery:
         """The delivery with its attempts (oldest first); StoreError if there is none."""
         d, a = self._t["deliveries"], self._t["attempts"]
+        if not 0 < id < 2**63:  # a 64-bit key: larger ids overflow the driver (a traceback)
+            raise StoreError(f"no delivery with id {id}")
         with self._engine.connect() as conn:
             row = conn.execute(d.select().where(d.c.id == id)).first()
             if row is None:

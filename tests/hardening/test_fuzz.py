@@ -260,7 +260,7 @@ def test_any_command_line_exits_cleanly(
                 code: object = 0
             except SystemExit as exc:
                 code = exc.code if exc.code is not None else 0
-            out = b"".join(s.getvalue() for s in streams if hasattr(s, "getvalue"))
+            out = streams[-1].getvalue()  # stdout and stderr interleaved
     finally:
         os.chdir(here)
     text = out.decode("utf-8", "replace")
@@ -281,3 +281,21 @@ def test_an_invalid_article_plans_nothing(tmp_path: Path) -> None:
         assert store.query()[0] == []
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("ident", ["99999999999999999999", "²", "٤٢", "#7x", "0"])
+def test_odd_delivery_ids_are_one_line_errors(tmp_path: Path, ident: str) -> None:
+    """Found by fuzzing: an id past 64 bits overflowed the SQLite driver (a traceback), and
+    `"²".isdigit()` is true but `int("²")` fails."""
+    from click.testing import CliRunner
+
+    from distributor.cli import main
+
+    runner = CliRunner()
+    env = {"DISTRIBUTOR_DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}"}
+    with runner.isolation(env=env) as streams:
+        with pytest.raises(SystemExit) as info:
+            main(["show", ident])
+        out = streams[-1].getvalue().decode()  # stdout and stderr interleaved
+    assert info.value.code == 2 and "Traceback" not in out, out
+    assert out.strip().startswith("error: ") and len(out.strip().splitlines()) == 1, out

@@ -101,13 +101,13 @@ def _when(text: str, field: str, *, end: bool = False) -> datetime | None:
     except ValueError:
         try:
             return datetime.now(UTC) - timedelta(seconds=parse_duration(text))
-        except ConfigError:
+        except (ConfigError, OverflowError):  # `1e308`: an age past year 1
             raise BadFilter(
                 f"{field}: not a date/time or age: {text!r} (e.g. 2026-11-25, 2026-11-25T10:00, 2h)"
             ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    if end and len(text) == 10:
+    if end and len(text) == 10 and when.year < 9999:  # 9999-12-31 + 1 day overflows
         when += timedelta(days=1)
     return when
 
