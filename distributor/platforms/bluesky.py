@@ -72,8 +72,8 @@ class BlueskyAdapter(RestAdapter):
         rkey = self.rkeys.setdefault(key, bluesky_tid(key, when or datetime.now(UTC)))
         record = self._record(draft)
         body = {"repo": self._did(), "collection": POST, "rkey": rkey, "record": record}
-        data = body_of(self._xrpc("POST", "com.atproto.repo.createRecord", json=body))
-        return self._receipt(rkey, data)
+        response = self._xrpc("POST", "com.atproto.repo.createRecord", json=body)
+        return self._receipt(rkey, body_of(response), rate_extra(response.headers))
 
     def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
         """getRecord for the delivery's rkey (the one publish used, else the TID of `key` at
@@ -158,7 +158,9 @@ class BlueskyAdapter(RestAdapter):
         blob = body_of(response).get("blob")
         return blob if isinstance(blob, dict) else None
 
-    def _receipt(self, rkey: str, data: dict[str, Any]) -> Receipt:
+    def _receipt(
+        self, rkey: str, data: dict[str, Any], rate: Mapping[str, str] | None = None
+    ) -> Receipt:
         handle = (self._session or {}).get("handle") or self.handle
         value = data.get("value") if isinstance(data.get("value"), dict) else {}
         posted = _time((value or {}).get("createdAt"))
@@ -167,7 +169,11 @@ class BlueskyAdapter(RestAdapter):
             rkey,
             f"https://bsky.app/profile/{handle}/post/{rkey}",
             posted_at=posted or datetime.now(UTC),
-            extra={"uri": str(data.get("uri") or ""), "cid": str(data.get("cid") or "")},
+            extra={
+                "uri": str(data.get("uri") or ""),
+                "cid": str(data.get("cid") or ""),
+                **(rate or {}),
+            },
         )
 
     # -- sessions and calls ---------------------------------------------------------------
@@ -245,6 +251,16 @@ def rate_wait(headers: Mapping[str, str]) -> tuple[float, datetime | None]:
     except (TypeError, ValueError, OverflowError):
         return retry_after_seconds(headers.get("retry-after"), DEFAULT_RATE_WAIT), None
     return max(0.0, (reset - datetime.now(UTC)).total_seconds()), reset
+
+
+def rate_extra(headers: Mapping[str, str]) -> dict[str, str]:
+    """`rate_remaining`/`rate_reset` from `RateLimit-Remaining/-Reset` (dispatch paces)."""
+    left = headers.get("ratelimit-remaining", "")
+    try:
+        reset = datetime.fromtimestamp(float(headers.get("ratelimit-reset") or ""), UTC)
+    except (TypeError, ValueError, OverflowError):
+        return {}
+    return {"rate_remaining": left, "rate_reset": reset.isoformat()} if left.isdigit() else {}
 
 
 def _time(value: Any) -> datetime | None:

@@ -70,8 +70,8 @@ class MastodonAdapter(RestAdapter):
         if media_id:
             params["media_ids"] = [media_id]
         headers = {"Idempotency-Key": key}
-        status = body_of(self._call("POST", "/api/v1/statuses", json=params, headers=headers))
-        return _receipt(status)
+        response = self._call("POST", "/api/v1/statuses", json=params, headers=headers)
+        return _receipt(body_of(response), rate_extra(response.headers))
 
     def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
         account = self.account_id or self.verify().account_id
@@ -168,10 +168,19 @@ def _time(value: Any) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _receipt(status: dict[str, Any]) -> Receipt:
+def rate_extra(headers: Mapping[str, str]) -> dict[str, str]:
+    """`rate_remaining`/`rate_reset` from `X-RateLimit-Remaining/-Reset` (dispatch paces)."""
+    left, reset = headers.get("x-ratelimit-remaining", ""), _time(headers.get("x-ratelimit-reset"))
+    if not left.isdigit() or reset is None:
+        return {}
+    return {"rate_remaining": left, "rate_reset": reset.isoformat()}
+
+
+def _receipt(status: dict[str, Any], extra: dict[str, str] | None = None) -> Receipt:
     return Receipt(
         "mastodon",
         str(status.get("id") or ""),
         status.get("url"),
         posted_at=_time(status.get("created_at")),
+        extra=extra or {},
     )
