@@ -78,7 +78,7 @@ class Parsed:
 
 def utf16_length(text: str) -> int:
     """Length in UTF-16 code units (characters outside the BMP count twice)."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def visible_length(html_text: str) -> int:
@@ -115,9 +115,13 @@ class _Parser:
                 self.entity()
             elif ch == "<":
                 self.tag()
-            else:
-                self.emit(ch)
-                self.i += 1
+            else:  # plain text up to the next entity or tag, in one piece
+                end = len(src) - 1
+                for special in ("&", "<"):
+                    found = src.find(special, self.i, end)
+                    end = found if found >= 0 else end
+                self.emit(src[self.i : end])
+                self.i = end
         if self.stack:
             raise TelegramHTMLError(
                 f'Can\'t find end tag corresponding to start tag "{self.stack[-1][0]}"'
