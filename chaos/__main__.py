@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 from dataclasses import asdict
@@ -40,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     backends.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args(argv)
+    # SIGTERM (a `timeout`, Ctrl-C in make) unwinds normally: workers stopped, clusters removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     seconds = args.seconds if args.seconds is not None else args.minutes * 60
     results = []
     with tempfile.TemporaryDirectory(prefix="distributor-chaos-") as tmp:
