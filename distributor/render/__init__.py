@@ -127,24 +127,22 @@ def render(article: Article, channel: Channel, *, settings: Settings | None = No
     values = context.build(article, channel, limit=limit)
     cap = max(10 * limit, MIN_OUTPUT_CAP)
 
+    budget = guard.Budget(engine.MAX_SECONDS)  # one time budget for every fitting attempt
+
     def attempt(teaser: str, tags: str) -> tuple[str, int]:
-        text = normalise(
-            engine.run(template, {**values, "teaser": teaser, "hashtags": tags}, max_chars=cap)
-        )
+        context = {**values, "teaser": teaser, "hashtags": tags}
+        text = normalise(engine.run(template, context, max_chars=cap, budget=budget))
         return text, telegram_length(text, filename) if html else limits.length(platform, text)
 
     tags = hashtag_list(article.tags) if channel.hashtags else ()
     try:
-        with guard.time_limit(engine.MAX_SECONDS):  # one budget for every fitting attempt
-            text, length = fit(
-                attempt,
-                limit=limit,
-                teaser=values["teaser"],
-                hashtags=tags,
-                german=article.language in (None, "de"),
-            )
-    except guard.RenderTimeout:
-        raise TemplateError(f"channel {channel.name!r}: {engine.timed_out(filename)}") from None
+        text, length = fit(
+            attempt,
+            limit=limit,
+            teaser=values["teaser"],
+            hashtags=tags,
+            german=article.language in (None, "de"),
+        )
     except FitError as exc:
         raise TemplateError(
             f"channel {channel.name!r}: {engine.display(filename)}: {exc}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -29,7 +30,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from distributor.errors import TemplateError
 from distributor.render import context as ctxmod
 from distributor.render import guard
-from distributor.render.guard import MAX_VALUE, RenderTimeout, time_limit
+from distributor.render.guard import MAX_VALUE, Budget, RenderTimeout, time_limit
 
 MAX_SOURCE_BYTES = 64 * 1024
 MAX_EXPONENT = 64
@@ -186,13 +187,24 @@ def find(folders: Iterable[Path], names: Iterable[str]) -> Template | None:
     return None
 
 
-def run(template: Template, values: Mapping[str, Any], *, max_chars: int) -> str:
-    """Render `template`, stopping once the output passes `max_chars` characters."""
+def run(
+    template: Template,
+    values: Mapping[str, Any],
+    *,
+    max_chars: int,
+    budget: Budget | None = None,
+) -> str:
+    """Render `template`, stopping once the output passes `max_chars` characters or the time
+    runs out (`budget`: shared by the renders of one post; else `MAX_SECONDS` for this one)."""
     filename = template.filename or template.name or "template"
+    budget = budget or Budget(MAX_SECONDS)
+    if budget.left <= 0:
+        raise TemplateError(timed_out(filename))
     size = 0
     chunks: list[str] = []
+    started = time.monotonic()
     try:
-        with time_limit(MAX_SECONDS):
+        with time_limit(budget.left):
             for chunk in template.generate(values):
                 size += len(chunk)
                 if size > max_chars:
@@ -206,6 +218,8 @@ def run(template: Template, values: Mapping[str, Any], *, max_chars: int) -> str
         raise TemplateError(timed_out(filename)) from None
     except Exception as exc:  # any failure inside a template is the template's fault
         raise TemplateError(f"{where(exc, filename)}: {_describe(exc)}") from None
+    finally:
+        budget.left -= time.monotonic() - started
     return "".join(chunks)
 
 

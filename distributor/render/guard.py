@@ -31,6 +31,13 @@ _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?")
 _local = threading.local()
 
 
+class Budget:
+    """Seconds of rendering left, shared by the attempts that fit one post."""
+
+    def __init__(self, seconds: float) -> None:
+        self.left = seconds
+
+
 class RenderTimeout(BaseException):
     """Raised inside the rendering thread when its time is up (BaseException: templates and
     Jinja's own `except Exception` cannot swallow it)."""
