@@ -1,5 +1,5 @@
-"""`python -m chaos [--minutes M] [--pg | --sqlite-only] [--workers N] [--seed S]`: run the soak
-on SQLite (and PostgreSQL), print the figures, exit 1 if an invariant was violated."""
+"""`python -m chaos [--minutes M] [--pg | --sqlite-only | --pg-only] [--workers N] [--seed S]`:
+run the soak on SQLite (and PostgreSQL), print the figures, exit 1 if an invariant was violated."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         help="PostgreSQL too, even without DISTRIBUTOR_TEST_PG_URL (starts a private cluster)",
     )
     backends.add_argument("--sqlite-only", action="store_true")
+    backends.add_argument("--pg-only", action="store_true", help="PostgreSQL only")
     args = parser.parse_args(argv)
     # SIGTERM (a `timeout`, Ctrl-C in make) unwinds normally: workers stopped, clusters removed
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -49,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         (folder / "sqlite").mkdir()
         url = f"sqlite:///{folder / 'sqlite' / 'chaos.db'}"
-        results.append(run_one("sqlite", url, folder / "sqlite", seconds, args))
-        if not args.sqlite_only and (args.pg or os.environ.get("DISTRIBUTOR_TEST_PG_URL")):
+        if not args.pg_only:
+            results.append(run_one("sqlite", url, folder / "sqlite", seconds, args))
+        pg_wanted = args.pg or args.pg_only or os.environ.get("DISTRIBUTOR_TEST_PG_URL")
+        if not args.sqlite_only and pg_wanted:
             from chaos import pg
 
             (folder / "pg").mkdir()
