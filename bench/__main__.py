@@ -17,6 +17,36 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "coldstart_bench.py": (["--runs", "9", "--seconds", "3"], ["--runs", "1", "--seconds", "0.2"]),
     "limits_bench.py": (["--seconds", "0.5"], ["--seconds", "0.02"]),
+    "fanout_bench.py": (
+        ["--postgres"],
+        [
+            "--articles",
+            "4",
+            "--accounts",
+            "1",
+            "--baseline-seconds",
+            "0.5",
+            "--plot",
+            "",
+            "--postgres",
+        ],
+    ),
+    "ratelimit_bench.py": (
+        [],
+        ["--posts", "6", "--limit", "3", "--window", "0.5", "--plot", ""],
+    ),
+    "logquery_bench.py": ([], ["--rows", "2000", "--runs", "1", "--pages", "2"]),
+    "webhook_bench.py": ([], ["--seconds", "0.5", "--clients", "2"]),
+    "memory_bench.py": ([], ["--items", "10", "100"]),
+}
+# benchmark ids of the issue, by the script that reports them
+IDS = {
+    "coldstart_bench.py": ["coldstart", "render"],
+    "fanout_bench.py": ["fanout", "postgres", "memory"],
+    "ratelimit_bench.py": ["ratelimit", "headers"],
+    "logquery_bench.py": ["logquery"],
+    "webhook_bench.py": ["webhook"],
+    "memory_bench.py": ["memory"],
 }
 
 
@@ -24,14 +54,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run, no figures")
     args = parser.parse_args(argv)
-    print(f"machine: {platform.machine()}, Python {platform.python_version()}, {_cpus()} cores")
-    failed = 0
+    machine = f"{platform.machine()}, Python {platform.python_version()}, {_cpus()} cores"
+    print(f"machine: {machine}", flush=True)
+    failed, outputs = 0, {}
     for script, (full, quick) in BENCHMARKS.items():
-        print(f"\n== {script}", flush=True)
+        print(f"\n== {script} ({', '.join(IDS.get(script, [script]))})", flush=True)
         done = subprocess.run(
-            [sys.executable, str(HERE / script), *(quick if args.quick else full)]
+            [sys.executable, str(HERE / script), *(quick if args.quick else full)],
+            cwd=HERE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
+        lines = [ln for ln in done.stdout.splitlines() if not ln.startswith("worker ")]
+        print("\n".join(ln for ln in lines if not ln.startswith("RESULT ")), flush=True)
+        outputs[script] = lines
         failed += done.returncode != 0
+    if not args.quick:
+        from bench.report import write_report
+
+        path = write_report(outputs, machine)
+        print(f"\nwrote {path}")
     return 1 if failed else 0
 
 

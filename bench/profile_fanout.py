@@ -1,0 +1,59 @@
+"""Profile of the fan-out send path in one thread (pyinstrument): where a delivery's CPU goes.
+
+Run: .venv/bin/python bench/profile_fanout.py [--articles 20] [--html bench/out/profile.html]
+Dispatch runs with concurrency 1 in the main thread (pyinstrument samples that thread), against
+a sandbox without latency, so the profile shows distributor's own cost per delivery.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from common import FANOUT_PLATFORMS, sandbox, secrets_for, write_config
+from fanout_bench import plan
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=20)
+    parser.add_argument("--accounts", type=int, default=10)
+    parser.add_argument("--html", type=Path, default=None)
+    parser.add_argument("--chars", type=int, default=6000, help="of the text profile shown")
+    args = parser.parse_args()
+    from pyinstrument import Profiler
+
+    from distributor.config import load_config
+    from distributor.dispatch import Dispatcher
+    from distributor.store import open_store
+
+    limit = "x:create:1000000/1"
+    with tempfile.TemporaryDirectory() as tmp, sandbox("--limit", limit) as url:
+        database = f"sqlite:///{tmp}/profile.db"
+        config = write_config(Path(tmp) / "p.toml", url, database, FANOUT_PLATFORMS, args.accounts)
+        secrets = secrets_for(FANOUT_PLATFORMS, args.accounts)
+        _, planned = plan(config, secrets, args.articles, database, "profile-")
+        settings = load_config(config, environ=secrets)
+        store = open_store(database)
+        dispatcher = Dispatcher(settings, store, concurrency=1)
+        profiler = Profiler(interval=0.0005)
+        start = time.perf_counter()
+        with profiler:
+            while dispatcher.run_once():
+                pass
+        took = time.perf_counter() - start
+        store.close()
+    print(
+        f"profile: {planned} deliveries in one thread, no latency: {took:.1f} s, "
+        f"{1000 * took / planned:.2f} ms per delivery"
+    )
+    print(profiler.output_text(unicode=False, color=False, show_all=False)[: args.chars])
+    if args.html:
+        args.html.parent.mkdir(exist_ok=True)
+        args.html.write_text(profiler.output_html(), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
