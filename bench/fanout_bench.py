@@ -56,9 +56,10 @@ def run_workers(
     database: str,
     total: int,
     max_seconds: float = 3600.0,
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
     """`workers` worker processes until every delivery is settled (or `max_seconds` passed),
-    then SIGTERM (a worker stopping gracefully); (seconds, peak RSS MB of the largest one)."""
+    then SIGTERM (a worker stopping gracefully); (seconds, peak RSS MB of the largest one,
+    CPU seconds of all of them)."""
     argv = [CLI, "worker", "--config", str(config), "--no-reconcile", "--poll", "0.05"]
     argv += ["--concurrency", str(concurrency)]
     start = time.perf_counter()
@@ -75,14 +76,15 @@ def run_workers(
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
-    peak = 0.0
+    peak, cpu = 0.0, 0.0
     for proc in procs:
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode:
             raise RuntimeError(f"worker exited with {proc.returncode}")
         peak = max(peak, usage.ru_maxrss / 1024)
-    return took, peak
+        cpu += usage.ru_utime + usage.ru_stime
+    return took, peak, cpu
 
 
 def settled(database: str) -> int:
@@ -150,7 +152,7 @@ def fanout(
     )
     plan_s, planned = plan(config, secrets, args.articles, database, f"{workers}-")
     per_worker = max(1, args.concurrency // workers)
-    send_s, rss = run_workers(
+    send_s, rss, cpu = run_workers(
         config, secrets, workers, per_worker, database, planned, args.max_seconds
     )
     states, times = outcome(database, times=True)
@@ -167,6 +169,9 @@ def fanout(
         "per_s": sent / send_s,
         "end_to_end_per_s": sent / (plan_s + send_s),
         "peak_rss_mb": rss,
+        "worker_cpu_s": cpu,
+        "cpu_ms_per_delivery": 1000 * cpu / max(sent, 1),
+        "steady_per_s": (len(times) - 1) / times[-1] if len(times) > 1 and times[-1] else 0.0,
         "times": times,
     }
 
@@ -235,7 +240,12 @@ def main() -> None:
     )
     print(
         f"  plan {sq['plan_s']:.1f} s, send {sq['send_s']:.1f} s: {sq['per_s']:.0f} deliveries/s "
-        f"({sq['end_to_end_per_s']:.0f}/s including planning)"
+        f"({sq['end_to_end_per_s']:.0f}/s including planning; {sq['steady_per_s']:.0f}/s first "
+        f"to last send, without worker start-up)"
+    )
+    print(
+        f"  worker CPU {sq['worker_cpu_s']:.1f} s over {sq['send_s']:.1f} s = "
+        f"{sq['cpu_ms_per_delivery']:.1f} ms CPU per delivery"
     )
     print(
         f"  baseline sequential loop: {posts} posts in {secs:.1f} s = {base_rate:.1f}/s; "

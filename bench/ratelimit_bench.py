@@ -37,7 +37,7 @@ def one_run(url: str, work: Path, args: argparse.Namespace, mode: str) -> dict[s
     config = write_config(work / f"{name}.toml", url, database, [platform], 1, rate=rate)
     secrets = secrets_for([platform], 1)
     _, planned = plan(config, secrets, args.posts, database, f"{name}-")
-    took, _ = run_workers(config, secrets, 1, 4, database, planned)
+    took, _, _ = run_workers(config, secrets, 1, 4, database, planned)
     states, times = outcome(database, times=True)
     log = requests.get(f"{url}/__sandbox/requests?platform={platform}", timeout=5).json()
     creates = [e for e in log if e["route"] == "create"]

@@ -187,11 +187,19 @@ NOTES = """## Why goals are missed, and what the profile showed
   have no more CPU than 1 worker; claims are serialised (advisory lock, so each account has one
   send in flight) and every transaction is a network round trip. PostgreSQL's gain is workers on
   several machines, which this benchmark cannot show on one 2-core box.
-- **headers (X)**: X gives `x-rate-limit-reset` in whole epoch seconds (the sandbox rounds up,
-  as X does), so dispatch waits up to 1 s too long per window: up to 1.33x on 3 s windows; with
-  Mastodon's ISO-8601 reset (microseconds) the same schedule hugs the limit.
-- **coldstart**, **logquery** (CLI) and **render** on a busy machine: a fresh Python process
-  plus imports is most of the CLI figure (compare `python -c pass` in the same run).
+- **ratelimit** and **headers (X)**: X gives `x-rate-limit-reset` in whole epoch seconds (the
+  sandbox rounds up, as X does). Dispatch obeys `rate_remaining = 0` from the headers even when
+  the channel declares a `rate` (the platform's word wins), so after the 30th post of a window
+  it waits for the rounded-up reset: up to 1 s too long per window, up to 1.33x on 3 s windows.
+  With Mastodon's reset (ISO-8601 with microseconds) the same schedule hugs the limit. Zero 429
+  answers in every mode.
+- **coldstart**: `preview` imports twitter_text for X's URL weighting; that import is about
+  180 ms of the figure (its `regexp/emoji.py` imports `pkg_resources`, ~55 ms, and compiles a
+  very large emoji pattern, ~65 ms; `python -X importtime`). `--help` imports none of it.
+- **logquery** (CLI) and **render** on a busy machine: a fresh Python process plus imports is
+  most of the CLI figure (compare `python -c pass` in the same run).
+- **webhook**: one `distributor serve` process on SQLite; each 202 is a committed plan of the
+  article on every channel, and load generator, server and other work share the 2 cores.
 - Unknown outcomes in the fan-out runs (if any are listed) are read timeouts on an overloaded
   machine: the post may exist, so dispatch leaves them to reconcile instead of sending twice.
 
