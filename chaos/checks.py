@@ -3,7 +3,8 @@
 * at most one remote post per (article, channel) in the sandbox (duplicates = 0);
 * nothing lost: every article has a delivery per channel, none `failed`, every `sent` one has
   its post in the sandbox (lost = 0);
-* every delivery final or `unknown`, and every `unknown` one listed by `audit`;
+* every delivery final or `unknown`, and every `unknown` one listed by `audit` (its reason is
+  reported: Telegram holds for a person; elsewhere a lookup that could not prove absence);
 * the store's integrity check passes.
 """
 
@@ -85,8 +86,9 @@ def check(soak: Soak, settings: Settings, box: Sandbox) -> Figures:
             problems.append(f"delivery {d.id} ({d.platform}) ended {d.state.value}")
     if fig.audit_missing:
         problems.append(f"{fig.audit_missing} unknown deliveries not listed by audit")
-    if any(not k.startswith("telegram") for k in fig.unknown):
-        problems.append(f"unknown on a platform that can look posts up: {fig.unknown}")
+    # `unknown` on a platform that can look its posts up is allowed (and listed by audit): its
+    # lookup could not prove the post absent, e.g. more posts since the send than it pages
+    # through. The short soak in the suite asserts there are none.
     if fig.integrity:
         problems.append(f"integrity: {fig.integrity[:5]}")
     fig.worker_tracebacks = sum(
