@@ -33,7 +33,8 @@ bench: $(STAMP)
 FUZZ_EXAMPLES ?= 10000
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider \
-		tests/hardening/test_properties.py tests/hardening/test_fuzz.py tests/sources/test_sources_fuzz.py
+		tests/hardening/test_properties.py tests/hardening/test_fuzz.py tests/hardening/test_web.py \
+		tests/sources/test_sources_fuzz.py
 
 # Chaos soak: workers under random faults and SIGKILLs, SQLite and PostgreSQL (see RELIABILITY.md).
 MINUTES ?= 5
