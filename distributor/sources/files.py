@@ -58,6 +58,8 @@ def read_file(path: str | Path) -> Raw:
         raise ArticleError(f"{where}: permission denied") from None
     except OSError as exc:
         raise ArticleError(f"{where}: cannot read file ({exc.strerror or exc})") from None
+    except ValueError:  # "embedded null byte": not a path any file can have
+        raise ArticleError(f"{where!r}: not a file name") from None
     if len(data) > MAX_FILE_BYTES:
         raise ArticleError(f"{where}: file is larger than {MAX_FILE_BYTES // 2**20} MiB")
     return Raw(data, where, suffix=Path(path).suffix.lower())

@@ -299,3 +299,11 @@ def test_odd_delivery_ids_are_one_line_errors(tmp_path: Path, ident: str) -> Non
         out = streams[-1].getvalue().decode()  # stdout and stderr interleaved
     assert info.value.code == 2 and "Traceback" not in out, out
     assert out.strip().startswith("error: ") and len(out.strip().splitlines()) == 1, out
+
+
+def test_a_file_name_with_a_nul_byte_is_one_line() -> None:
+    """Found by `make fuzz`: `open()` raises ValueError for it, which was a traceback."""
+    from distributor.planning import publish
+
+    with pytest.raises(ArticleError, match="not a file name"):
+        publish("article\0.json", dry_run=True)
