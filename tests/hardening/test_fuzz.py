@@ -232,7 +232,8 @@ TOKENS = st.one_of(
             "--bogus",
         ]
     ),
-    st.text(max_size=12),
+    # an operating system's argv can hold anything but NUL
+    st.text(st.characters(exclude_characters="\x00"), max_size=12),
 )
 
 
