@@ -70,10 +70,15 @@ def main(argv: list[str] | None = None) -> int:
         outputs[script] = lines
         failed += done.returncode != 0
     if not args.quick:
+        import json
+
         from bench.report import write_report
 
         path = write_report(outputs, machine)
-        print(f"\nwrote {path}")
+        raw = HERE / "out" / "last-run.json"  # every script's output, RESULT lines included
+        raw.parent.mkdir(exist_ok=True)
+        raw.write_text(json.dumps({"machine": machine, "outputs": outputs}, indent=1))
+        print(f"\nwrote {path} and {raw}")
     return 1 if failed else 0
 
 

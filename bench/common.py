@@ -12,6 +12,7 @@ import re
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -105,24 +106,38 @@ def env() -> dict[str, str]:
 
 @contextmanager
 def sandbox(*args: str) -> Iterator[str]:
-    """A `distributor sandbox` process on a free loopback port; yields its URL."""
-    proc = subprocess.Popen(
-        [CLI, "sandbox", "--port", "0", "--quiet", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env(),
-    )
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        found = re.search(r"http://127\.0\.0\.1:\d+", first)
-        if not found:
-            raise RuntimeError(f"sandbox did not start: {first!r} {proc.stderr.read()[-500:]}")
-        yield found.group(0)
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    """A `distributor sandbox` process on a free loopback port; yields its URL. Its log goes
+    to a file (a pipe nobody reads could fill and stall it); crashes of an emulator route
+    (answered with HTTP 500) are printed when it stops."""
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen(
+            [CLI, "sandbox", "--port", "0", "--quiet", *args],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            env=env(),
+        )
+        try:
+            assert proc.stdout is not None
+            first = proc.stdout.readline()
+            found = re.search(r"http://127\.0\.0\.1:\d+", first)
+            if not found:
+                raise RuntimeError(f"sandbox did not start: {first!r}")
+            yield found.group(0)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+            errors.seek(0)
+            _report_crashes(errors.read())
+
+
+def _report_crashes(log: str) -> None:
+    crashes = re.findall(r"sandbox: (\w+) route (\w+) crashed", log)
+    if not crashes:
+        return
+    kinds = sorted(set(re.findall(r"^(\w+(?:Error|Exception)\b.*)$", log, re.MULTILINE)))
+    where = ", ".join(sorted({f"{p}/{r}" for p, r in crashes}))
+    print(f"sandbox: {len(crashes)} emulator crash(es) answered 500 ({where}): {kinds[:3]}")
 
 
 def set_limit(url: str, spec: str) -> None:

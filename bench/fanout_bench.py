@@ -106,6 +106,18 @@ def outcome(database: str, times: bool = False) -> tuple[dict[str, int], list[fl
         store.close()
 
 
+def server_errors(url: str, since: float) -> dict[str, int]:
+    """5xx answers of the sandbox since `since` by platform, method and route (its log)."""
+    import requests
+
+    found: dict[str, int] = {}
+    for e in requests.get(f"{url}/__sandbox/requests", timeout=10).json():
+        if e["status"] >= 500 and e["time"] >= since:
+            key = f"{e['platform']} {e['method']} {e['route']} {e['status']}"
+            found[key] = found.get(key, 0) + 1
+    return found
+
+
 def why_not_sent(database: str) -> dict[str, int]:
     """Error kinds of the deliveries that did not end `sent` (e.g. read timeouts: unknown)."""
     import sqlalchemy as sa
@@ -115,10 +127,18 @@ def why_not_sent(database: str) -> dict[str, int]:
     store = open_store(database, migrate=False)
     try:
         t = store._t["deliveries"]
-        query = sa.select(t.c.state, t.c.error_kind, sa.func.count())
-        query = query.where(t.c.state != "sent").group_by(t.c.state, t.c.error_kind)
+        query = sa.select(t.c.state, t.c.last_error, sa.func.count())
+        query = query.where(t.c.state != "sent").group_by(t.c.state, t.c.last_error)
+        a = store._t["attempts"]
+        tries = sa.select(a.c.outcome, a.c.error_kind, a.c.detail).where(
+            a.c.delivery_id.in_(sa.select(t.c.id).where(t.c.state == "unknown"))
+        )
         with store._engine.connect() as conn:
-            return {f"{s}: {k}": int(n) for s, k, n in conn.execute(query).all()}
+            found = {f"{s}: {(e or '')[:80]}": int(n) for s, e, n in conn.execute(query).all()}
+            for outcome, kind, detail in conn.execute(tries).all():  # every try of each unknown
+                key = f"attempt {outcome} {kind}: {(detail or '')[:80]}"
+                found[key] = found.get(key, 0) + 1
+            return found
     finally:
         store.close()
 
@@ -151,11 +171,15 @@ def fanout(
         work / f"fanout-{workers}.toml", url, database, FANOUT_PLATFORMS, args.accounts
     )
     plan_s, planned = plan(config, secrets, args.articles, database, f"{workers}-")
+    began = time.time()
     per_worker = max(1, args.concurrency // workers)
     send_s, rss, cpu = run_workers(
         config, secrets, workers, per_worker, database, planned, args.max_seconds
     )
     states, times = outcome(database, times=True)
+    errors = server_errors(url, began)
+    if errors:
+        print(f"sandbox answered 5xx during the {database.split(':')[0]} run: {errors}")
     sent = states.get("sent", 0)
     if sent < planned:
         states["why not sent"] = why_not_sent(database)

@@ -33,8 +33,21 @@ def _coldstart(outputs: dict[str, list[str]]) -> dict[str, float]:
     return found
 
 
-def _goal(ok: bool | None, text: str) -> tuple[str, str]:
-    return ("met" if ok else "n/a" if ok is None else "**missed**", text)
+def _verdict(checks: list[tuple[str, float, float, bool]]) -> str:
+    """ "met", or "missed" with how far each missed figure is from its goal.
+    A check: (name, measured, goal, True when higher is better)."""
+    missed = []
+    for name, value, goal, higher in checks:
+        if (value < goal) if higher else (value > goal):
+            if higher:
+                missed.append(f"{name} {value / goal:.0%} of the goal")
+            else:
+                missed.append(f"{name} {value / goal - 1:.0%} over")
+    return "**missed**: " + "; ".join(missed) if missed else "met"
+
+
+def _states(states: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in states.items() if not isinstance(v, dict))
 
 
 def goals(r: dict[str, Any], cold: dict[str, float]) -> list[tuple[str, str, str, str]]:
@@ -43,19 +56,14 @@ def goals(r: dict[str, Any], cold: dict[str, float]) -> list[tuple[str, str, str
     fo = r.get("fanout", {})
     if fo:
         f, ratio = fo["fanout"], fo["ratio"]
-        ok = ratio >= 10 and f["per_s"] >= 250
         rows.append(
             (
                 "fanout",
-                ">= 10x baseline, >= 250/s",
-                *_goal(
-                    ok,
-                    (
-                        f"{ratio:.1f}x the sequential loop ({f['per_s']:.0f}/s vs "
-                        f"{fo['baseline_per_s']:.1f}/s)"
-                        f"; {f['deliveries']} deliveries, {f['states']}"
-                    ),
-                ),
+                ">= 10x baseline, >= 250 deliveries/s",
+                _verdict([("ratio", ratio, 10, True), ("rate", f["per_s"], 250, True)]),
+                f"{ratio:.1f}x the sequential loop ({f['per_s']:.0f}/s vs "
+                f"{fo['baseline_per_s']:.1f}/s); {f['deliveries']} deliveries: "
+                f"{_states(f['states'])}",
             )
         )
         if "postgres" in fo:
@@ -63,14 +71,10 @@ def goals(r: dict[str, Any], cold: dict[str, float]) -> list[tuple[str, str, str
             rows.append(
                 (
                     "postgres",
-                    ">= 2x SQLite 1 worker",
-                    *_goal(
-                        fo["postgres_ratio"] >= 2,
-                        (
-                            f"{fo['postgres_ratio']:.2f}x ({p['per_s']:.0f}/s with 4 workers vs "
-                            f"{f['per_s']:.0f}/s); {p['states']}"
-                        ),
-                    ),
+                    ">= 2x SQLite with 1 worker",
+                    _verdict([("ratio", fo["postgres_ratio"], 2, True)]),
+                    f"{fo['postgres_ratio']:.2f}x ({p['per_s']:.0f}/s with 4 workers vs "
+                    f"{f['per_s']:.0f}/s): {_states(p['states'])}",
                 )
             )
         else:
@@ -79,75 +83,75 @@ def goals(r: dict[str, Any], cold: dict[str, float]) -> list[tuple[str, str, str
             (
                 "memory",
                 "worker peak RSS <= 150 MB",
-                *_goal(f["peak_rss_mb"] <= 150, f"{f['peak_rss_mb']:.0f} MB over the fanout run"),
+                _verdict([("RSS", f["peak_rss_mb"], 150, False)]),
+                f"{f['peak_rss_mb']:.0f} MB over the fanout run",
             )
         )
     modes = (("ratelimit", 1.10, 0), ("headers", 1.25, 1), ("headers (mastodon)", 1.25, 1))
     for mode, limit, per_window in modes:
         m = r.get(mode)
         if m:
-            ok = m["ratio"] <= limit and m["responses_429"] <= per_window * m["windows"]
             rows.append(
                 (
                     mode,
-                    f"<= {limit:.2f}x ideal, <= {per_window} 429 per window",
-                    *_goal(
-                        ok,
-                        f"{m['ratio']:.2f}x ideal ({m['seconds']:.1f} s vs {m['ideal_s']:.0f} s), "
-                        f"{m['responses_429']} x 429 over {m['windows']} windows",
+                    f"<= {limit:.2f}x ideal, <= {per_window} x 429 per window",
+                    _verdict(
+                        [
+                            ("time", m["ratio"], limit, False),
+                            ("429s", m["responses_429"], per_window * m["windows"], False),
+                        ]
                     ),
+                    f"{m['ratio']:.2f}x ideal ({m['seconds']:.1f} s vs {m['ideal_s']:.0f} s), "
+                    f"{m['responses_429']} x 429 over {m['windows']} windows",
                 )
             )
     if "preview --json" in cold:
-        base = cold.get("python -c pass", 0.0)
-        ok = cold["preview --json"] <= 300 and cold.get("distributor --help", 1e9) <= 150
+        base, helps = cold.get("python -c pass", 0.0), cold.get("distributor --help", 0.0)
         rows.append(
             (
                 "coldstart",
-                "preview <= 300 ms, --help <= 150 ms",
-                *_goal(
-                    ok,
-                    (
-                        f"preview {cold['preview --json']:.0f} ms, --help "
-                        f"{cold.get('distributor --help', 0):.0f} ms; python -c pass {base:.0f} ms"
-                    ),
+                "preview <= 300 ms, --help <= 150 ms (median)",
+                _verdict(
+                    [("preview", cold["preview --json"], 300, False), ("--help", helps, 150, False)]
                 ),
+                f"preview {cold['preview --json']:.0f} ms, --help {helps:.0f} ms; "
+                f"python -c pass {base:.0f} ms",
             )
         )
     if "render" in cold:
         rows.append(
             (
                 "render",
-                ">= 5,000/s per core",
-                *_goal(cold["render"] >= 5000, f"{cold['render']:,.0f} fitted posts/s"),
+                ">= 5,000 fitted posts/s per core",
+                _verdict([("rate", cold["render"], 5000, True)]),
+                f"{cold['render']:,.0f} fitted posts/s",
             )
         )
     lq = r.get("logquery")
     if lq:
         page = lq.get("page_p95_ms")
-        ok = lq["cli_ms"] <= 300 and (page is None or page <= 150)
+        checks = [("CLI", lq["cli_ms"], 300, False)]
+        checks += [("page p95", page, 150, False)] if page is not None else []
         page_text = f", page p95 {page:.0f} ms" if page is not None else ", page skipped"
         rows.append(
             (
                 "logquery",
-                "CLI <= 300 ms, page p95 <= 150 ms",
-                *_goal(ok, f"{lq['rows']:,} rows: CLI {lq['cli_ms']:.0f} ms{page_text}"),
+                "CLI <= 300 ms, admin page p95 <= 150 ms",
+                _verdict(checks),
+                f"{lq['rows']:,} rows: CLI {lq['cli_ms']:.0f} ms (median){page_text}",
             )
         )
     wh = r.get("webhook")
     if wh:
-        ok = wh["accepted_per_s"] >= 500 and wh["p99_ms"] <= 100
         rows.append(
             (
                 "webhook",
-                ">= 500/s, p99 <= 100 ms",
-                *_goal(
-                    ok,
-                    (
-                        f"{wh['accepted_per_s']:.0f}/s, p50 {wh['p50_ms']:.0f} ms, "
-                        f"p99 {wh['p99_ms']:.0f} ms"
-                    ),
+                ">= 500 accepted/s, p99 <= 100 ms",
+                _verdict(
+                    [("rate", wh["accepted_per_s"], 500, True), ("p99", wh["p99_ms"], 100, False)]
                 ),
+                f"{wh['accepted_per_s']:.0f}/s, p50 {wh['p50_ms']:.0f} ms, "
+                f"p99 {wh['p99_ms']:.0f} ms",
             )
         )
     fm = r.get("feedmemory")
@@ -162,12 +166,10 @@ def goals(r: dict[str, Any], cold: dict[str, float]) -> list[tuple[str, str, str
         rows.append(
             (
                 "memory (feed)",
-                "bounded in the feed size",
-                *_goal(
-                    growth <= size * 1.2,
-                    f"{text}; imports alone {base:.0f} MB; extra memory x"
-                    f"{growth:.1f} for x{size:.0f} items",
-                ),
+                "bounded in the feed size (linear at most)",
+                _verdict([("growth", growth, size * 1.2, False)]),
+                f"{text}; imports alone {base:.0f} MB; extra memory x{growth:.1f} "
+                f"for x{size:.0f} items",
             )
         )
     return rows
@@ -176,10 +178,12 @@ def goals(r: dict[str, Any], cold: dict[str, float]) -> list[tuple[str, str, str
 NOTES = """## Why goals are missed, and what the profile showed
 
 - **fanout** is CPU-bound, not latency-bound: one worker process sends on up to 50 threads, but
-  each delivery costs about 10 ms of Python CPU (four short committed transactions through
-  SQLAlchemy: claim, rate slot, `sending`, outcome plus its attempt row; and the HTTP client:
-  tweepy/facebook-sdk/requests/urllib3), and the GIL runs that on one core, while the sandbox
-  (another Python process) needs the second core. `bench/profile_fanout.py` shows the split.
+  each delivery costs about 6 ms of Python CPU ("worker CPU" below: the worker keeps one core
+  busy). Four short committed transactions through SQLAlchemy (claim, rate slot, `sending`,
+  outcome plus its attempt row) take about 60% of it, the HTTP client libraries
+  (tweepy/facebook-sdk/requests/urllib3) most of the rest; the GIL runs it all on one core,
+  while the sandbox (another Python process) needs the second. `bench/profile_fanout.py`
+  shows the split.
   The baseline pays the 20 ms latency for every post, so the ratio is the concurrency the CPU
   allows. Reaching 250/s needs fewer transactions per delivery (e.g. rate slot and `sending` in
   one) or more worker processes on more cores.
@@ -200,8 +204,14 @@ NOTES = """## Why goals are missed, and what the profile showed
   most of the CLI figure (compare `python -c pass` in the same run).
 - **webhook**: one `distributor serve` process on SQLite; each 202 is a committed plan of the
   article on every channel, and load generator, server and other work share the 2 cores.
-- Unknown outcomes in the fan-out runs (if any are listed) are read timeouts on an overloaded
-  machine: the post may exist, so dispatch leaves them to reconcile instead of sending twice.
+- Unknown outcomes in the fan-out runs (if any): the output names why ("why not sent", with
+  every attempt, and the sandbox's 5xx answers). In the runs so far: about 2 of 2,000 Bluesky
+  `createRecord` calls answered HTTP 500, each on a delivery's first and only attempt. The
+  Bluesky emulator answers 500 for an rkey that already exists (as older PDS versions do), and
+  all sandbox Bluesky accounts share one repository; the cause is not pinned down yet. After a
+  5xx the post may exist, so dispatch leaves it to reconcile instead of sending twice.
+- **postgres** and **fanout** send runs stop after `--max-seconds` (80 s) to keep `make bench`
+  under 10 minutes; a run stopped early reports the rate of what it sent (the rest is `queued`).
 
 Profile fixes made before these figures (pyinstrument): render started a `threading.Timer`
 (a new thread) per render for its time limit: 58% of render time, now one watchdog thread;
