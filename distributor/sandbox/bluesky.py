@@ -19,7 +19,13 @@ from typing import Any
 from distributor.sandbox.emulator import Emulator, Reply, Request, Route, html_error_page
 
 POST = "app.bsky.feed.post"
-DID = "did:plc:sandbox"
+
+
+def did_for(handle: str) -> str:
+    """Each account (handle) has its own repository, as on a real PDS."""
+    return "did:plc:" + hashlib.sha256(handle.encode("utf-8")).hexdigest()[:24]
+
+
 MAX_BLOB = 1_000_000
 _TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
 _KINDS = {
@@ -79,7 +85,9 @@ class BlueskyEmulator(Emulator):
         session = self._session(req)
         if isinstance(session, Reply):
             return session
-        return Reply(200, {"did": DID, "handle": session["handle"], "active": True})
+        return Reply(
+            200, {"did": did_for(session["handle"]), "handle": session["handle"], "active": True}
+        )
 
     def _new_session(self, handle: str) -> dict[str, Any]:
         access, refresh = f"eyJ.acc.{secrets.token_hex(8)}", f"eyJ.ref.{secrets.token_hex(8)}"
@@ -88,7 +96,12 @@ class BlueskyEmulator(Emulator):
             now = self.state.now()
             tokens[access] = {"handle": handle, "kind": "access", "at": now}
             tokens[refresh] = {"handle": handle, "kind": "refresh", "at": now}
-        return {"did": DID, "handle": handle, "accessJwt": access, "refreshJwt": refresh}
+        return {
+            "did": did_for(handle),
+            "handle": handle,
+            "accessJwt": access,
+            "refreshJwt": refresh,
+        }
 
     def _session(self, req: Request, kind: str = "access") -> dict[str, Any] | Reply:
         auth = req.headers.get("authorization", "")
@@ -133,32 +146,36 @@ class BlueskyEmulator(Emulator):
         problem = self._validate(record)
         if problem:
             return fail(400, *problem)
+        did = did_for(session["handle"])
         with self.state.lock:
             records = self._kv.setdefault("records", {})
-            if rkey in records:
+            if rkey and f"{did}/{rkey}" in records:
                 if self._kv.get("rkey_conflict") == "explicit":
                     return fail(400, "RecordAlreadyExists", "Record already exists")
                 return fail(500, "InternalServerError", "Internal Server Error")
-            post = self.state.record("bluesky", DID, str(record.get("text", "")), {})
+            post = self.state.record("bluesky", did, str(record.get("text", "")), {})
             rkey = rkey or post.id
             post.data.update(rkey=rkey, record=record, embed=record.get("embed"))
             post.data["facets"] = record.get("facets") or []
-            records[rkey] = post.id
-        return Reply(200, {**self._ref(rkey), "validationStatus": "valid"})
+            records[f"{did}/{rkey}"] = post.id
+        return Reply(200, {**self._ref(did, rkey), "validationStatus": "valid"})
 
     def get_record(self, req: Request) -> Reply:
+        did = self._repo(req.query.get("repo") or [""])
         rkey = (req.query.get("rkey") or [""])[0]
-        post = self._post(rkey)
+        post = self._post(did, rkey)
         if post is None:
-            return fail(400, "RecordNotFound", f"Could not locate record: at://{DID}/{POST}/{rkey}")
-        return Reply(200, {**self._ref(rkey), "value": post.data["record"]})
+            return fail(400, "RecordNotFound", f"Could not locate record: at://{did}/{POST}/{rkey}")
+        return Reply(200, {**self._ref(did, rkey), "value": post.data["record"]})
 
     def list_records(self, req: Request) -> Reply:
-        rkeys = sorted(self._kv.get("records", {}), reverse=True)
+        did = self._repo(req.query.get("repo") or [""])
+        keys = sorted(self._kv.get("records", {}), reverse=True)
+        rkeys = [k.split("/", 1)[1] for k in keys if k.startswith(f"{did}/")]
         items = [
-            {**self._ref(k), "value": p.data["record"]}
+            {**self._ref(did, k), "value": p.data["record"]}
             for k in rkeys
-            if (p := self._post(k)) is not None
+            if (p := self._post(did, k)) is not None
         ]
         return Reply(200, {"records": items[: int((req.query.get("limit") or ["50"])[0])]})
 
@@ -167,21 +184,27 @@ class BlueskyEmulator(Emulator):
         if isinstance(session, Reply):
             return session
         rkey = str((req.json() or {}).get("rkey") or "")
+        did = did_for(session["handle"])
         with self.state.lock:
-            post_id = self._kv.get("records", {}).pop(rkey, None)
+            post_id = self._kv.get("records", {}).pop(f"{did}/{rkey}", None)
             if post_id is not None:
                 self.state.delete("bluesky", post_id)
         return Reply(200, {"commit": {"cid": "bafyreisandbox", "rev": "3lsandbox"}})
 
     # -- helpers --------------------------------------------------------------------------
-    def _post(self, rkey: str) -> Any:
-        post_id = self._kv.get("records", {}).get(rkey)
+    def _repo(self, values: list[str]) -> str:
+        """A `repo` parameter is a DID or a handle; a handle names the account's DID."""
+        repo = values[0] if values else ""
+        return repo if repo.startswith("did:") else did_for(repo.lstrip("@"))
+
+    def _post(self, did: str, rkey: str) -> Any:
+        post_id = self._kv.get("records", {}).get(f"{did}/{rkey}")
         post = self.state.find("bluesky", post_id) if post_id else None
         return None if post is None or post.deleted else post
 
-    def _ref(self, rkey: str) -> dict[str, str]:
-        cid = "bafyrei" + hashlib.sha256(rkey.encode()).hexdigest()[:52]
-        return {"uri": f"at://{DID}/{POST}/{rkey}", "cid": cid}
+    def _ref(self, did: str, rkey: str) -> dict[str, str]:
+        cid = "bafyrei" + hashlib.sha256(f"{did}/{rkey}".encode()).hexdigest()[:52]
+        return {"uri": f"at://{did}/{POST}/{rkey}", "cid": cid}
 
     def _validate(self, record: dict[str, Any]) -> tuple[str, str] | None:
         import regex
