@@ -172,3 +172,17 @@ def timed(fn: Any, *args: Any, **kw: Any) -> tuple[float, Any]:
     start = time.perf_counter()
     out = fn(*args, **kw)
     return time.perf_counter() - start, out
+
+
+def save_plot(fig: Any, ax: Any, path: Path, title: str, ylabel: str) -> None:
+    """Label, lay out and write a deliveries-over-time plot (both plots share the look)."""
+    import matplotlib.pyplot as plt
+
+    ax.set_xlabel("seconds since the first delivery")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    path.parent.mkdir(exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

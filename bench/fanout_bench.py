@@ -29,6 +29,7 @@ from common import (
     completions,
     env,
     sandbox,
+    save_plot,
     secrets_for,
     write_config,
 )
@@ -214,14 +215,8 @@ def plot(runs: list[dict[str, Any]], base_rate: float, path: Path) -> None:
     if runs and runs[0]["times"]:
         end = runs[0]["times"][-1]
         ax.plot([0, end], [0, base_rate * end], "--", label=f"sequential loop: {base_rate:.0f}/s")
-    ax.set_xlabel("seconds since the first delivery")
-    ax.set_ylabel("deliveries sent")
-    ax.set_title("fanout: deliveries over time (sandbox latency 20 ms)")
-    ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    title = "fanout: deliveries over time (sandbox latency 20 ms)"
+    save_plot(fig, ax, path, title, "deliveries sent")
 
 
 def main() -> None:

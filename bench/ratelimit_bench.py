@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from common import OUT, sandbox, secrets_for, set_limit, write_config
+from common import OUT, sandbox, save_plot, secrets_for, set_limit, write_config
 from fanout_bench import outcome, plan, run_workers
 
 MODES = {"ratelimit": "x", "headers": "x", "headers (mastodon)": "mastodon"}
@@ -73,14 +73,8 @@ def plot(runs: dict[str, dict[str, Any]], args: argparse.Namespace, path: Path) 
     ideal_t = [k * args.window for k in range(windows + 1)]
     ideal_n = [min((k + 1) * args.limit, args.posts) for k in range(windows)] + [args.posts]
     ax.step(ideal_t, ideal_n, where="post", linestyle="--", color="grey", label="ideal schedule")
-    ax.set_xlabel("seconds since the first delivery")
-    ax.set_ylabel("posts sent")
-    ax.set_title(f"one account, sandbox limit {args.limit} per {args.window:g} s")
-    ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    title = f"one account, sandbox limit {args.limit} per {args.window:g} s"
+    save_plot(fig, ax, path, title, "posts sent")
 
 
 def main() -> None:
