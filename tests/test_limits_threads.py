@@ -31,3 +31,16 @@ def test_concurrent_first_counts_do_not_race_on_the_lazy_import() -> None:
         )
         assert done.returncode == 0, done.stderr[-1000:]
         assert done.stdout.startswith("0 "), done.stdout
+
+
+def test_twitter_text_loads_without_pkg_resources_and_leaves_no_stand_in() -> None:
+    script = (
+        "import sys\n"
+        "from distributor import limits\n"
+        "n = limits.length('x', 'Mehr: https://www.tagesschau.de/inland/a.html 🇩🇪')\n"
+        "print(n, 'pkg_resources' in sys.modules)\n"
+    )
+    argv = [sys.executable, "-c", script]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-1000:]
+    assert done.stdout.split() == ["32", "False"]
