@@ -197,19 +197,20 @@ NOTES = """## Why goals are missed, and what the profile showed
   it waits for the rounded-up reset: up to 1 s too long per window, up to 1.33x on 3 s windows.
   With Mastodon's reset (ISO-8601 with microseconds) the same schedule hugs the limit. Zero 429
   answers in every mode.
-- **coldstart**: `preview` imports twitter_text for X's URL weighting; that import is about
-  180 ms of the figure (its `regexp/emoji.py` imports `pkg_resources`, ~55 ms, and compiles a
-  very large emoji pattern, ~65 ms; `python -X importtime`). `--help` imports none of it.
+- **coldstart**: `preview` imports twitter_text for X's URL weighting, about 110 ms of the
+  figure (mostly its very large emoji pattern; `python -X importtime`). Its `pkg_resources`
+  import (~60 ms more) is avoided by a stand-in while twitter_text loads (`distributor.limits`).
+  `--help` imports none of it.
 - **logquery** (CLI) and **render** on a busy machine: a fresh Python process plus imports is
   most of the CLI figure (compare `python -c pass` in the same run).
 - **webhook**: one `distributor serve` process on SQLite; each 202 is a committed plan of the
   article on every channel, and load generator, server and other work share the 2 cores.
 - Unknown outcomes in the fan-out runs (if any): the output names why ("why not sent", with
-  every attempt, and the sandbox's 5xx answers). In the runs so far: about 2 of 2,000 Bluesky
-  `createRecord` calls answered HTTP 500, each on a delivery's first and only attempt. The
-  Bluesky emulator answers 500 for an rkey that already exists (as older PDS versions do), and
-  all sandbox Bluesky accounts share one repository; the cause is not pinned down yet. After a
-  5xx the post may exist, so dispatch leaves it to reconcile instead of sending twice.
+  every attempt, and the sandbox's 5xx answers). Earlier runs had about 2 of 2,000 Bluesky
+  `createRecord` calls answered HTTP 500 (the emulator's answer to an rkey that already
+  exists); the emulator then kept one repository for all accounts, and now keeps one per
+  account. If a run still shows such 500s, the cause is elsewhere; after a 5xx the post may
+  exist, so dispatch leaves it to reconcile instead of sending twice.
 - **postgres** and **fanout** send runs stop after `--max-seconds` (80 s) to keep `make bench`
   under 10 minutes; a run stopped early reports the rate of what it sent (the rest is `queued`).
 
