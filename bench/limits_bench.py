@@ -17,7 +17,7 @@ from pathlib import Path
 
 from distributor import limits
 
-_ARTICLE = Path(__file__).resolve().parents[2] / "shared/fixtures/articles/putin-kim-soldaten.json"
+_ARTICLE = Path(__file__).resolve().parents[1] / "examples/articles/putin-kim-soldaten.json"
 _FALLBACK = "Putin und Kim: „Soldaten“ für die Front. Was Nordkorea dafür bekommt. Eine Analyse."
 
 
