@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import socket
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
+
+from locations import FIXTURES
 
 from distributor.article import Article
 from distributor.config import Settings
 from distributor.platforms.base import Draft
 from distributor.platforms.registry import build_adapter
 
-REPO = Path(__file__).resolve().parents[2]
-ARTICLE = REPO.parent / "shared" / "fixtures" / "articles" / "putin-kim-soldaten.json"
+ARTICLE = FIXTURES / "articles" / "putin-kim-soldaten.json"
 
 
 def article() -> Article:

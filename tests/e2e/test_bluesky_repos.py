@@ -1,4 +1,4 @@
-"""The Bluesky emulator keeps one repository per account, as a PDS does: record keys are per repo."""
+"""The Bluesky emulator keeps one repository per account, as a PDS does: rkeys are per repo."""
 
 from __future__ import annotations
 
