@@ -236,3 +236,23 @@ def test_retract_asks_first(
     code, out, err = run(capsys, "retract", URL, "--config", config)
     assert code == 130 and "Delete 1 post(s)" in err and "https://p/" in out
     assert store.get(m).state is State.SENT
+
+
+@pytest.mark.parametrize("argv", [["log"], ["show", "1"], ["audit"], ["status"], ["retry", "1"]])
+def test_a_missing_post_log_is_an_error_not_a_new_empty_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+) -> None:
+    from distributor.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "nowhere.db"
+    try:
+        code = int(main([*argv, "--database", f"sqlite:///{db}"]) or 0)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and f"no post log at {db}" in err
+    assert not db.exists()

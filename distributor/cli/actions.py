@@ -219,7 +219,7 @@ def _switch(
     from distributor import actions
 
     who = actor_name(actor)
-    with open_store_for(ctx, config, database) as store:
+    with open_store_for(ctx, config, database, create=True) as store:
         was = (actions.pause if pausing else actions.resume)(store, who)
     if pausing:
         click.echo("queue was already paused" if was else f"queue paused by {who}")

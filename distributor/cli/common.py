@@ -51,17 +51,39 @@ def store_options(command: Any) -> Any:
 
 
 @contextlib.contextmanager
-def open_store_for(ctx: click.Context, config: str | None, database: str | None) -> Iterator[Any]:
-    """The store named by `--database`, else by the configuration; closed afterwards."""
+def open_store_for(
+    ctx: click.Context, config: str | None, database: str | None, *, create: bool = False
+) -> Iterator[Any]:
+    """The store named by `--database`, else by the configuration; closed afterwards.
+
+    Only commands that start something (`worker`, `pause`) create a missing SQLite post log:
+    `log` or `retract` run in the wrong folder must say so, not answer from a new, empty file.
+    """
     from distributor.cli.preview import use_config
     from distributor.store import open_store
 
     use_config(ctx, config)
-    store = open_store(database or settings(ctx).database_url)
+    url = database or settings(ctx).database_url
+    if not create:
+        require_post_log(url)
+    store = open_store(url)
     try:
         yield store
     finally:
         store.close()
+
+
+def require_post_log(url: str) -> None:
+    """ConfigError unless `url` is a server database or an SQLite file that exists."""
+    from pathlib import Path
+
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.is_file():
+            raise ConfigError(
+                f"no post log at {path}: nothing was published with this configuration here "
+                "(run from the right folder, or give --config or --database)"
+            )
 
 
 def actor_option(command: Any) -> Any:

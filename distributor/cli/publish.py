@@ -175,7 +175,7 @@ def worker(
     from distributor.cli.worker_ops import Shutdown, schedule
 
     _info_logs(ctx)
-    with open_store_for(ctx, config, database) as store:
+    with open_store_for(ctx, config, database, create=True) as store:
         disp = _dispatcher(settings(ctx), store, concurrency)
         if not no_reconcile:
             _reconcile(settings(ctx), store, disp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from distributor.cli.common import print_json, settings
+from distributor.cli.common import print_json, require_post_log, settings
 from distributor.store import open_store
 
 
@@ -37,7 +37,9 @@ def status(ctx: click.Context, database: str | None, as_json: bool, check: bool)
     from distributor.clock import SYSTEM
     from distributor.status import healthy, snapshot
 
-    store = open_store(_url(ctx, database))
+    url = _url(ctx, database)
+    require_post_log(url)
+    store = open_store(url)
     try:
         snap = snapshot(settings(ctx), store, SYSTEM.now())
     finally:
