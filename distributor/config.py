@@ -1,14 +1,13 @@
 """`distributor.toml` + `.env` -> frozen `Settings` and `Channel` objects, with clear errors.
 
 Precedence for secrets and settings read from the environment: the real environment wins over
-`.env`; `.env` is read from one explicit path (next to the config file, or `--env-file`), never
-found by walking up parent folders. Every validation error names the file, the channel and the
-key. Secret values are wrapped in `Secret` the moment they are read.
+`.env`; exactly one `.env` is read (`--env-file`, else next to the config, else `./.env`; see
+`distributor.envfiles`), never found by walking up parent folders. Every validation error names
+the file, the channel and the key. Secret values are wrapped in `Secret` the moment they are read.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from distributor.envfiles import EnvSource, find_env_file, load_env
 from distributor.errors import ConfigError
 from distributor.resources import packaged_path
 from distributor.secrets import Secret
@@ -131,6 +131,7 @@ class Settings:
     sandbox_url: str | None = None
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    env_source: EnvSource = field(default_factory=EnvSource)
 
     @property
     def where(self) -> str:
@@ -155,7 +156,10 @@ class Settings:
             if self.sandbox_url:
                 return Secret(f"sandbox-{var.lower()}", var)
             where = f"channel {channel!r} key {key!r}" if channel else f"key {key!r}"
-            raise ConfigError(f"{self.where}: {where}: environment variable {var} is not set")
+            raise ConfigError(
+                f"{self.where}: {where}: environment variable {var} is not set "
+                f"({self.env_source.where()})"
+            )
         if any(c in value.strip() for c in "\r\n\0"):
             raise ConfigError(f"{self.where}: environment variable {var} contains a line break")
         return Secret(value.strip(), var)
@@ -173,17 +177,6 @@ class Settings:
         if self.sandbox_url:
             return f"{self.sandbox_url.rstrip('/')}/{channel.platform}"
         return channel.base_url or spec(channel.platform).base_url
-
-
-def load_env(path: Path | None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment merged over `.env` at `path` (the real environment wins)."""
-    merged: dict[str, str] = {}
-    if path is not None and path.is_file():
-        from dotenv import dotenv_values
-
-        merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
-    merged.update(os.environ if environ is None else environ)
-    return merged
 
 
 def default_config_path() -> Path:
@@ -209,14 +202,14 @@ def load_config(
         raise ConfigError(f"{where}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: not valid TOML: {exc}") from None
-    if env_file is not None and not Path(env_file).is_file():
-        raise ConfigError(f"{env_file}: no such .env file")
-    env_path = Path(env_file) if env_file is not None else cfg.parent / ".env"
-    env = load_env(env_path, environ)
-    return _settings(data, cfg, env)
+    source = find_env_file(cfg, env_file)
+    env = load_env(source.read, environ)
+    return _settings(data, cfg, env, source)
 
 
-def _settings(data: dict[str, Any], cfg: Path, env: Mapping[str, str]) -> Settings:
+def _settings(
+    data: dict[str, Any], cfg: Path, env: Mapping[str, str], source: EnvSource
+) -> Settings:
     where = str(cfg)
     main = _table(data.get("distributor", {}), where, "[distributor]")
     raw_channels = _table(data.get("channels", {}), where, "[channels]")
@@ -239,6 +232,7 @@ def _settings(data: dict[str, Any], cfg: Path, env: Mapping[str, str]) -> Settin
         sandbox_url=sandbox or None,
         sections={k: v for k, v in data.items() if k not in ("distributor", "channels")},
         env=env,
+        env_source=source,
     )
 
 

@@ -112,9 +112,10 @@ def test_explicit_env_file_and_missing_env_file(tmp_path: Path) -> None:
         load_config(path, env_file=tmp_path / "missing.env", environ={})
 
 
-def test_no_dotenv_from_parent_folders(tmp_path: Path) -> None:
+def test_no_dotenv_from_parent_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path, "TOKEN=parent\n", ".env")
     path = write(tmp_path, "[channels]\n", "site/distributor.toml")
+    monkeypatch.chdir(write(tmp_path, "", "elsewhere/x").parent)
     settings = load_config(path, environ={})
     assert "TOKEN" not in settings.env
     with pytest.raises(ConfigError, match="environment variable TOKEN is not set"):

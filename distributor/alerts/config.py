@@ -104,6 +104,9 @@ def _env_targets(raw: Mapping[str, Any], settings: Settings, err: Any) -> tuple[
     for var in _strings(raw.get("targets_env", []), err, "targets_env"):
         value = settings.env.get(var, "").strip()
         if not value:
-            raise err("targets_env", f"environment variable {var} is not set")
+            raise err(
+                "targets_env",
+                f"environment variable {var} is not set ({settings.env_source.where()})",
+            )
         out.append(Secret(value, var))
     return tuple(out)

@@ -83,7 +83,7 @@ class LazyGroup(click.Group):
 @click.option(
     "--env-file",
     type=click.Path(dir_okay=False),
-    help="Path to the .env file (default: .env next to the config file).",
+    help="Path to the .env file (default: .env next to the config file, else ./.env).",
 )
 @click.option(
     "--log-level",

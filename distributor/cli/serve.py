@@ -265,11 +265,17 @@ def _key(ctx: click.Context, secret_env: str | None) -> bytes:
     if secret_env:
         value = conf.env.get(secret_env, "").strip()
         if not value:
-            raise ConfigError(f"--secret-env {secret_env}: environment variable is not set")
+            raise ConfigError(
+                f"--secret-env {secret_env}: environment variable is not set "
+                f"({conf.env_source.where()})"
+            )
         return parse_secret(value, secret_env)
     hooks = hook_settings(conf)
     if not hooks.keys:
-        raise ConfigError(f"no webhook secret: set {' or '.join(hooks.names)} (or --secret-env)")
+        raise ConfigError(
+            f"no webhook secret: set {' or '.join(hooks.names)} (or --secret-env) "
+            f"({conf.env_source.where()})"
+        )
     return hooks.keys[0]
 
 

@@ -78,7 +78,7 @@ def admin_options(settings: Settings) -> AdminOptions:
     if secret is None and (users or token):
         raise ConfigError(
             f"{where}: [admin]: set {secret_var} to sign admin sessions "
-            "(`distributor admin new-secret` makes one)"
+            f"(`distributor admin new-secret` makes one; {settings.env_source.where()})"
         )
     hours = raw.get("session_hours", 12)
     if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 24 * 30:
