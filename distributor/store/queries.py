@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
 from typing import Any
@@ -243,9 +244,17 @@ def _like(text: str) -> str:
     return "%" + re.sub(r"([%_\\])", r"\\\1", text) + "%"
 
 
+_MAX_ID = 2**63 - 1  # BIGINT / SQLite INTEGER
+_MAX_TS = 253402300800.0  # 9999-12-31: past any creation time a store holds
+
+
 def _cursor(text: str) -> tuple[float, int]:
+    """`<created_at>:<id>` from a page link; anything else (tampered) is a StoreError."""
+    ts_text, _, id_text = text.rpartition(":")
     try:
-        ts, _, cid = text.rpartition(":")
-        return float(ts), int(cid)
+        ts, cid = float(ts_text), int(id_text) if id_text.isascii() else -1
     except ValueError:
-        raise StoreError(f"bad page cursor {text!r}") from None
+        ts, cid = math.nan, -1
+    if not (0 <= ts <= _MAX_TS and 0 < cid <= _MAX_ID):
+        raise StoreError(f"bad page cursor {text[:40]!r}")
+    return ts, cid

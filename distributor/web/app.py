@@ -3,7 +3,8 @@
     app = create_app(load_config("distributor.toml"))     # served by `distributor serve`
 
 The store is opened here unless one is passed in (then the caller closes it); an app that
-opened its own store closes it on shutdown. The OpenAPI schema is at `/openapi.json`.
+opened its own store closes it on shutdown. The OpenAPI schema is at `/openapi.json` (no docs UI:
+it would load scripts from a CDN).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock =
     from distributor.store import open_store
     from distributor.web import hooks, ops
     from distributor.web.context import WebContext
+    from distributor.web.headers import secure
     from distributor.web.hook_settings import hook_settings
 
     hook_conf = hook_settings(settings)  # config errors before the store is touched
@@ -50,7 +52,10 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock =
         version=__version__,
         description="Signed webhook intake and operator endpoints (docs/webhooks.md).",
         lifespan=lifespan,
+        docs_url=None,  # the docs UIs load scripts from a CDN: no third-party script here
+        redoc_url=None,
     )
+    secure(app)
     app.state.web = ctx
     app.include_router(hooks.router(ctx))
     app.include_router(ops.router(ctx))

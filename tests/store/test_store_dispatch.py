@@ -161,3 +161,26 @@ def test_audit_and_keyset_pagination(store: Store, clock: FakeClock) -> None:
         if cursor is None:
             break
     assert seen == [7, 6, 5, 4, 3, 2, 1]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "1.0:9223372036854775808",  # one past the largest 64-bit id
+        "1.0:-1",
+        "1e400:1",  # an infinite time
+        "nan:1",
+        "1e300:1",  # a time no datetime can hold
+        "1.0:" + "9" * 5000,  # more digits than int() converts
+        "",
+        ":",
+    ],
+)
+def test_a_bad_page_cursor_is_a_store_error(store: Store, cursor: str) -> None:
+    """Issue 13 finding 10: a tampered cursor was a 500 (an integer overflow in the driver)."""
+    store.plan(article("https://news.example/c"), [item("a", "acct")])
+    if not cursor:
+        assert store.query(after=cursor)[0]  # empty: the first page
+        return
+    with pytest.raises(StoreError, match="bad page cursor"):
+        store.query(after=cursor)

@@ -11,24 +11,12 @@ from distributor.web.admin.auth import TOKEN_ACTOR, Auth, LoginLimiter, Session
 from distributor.web.admin.options import AdminOptions
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from fastapi import FastAPI
     from starlette.requests import Request
     from starlette.responses import Response
 
     from distributor.config import Settings
     from distributor.store.store import Store
-
-# No inline scripts or styles anywhere; the UI works without JavaScript.
-HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
 
 
 class LoginRequired(Exception):
@@ -113,6 +101,7 @@ def build(settings: Settings, store: Store, options: AdminOptions, *, clock: Any
     from fastapi.staticfiles import StaticFiles
 
     from distributor.web.admin import forms, pages
+    from distributor.web.headers import secure
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     clock = clock or SYSTEM
@@ -124,7 +113,7 @@ def build(settings: Settings, store: Store, options: AdminOptions, *, clock: Any
         clock=clock,
         templates=_templates(),
     )
-    app.middleware("http")(_security_headers)
+    secure(app)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
     app.add_exception_handler(TooManyFailures, _too_many)
@@ -147,15 +136,6 @@ def _templates() -> Any:
 
     env.filters.update(views.FILTERS)
     return Jinja2Templates(env=env)
-
-
-async def _security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    response = await call_next(request)
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
 
 
 async def _login_required(request: Request, exc: Exception) -> Response:
