@@ -52,7 +52,8 @@ class LazyGroup(click.Group):
         return sorted(name for name in COMMANDS if self._load(name) is not None)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return self._load(cmd_name)
+        command = self._load(cmd_name)
+        return None if command is None else _with_global_options(command, self.params)
 
     @staticmethod
     def _load(name: str) -> click.Command | None:
@@ -68,6 +69,56 @@ class LazyGroup(click.Group):
             raise
         command = getattr(module, attr, None)
         return command if isinstance(command, click.Command) else None
+
+
+GLOBAL_OPTIONS = ("config", "env_file", "log_level", "log_format", "log_file")
+
+
+def _with_global_options(command: click.Command, params: list[click.Parameter]) -> click.Command:
+    """Give `command` (and its subcommands) the group's options, so they work after it too.
+
+    `distributor log --log-level debug` then means what `distributor --log-level debug log`
+    means. A command's own option of the same name (`--config` on store commands) is kept.
+    """
+    if getattr(command, "_global_options", False):
+        return command
+    taken = {opt for p in command.params for opt in p.opts}
+    for param in params:
+        if isinstance(param, click.Option) and param.name in GLOBAL_OPTIONS:
+            free = [opt for opt in param.opts if opt not in taken]
+            if len(free) == len(param.opts) or (free and free[0].startswith("--")):
+                command.params.append(_late_copy(param, free))
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _with_global_options(sub, params)
+    command._global_options = True  # type: ignore[attr-defined]
+    return command
+
+
+def _late_copy(option: click.Option, opts: list[str]) -> click.Option:
+    """The group option as a command option: no default or envvar (those were read already)."""
+    return click.Option(
+        opts,
+        type=option.type,
+        help=option.help,
+        expose_value=False,
+        callback=_set_late_global,
+    )
+
+
+def _set_late_global(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Record a global option given after the command; re-read config or logging as needed."""
+    if value is None or param.name is None:
+        return value
+    obj = ctx.find_root().ensure_object(dict)
+    obj[param.name] = value
+    if param.name in ("config", "env_file"):
+        obj.pop("settings", None)
+    else:
+        from distributor import logs
+
+        logs.setup(obj.get("log_level"), obj.get("log_format"), logfile=obj.get("log_file"))
+    return value
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

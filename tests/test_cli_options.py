@@ -1,0 +1,71 @@
+"""Global options work before or after the command, as the README says."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from review_helpers import run
+
+from distributor.web.signing import new_secret
+
+ARTICLE = '{"url": "https://news.example/a", "title": "A"}'
+
+
+@pytest.fixture
+def restore_root() -> Iterator[None]:
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
+    yield
+    for handler in root.handlers:
+        if handler not in before[0]:
+            handler.close()
+    root.handlers[:] = before[0]
+    root.setLevel(before[1])
+
+
+@pytest.fixture
+def folder(in_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("DISTRIBUTOR_WEBHOOK_SECRET", raising=False)
+    (in_tmp / "site").mkdir()
+    (in_tmp / "site" / "distributor.toml").write_text("[channels]\n", encoding="utf-8")
+    (in_tmp / "prod.env").write_text(f"DISTRIBUTOR_WEBHOOK_SECRET={new_secret()}\n", "utf-8")
+    (in_tmp / "a.json").write_text(ARTICLE, encoding="utf-8")
+    return in_tmp
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before", "after"])
+def test_config_and_env_file_before_or_after(
+    folder: Path, capsys: pytest.CaptureFixture[str], after: bool
+) -> None:
+    options = ["--config", "site/distributor.toml", "--env-file", "prod.env"]
+    command = ["hook", "sign", "a.json", "--json"]
+    code, out, err = run(capsys, *(command + options if after else options + command))
+    assert (code, err) == (0, "")
+    assert set(json.loads(out)) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before", "after"])
+def test_log_options_before_or_after(
+    folder: Path, capsys: pytest.CaptureFixture[str], restore_root: None, after: bool
+) -> None:
+    options = ["--log-level", "debug", "--log-format", "json", "--log-file", "run.log"]
+    command = ["hook", "secret"]
+    code, out, _ = run(capsys, *(command + options if after else options + command))
+    assert code == 0 and out.startswith("whsec_")
+    assert logging.getLogger().level == logging.DEBUG
+    logging.getLogger("distributor.test").debug("placed")
+    line = json.loads((folder / "run.log").read_text(encoding="utf-8").splitlines()[-1])
+    assert (line["message"], line["level"]) == ("placed", "debug")
+
+
+def test_a_late_option_is_checked_like_an_early_one(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "hook", "sign", "a.json", "--env-file", "missing.env")
+    assert code == 2 and "missing.env: no such .env file" in err
+    code, _, err = run(capsys, "log", "--log-level", "loud")
+    assert code == 2 and "'loud' is not one of" in err
