@@ -108,9 +108,14 @@ def expected_decisions(point: str, platform: str) -> list[str]:
     return ["found" if point == "after_send" else "absent"]
 
 
-def plan_one(settings: Settings, store: Store, channel: str) -> int:
+def plan_one(
+    settings: Settings,
+    store: Store,
+    channel: str,
+    url: str = "https://news.example.com/2026/03/crash-test",
+) -> int:
     article = Article(
-        url="https://news.example.com/2026/03/crash-test",
+        url=url,
         title="Wie ein Absturz nie doppelt postet",
     )
     report = publish(article, config=settings, channels=[channel], store=store)
@@ -256,5 +261,39 @@ def test_lost_response_is_reconciled_without_a_second_post(
         expected = expected_decisions("after_send", platform)
         assert [d.action for d in report.decisions] == expected
         assert final.state is (State.UNKNOWN if platform == HELD else State.SENT)
+    finally:
+        store.close()
+
+
+AMPERSAND_URL = "https://news.example.com/2026/03/crash-test?ressort=politik&id=42&seite=2"
+
+
+@pytest.mark.parametrize("platform", [p for p in CHANNELS if p != HELD])
+def test_link_with_ampersand_lost_after_the_key_window_is_found_not_resent(
+    sandbox: Sandbox, crash_settings: Settings, platform: str
+) -> None:
+    """The article link carries `&` (every link with two query parameters does), the answer is
+    lost and reconcile runs after Mastodon forgot the key: lookup must find the post by its
+    link as the platform really shows it (Mastodon: `&amp;` in an HTML href), never resend."""
+    from distributor.sandbox.faults import FaultRule
+
+    route = "publish" if platform == "threads" else "create"
+    sandbox.faults.add(FaultRule(platform, route, kind="lost", count=1, mode="reset"))
+    store = open_store(crash_settings.database_url)
+    try:
+        delivery_id = plan_one(crash_settings, store, CHANNELS[platform], url=AMPERSAND_URL)
+        Dispatcher(crash_settings, store, concurrency=1).run(until_idle=True, poll=0.05)
+        assert store.get(delivery_id).state is State.UNKNOWN
+        assert "&" in store.get(delivery_id).draft["link"]
+        sandbox.state.kv["mastodon"].pop("idempotency", None)  # the hour has passed
+        report = reconcile(crash_settings, store, clock=AheadClock(3600 + AHEAD))
+        Dispatcher(crash_settings, store, concurrency=1).run(until_idle=True, poll=0.05)
+        assert len(sandbox.posts(platform)) == 1, f"{platform}: posted twice"
+        [post] = sandbox.posts(platform)
+        assert [d.action for d in report.decisions] == ["found"], report.to_dict()
+        final = store.get(delivery_id)
+        assert final.state is State.SENT
+        named = {final.remote_id, (final.remote_id or "").rsplit(":", 1)[-1]}
+        assert post.data.get("rkey", post.id) in named
     finally:
         store.close()
