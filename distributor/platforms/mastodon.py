@@ -6,7 +6,9 @@ errors. The access token goes only in the `Authorization: Bearer` header.
 
 Ambiguity policy: RESEND_WITH_KEY. Mastodon keeps our `Idempotency-Key` (the delivery key) for one
 hour per account, so reconciliation may resend with the same key within ~50 minutes and gets the
-original status back; later, `lookup()` searches the account's own statuses for the article link.
+original status back; later, `lookup()` pages back through the account's own statuses to the
+send and matches the article link among the hrefs of each status's HTML (`&amp;` and all) and its
+card, or the status's visible text; past its page budget it cannot prove absence (MaybeSent).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from urllib.parse import parse_qs, urlsplit
 
 from distributor.errors import (
     AuthFailed,
@@ -25,6 +28,7 @@ from distributor.errors import (
 )
 from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
 from distributor.platforms.http import retry_after_seconds
+from distributor.platforms.links import any_same, html_links, html_text, same_text
 from distributor.platforms.media import fetch_image
 from distributor.platforms.rest import RestAdapter, body_of
 from distributor.redact import scrub
@@ -40,6 +44,8 @@ log = logging.getLogger(__name__)
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 DEFAULT_RATE_WAIT = 300.0  # Mastodon's windows are 5 minutes
 DEFAULT_INSTANCE = "https://mastodon.social"
+LOOKUP_PAGE_SIZE = 40  # Mastodon's maximum
+LOOKUP_PAGES = 13  # 520 statuses since the attempt began: more means "cannot prove absence"
 
 
 class MastodonAdapter(RestAdapter):
@@ -74,19 +80,27 @@ class MastodonAdapter(RestAdapter):
         return _receipt(body_of(response), rate_extra(response.headers))
 
     def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
+        """Page back through the account's statuses (newest first, `max_id` from the Link
+        header) until one older than `since`: only then is ours proven absent. A status is
+        ours when a link in its HTML (or its card) is the draft's link, or its text is ours."""
         account = self.account_id or self.verify().account_id
-        params = {"limit": "40", "exclude_reblogs": "true", "exclude_replies": "true"}
-        response = self._call("GET", f"/api/v1/accounts/{account}/statuses", params=params)
-        statuses = response.json() if response.content else []
-        for status in statuses if isinstance(statuses, list) else []:
-            created = _time(status.get("created_at"))
-            if created is not None and created < since - timedelta(seconds=5):
-                continue
-            card = status.get("card") or {}
-            content = str(status.get("content") or "")
-            if draft.link and (draft.link in content or card.get("url") == draft.link):
-                return _receipt(status)
-        return None
+        params = {"limit": str(LOOKUP_PAGE_SIZE), "exclude_reblogs": "true"}
+        params["exclude_replies"] = "true"
+        for _ in range(LOOKUP_PAGES):
+            response = self._call("GET", f"/api/v1/accounts/{account}/statuses", params=params)
+            statuses = _statuses(response)
+            for status in statuses:
+                created = _time(status.get("created_at"))
+                if created is not None and created < since - timedelta(seconds=5):
+                    return None  # older than the send: ours would have come before this one
+                if is_ours(draft, status):
+                    return _receipt(status)
+            older = next_max_id(response, statuses)
+            if older is None:
+                return None  # the account has no older statuses
+            params = {**params, "max_id": older}
+        detail = f"lookup: more than {LOOKUP_PAGES * LOOKUP_PAGE_SIZE} statuses since {since:%H:%M}"
+        raise MaybeSent("mastodon", self.channel.name, detail + ": cannot prove the post is absent")
 
     def delete(self, receipt: Receipt) -> None:
         try:
@@ -176,7 +190,35 @@ def rate_extra(headers: Mapping[str, str]) -> dict[str, str]:
     return {"rate_remaining": left, "rate_reset": reset.isoformat()}
 
 
-def _receipt(status: dict[str, Any], extra: dict[str, str] | None = None) -> Receipt:
+def is_ours(draft: Draft, status: Mapping[str, Any]) -> bool:
+    """Whether a status (as the API returns it) is the draft: a link in its `content` HTML or
+    its card is the draft's link (normalised: `&amp;`, case, escapes), or its text is ours."""
+    content = str(status.get("content") or "")
+    card = status.get("card")
+    card = card if isinstance(card, dict) else {}
+    if draft.link and any_same(draft.link, [*html_links(content), str(card.get("url") or "")]):
+        return True
+    return bool(draft.text.strip()) and same_text(html_text(content), draft.text)
+
+
+def next_max_id(response: requests.Response, statuses: list[dict[str, Any]]) -> str | None:
+    """The `max_id` of the next (older) page: from the Link header's `rel="next"`; without a
+    Link header, the oldest id of a full page; None when there is no older page."""
+    if "link" in response.headers:
+        target = response.links.get("next", {}).get("url")
+        found = parse_qs(urlsplit(target).query).get("max_id") if target else None
+        return found[0] if found else None
+    if len(statuses) < LOOKUP_PAGE_SIZE:
+        return None
+    return str(statuses[-1].get("id") or "") or None
+
+
+def _statuses(response: requests.Response) -> list[dict[str, Any]]:
+    body = response.json() if response.content else []
+    return [s for s in body if isinstance(s, dict)] if isinstance(body, list) else []
+
+
+def _receipt(status: Mapping[str, Any], extra: dict[str, str] | None = None) -> Receipt:
     return Receipt(
         "mastodon",
         str(status.get("id") or ""),

@@ -11,6 +11,7 @@ or `readonly` (403, outside the authorized scopes).
 from __future__ import annotations
 
 import html
+import re
 import zlib
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,38 @@ _ERRORS = {
 def iso(epoch: float) -> str:
     """Mastodon's timestamp format (milliseconds, Z)."""
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def linkify(text: str) -> str:
+    """Text as Mastodon's formatter writes it: HTML-escaped, every URL an `<a href>` (with `&amp;`)
+    whose visible text is split into spans: the scheme hidden, 30 characters shown, the rest
+    hidden behind an ellipsis. Hashtags and mentions stay plain text here."""
+    from twitter_text import extract_urls_with_indices
+
+    out, pos = "", 0
+    for found in extract_urls_with_indices(text):
+        url = found["url"]
+        if not url.lower().startswith(("http://", "https://")):
+            continue
+        start, end = found["indices"]
+        out += html.escape(text[pos:start]) + _anchor(url)
+        pos = end
+    return out + html.escape(text[pos:])
+
+
+def _anchor(url: str) -> str:
+    prefix = re.match(r"https?://(www\.)?", url, re.IGNORECASE)
+    cut = prefix.end() if prefix else 0
+    shown, rest = url[cut : cut + 30], url[cut + 30 :]
+    if len(rest) == 1:  # Mastodon shows a one-character rest rather than an ellipsis
+        shown, rest = shown + rest, ""
+    e = html.escape
+    return (
+        f'<a href="{e(url)}" target="_blank" rel="nofollow noopener" translate="no">'
+        f'<span class="invisible">{e(url[:cut])}</span>'
+        f'<span class="{"ellipsis" if rest else ""}">{e(shown)}</span>'
+        f'<span class="invisible">{e(rest)}</span></a>'
+    )
 
 
 def fail(status: int, message: str) -> Reply:
@@ -148,13 +181,24 @@ class MastodonEmulator(Emulator):
         return account if isinstance(account, Reply) else Reply(200, account)
 
     def lookup(self, req: Request, account: str) -> Reply:
+        """Newest first, `limit` (at most 40) older than `max_id`; a Link header names the next
+        (older, only after a full page) and the previous page, as Mastodon's does."""
         me = self._account(req)
         if isinstance(me, Reply):
             return me
         posts = [p for p in self.state.posts("mastodon") if p.account == account]
-        posts.sort(key=lambda p: p.created_at, reverse=True)
-        limit = int((req.query.get("limit") or ["20"])[0])
-        return Reply(200, [self._status(p, me) for p in posts[:limit]])
+        posts.sort(key=lambda p: (p.created_at, int(p.id)), reverse=True)
+        max_id = (req.query.get("max_id") or [""])[0]
+        if max_id.isdigit():
+            posts = [p for p in posts if int(p.id) < int(max_id)]
+        limit = min(40, int((req.query.get("limit") or ["20"])[0]))
+        page = posts[:limit]
+        path = f"{HOST}/api/v1/accounts/{account}/statuses?limit={limit}"
+        links = [f'<{path}&max_id={page[-1].id}>; rel="next"'] if len(page) == limit else []
+        if page:
+            links.append(f'<{path}&min_id={page[0].id}>; rel="prev"')
+        headers = {"Link": ", ".join(links)} if links else {}
+        return Reply(200, [self._status(p, me) for p in page], headers)
 
     def instance(self, req: Request) -> Reply:
         limit = self.state.kv.setdefault("mastodon", {}).get("max_characters", 500)
@@ -188,7 +232,7 @@ class MastodonEmulator(Emulator):
         return None
 
     def _status(self, post: Any, account: dict[str, Any]) -> dict[str, Any]:
-        paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in post.text.split("\n\n"))
+        paragraphs = "".join(f"<p>{linkify(p)}</p>" for p in post.text.split("\n\n"))
         return {
             "id": post.id,
             "created_at": iso(post.created_at),

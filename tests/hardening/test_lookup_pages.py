@@ -15,7 +15,7 @@ from distributor.platforms.linkedin import LOOKUP_PAGE_SIZE, LOOKUP_PAGES
 from distributor.platforms.registry import build_adapter
 from distributor.sandbox import Sandbox
 
-CHANNELS = {"linkedin": "linkedin_org", "threads": "threads_main"}
+CHANNELS = {"linkedin": "linkedin_org", "threads": "threads_main", "mastodon": "mastodon_main"}
 
 
 def draft(n: int, platform: str = "linkedin") -> Draft:
@@ -23,8 +23,8 @@ def draft(n: int, platform: str = "linkedin") -> Draft:
         channel=CHANNELS[platform],
         platform=platform,
         article_id=f"a{n}",
-        text=f"Meldung {n}: der Landtag beschließt https://news.example/{n}",
-        link=f"https://news.example/{n}",
+        text=f"Meldung {n}: der Landtag beschließt https://news.example/{n}?a=1&b=2",
+        link=f"https://news.example/{n}?a=1&b=2",
         title=f"Meldung {n}",
     )
 
@@ -70,3 +70,35 @@ def test_threads_lookup_follows_the_cursor_behind_a_full_page(
     found = adapter.lookup(draft(0, "threads"), key="k0", since=since)
     assert found is not None and found.remote_id == ours.remote_id
     assert adapter.lookup(draft(999, "threads"), key="k999", since=since) is None
+
+
+def test_mastodon_lookup_pages_back_by_the_link_header(
+    box: Sandbox, box_settings: Settings
+) -> None:
+    """Mastodon answers at most 40 statuses a page: ours behind 45 newer ones is found by
+    following `max_id` from the Link header, and a link nobody posted is proven absent."""
+    adapter = build_adapter(box_settings.channel("mastodon_main"), box_settings)
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    ours = adapter.publish(draft(0, "mastodon"), key="k0")
+    for n in range(1, 46):
+        adapter.publish(draft(n, "mastodon"), key=f"k{n}")
+    found = adapter.lookup(draft(0, "mastodon"), key="k0", since=since)
+    assert found is not None and found.remote_id == ours.remote_id
+    pages = [r for r in box.requests("mastodon") if r.get("route") == "lookup"]
+    assert len(pages) == 2  # two pages of 40
+    assert adapter.lookup(draft(99, "mastodon"), key="k99", since=since) is None
+
+
+def test_mastodon_lookup_that_cannot_reach_back_is_not_proof(
+    box: Sandbox, box_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import distributor.platforms.mastodon as mastodon
+
+    monkeypatch.setattr(mastodon, "LOOKUP_PAGE_SIZE", 2)
+    monkeypatch.setattr(mastodon, "LOOKUP_PAGES", 3)
+    adapter = build_adapter(box_settings.channel("mastodon_main"), box_settings)
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    for n in range(1, 8):
+        adapter.publish(draft(n, "mastodon"), key=f"k{n}")
+    with pytest.raises(MaybeSent, match="cannot prove the post is absent"):
+        adapter.lookup(draft(0, "mastodon"), key="k0", since=since)
