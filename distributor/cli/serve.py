@@ -44,9 +44,22 @@ EXIT_REFUSED = 1  # `hook send`: the server answered, but not 2xx
     type=click.FloatRange(0, 600),
     help="Seconds in-flight requests get to finish on SIGTERM.",
 )
+@click.option(
+    "--forwarded-allow-ips",
+    metavar="IPS",
+    envvar="DISTRIBUTOR_FORWARDED_ALLOW_IPS",
+    help="Comma-separated addresses/networks of your reverse proxies: only their "
+    "X-Forwarded-For/-Proto count (default: none, the peer address is the client).",
+)
 @click.pass_context
 def serve(
-    ctx: click.Context, host: str, port: int, workers: int, database: str | None, grace: float
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    database: str | None,
+    grace: float,
+    forwarded_allow_ips: str | None,
 ) -> None:
     """Serve the signed webhook, /healthz, /metrics and the admin UI (extra `web`)."""
     from distributor.cli.publish import _info_logs
@@ -62,13 +75,9 @@ def serve(
         os.environ["DISTRIBUTOR_DATABASE_URL"] = database  # reaches worker processes too
         ctx.find_root().ensure_object(dict).pop("settings", None)
     conf = settings(ctx)
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "log_config": None,  # keep our (redacting) logging setup
-        "timeout_graceful_shutdown": grace,
-        "server_header": False,
-    }
+    from distributor.web.server import server_options
+
+    options = server_options(host, port, grace=grace, forwarded_allow_ips=forwarded_allow_ips)
     if workers == 1:
         from distributor.web.app import create_app
 

@@ -1,0 +1,144 @@
+"""How `distributor serve` runs uvicorn (issue 13 findings 11 and 16), on real uvicorn with
+the exact options `serve` passes: X-Forwarded-For counts only from configured proxies, and a
+client that drips its request is cut off by the server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from admin_helpers import PASSWORD, admin_settings, build_app, csrf_of
+from review_helpers import closed_port
+
+from distributor.store import open_store
+from distributor.store.store import Store
+from distributor.web.server import DeadlineH11Protocol, server_options
+
+
+@contextmanager
+def served(app: Any, **options: Any) -> Iterator[str]:
+    """`app` under uvicorn with `server_options(...)` on a free loopback port."""
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    conf = server_options("127.0.0.1", port, **options)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **conf))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.started
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@pytest.fixture
+def app_and_store(tmp_path: Path) -> Iterator[tuple[Any, Store]]:
+    db = f"sqlite:///{tmp_path / 'log.db'}"
+    settings = admin_settings(tmp_path, f"http://127.0.0.1:{closed_port()}", db)
+    store = open_store(db)
+    yield build_app(settings, store), store
+    store.close()
+
+
+def try_login(base: str, password: str, forwarded_for: str) -> requests.Response:
+    http = requests.Session()
+    page = http.get(f"{base}/admin/login")
+    return http.post(
+        f"{base}/admin/login",
+        data={"csrf": csrf_of(page.text), "user": "alice", "password": password, "next": ""},
+        headers={"X-Forwarded-For": forwarded_for},
+        allow_redirects=False,
+    )
+
+
+def login_origin(store: Store) -> str:
+    return next(e["detail"] for e in store.events() if e["action"] == "admin login")
+
+
+def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(
+    app_and_store: tuple[Any, Store],
+) -> None:
+    app, store = app_and_store
+    with served(app) as base:
+        codes = [try_login(base, "wrong", f"10.0.0.{n}").status_code for n in range(6)]
+        assert codes == [401] * 5 + [429]  # one client, whatever address it claims
+        app_state(app).limiter.succeeded("alice", "127.0.0.1")
+        assert try_login(base, PASSWORD, "203.0.113.7").status_code == 303
+    assert login_origin(store) == "from 127.0.0.1"
+
+
+def test_forwarded_for_counts_from_a_configured_proxy(app_and_store: tuple[Any, Store]) -> None:
+    app, store = app_and_store
+    with served(app, forwarded_allow_ips="127.0.0.1") as base:
+        assert try_login(base, PASSWORD, "203.0.113.7").status_code == 303
+    assert login_origin(store) == "from 203.0.113.7"
+
+
+def app_state(app: Any) -> Any:
+    mounted = next(r for r in app.routes if getattr(r, "path", "") == "/admin")
+    return mounted.app.state.admin
+
+
+def drip(base: str, request: bytes, pause: float, budget: float) -> tuple[float, bytes]:
+    """Send `request` one byte per `pause` s; (seconds until the server closed, its answer)."""
+    host, port = base.removeprefix("http://").split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port))) as sock:
+        sock.settimeout(budget)
+        try:
+            for byte in request:
+                sock.sendall(bytes([byte]))
+                time.sleep(pause)
+            answer = sock.recv(65536)
+        except OSError:  # reset or broken pipe: closed while we were still sending
+            answer = b""
+        return time.monotonic() - started, answer
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 200 + b"\r\n\r\n",
+        b"POST /hooks/articles HTTP/1.1\r\nHost: x\r\nContent-Length: 300\r\n\r\n" + b"{" * 300,
+    ],
+    ids=["slow headers", "slow body"],
+)
+def test_a_dripping_client_is_cut_off(
+    app_and_store: tuple[Any, Store], monkeypatch: pytest.MonkeyPatch, request_bytes: bytes
+) -> None:
+    monkeypatch.setattr(DeadlineH11Protocol, "request_timeout", 1.0)
+    app, _ = app_and_store
+    with served(app) as base:
+        full = len(request_bytes) * 0.02  # what the whole drip would take (> 4 s)
+        took, answer = drip(base, request_bytes, 0.02, budget=full + 5)
+        assert took < full / 2, f"held {took:.1f} s"
+        assert b"200 OK" not in answer
+        assert requests.get(base + "/healthz", timeout=5).status_code == 200  # still serving
+
+
+def test_a_prompt_client_keeps_working(
+    app_and_store: tuple[Any, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deadline is per request: a keep-alive connection with quick requests stays usable."""
+    monkeypatch.setattr(DeadlineH11Protocol, "request_timeout", 0.5)
+    app, _ = app_and_store
+    with served(app) as base:
+        http = requests.Session()
+        for _ in range(4):
+            assert http.get(base + "/healthz", timeout=5).status_code == 200
+            time.sleep(0.3)  # 1.2 s on one connection in all, each request well in time
