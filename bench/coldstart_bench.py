@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-ARTICLE = REPO / "examples" / "articles" / "putin-kim-soldaten.json"
+ARTICLE = REPO / "examples" / "articles" / "radbruecke-stadtrat.json"
 CONFIG = REPO / "examples" / "distributor.toml"
 BIN = Path(sys.executable).parent
 

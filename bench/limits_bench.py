@@ -17,8 +17,8 @@ from pathlib import Path
 
 from distributor import limits
 
-_ARTICLE = Path(__file__).resolve().parents[1] / "examples/articles/putin-kim-soldaten.json"
-_FALLBACK = "Putin und Kim: „Soldaten“ für die Front. Was Nordkorea dafür bekommt. Eine Analyse."
+_ARTICLE = Path(__file__).resolve().parents[1] / "examples/articles/radbruecke-stadtrat.json"
+_FALLBACK = "Radbrücke über den Neckar: Was sie kostet. Wer sie bezahlt. Wann sie kommt."
 
 
 def _posts(n: int) -> list[str]:

@@ -7,17 +7,28 @@ renderer cannot resolve handles offline, so `facets()` does not produce mention 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
-from locations import REFERENCE
+from locations import reference, reference_params
 
 from distributor.platforms.bluesky import facets
 
-CASES = json.loads(
-    (REFERENCE / "bluesky" / "atproto-api-richtext-cases.json").read_text(encoding="utf-8")
-)
-SEGMENT_CASES = [c for c in CASES["detect_facets_segments"] if "@" not in c["text"]]
+CASES = ("bluesky", "atproto-api-richtext-cases.json")
+
+
+def _cases(key: str, mentions: bool = True) -> list[Any]:
+    """The SDK's cases under `key`, parametrized (without those mentioning a handle if asked)."""
+
+    def make(path: Path) -> list[Any]:
+        cases = json.loads(path.read_text(encoding="utf-8"))[key]
+        keep = [c for c in cases if mentions or "@" not in c["text"]]
+        return [pytest.param(c, id=c["text"][:40]) for c in keep]
+
+    return reference_params(CASES, make)
+
+
 LINK = "app.bsky.richtext.facet#link"
 TAG = "app.bsky.richtext.facet#tag"
 
@@ -27,7 +38,7 @@ def _sliced(text: str, facet: dict[str, Any]) -> str:
     return text.encode("utf-8")[index["byteStart"] : index["byteEnd"]].decode("utf-8")
 
 
-@pytest.mark.parametrize("case", SEGMENT_CASES, ids=lambda c: c["text"][:40])
+@pytest.mark.parametrize("case", _cases("detect_facets_segments", mentions=False))
 def test_link_detection_matches_the_sdk(case: dict[str, Any]) -> None:
     text = case["text"]
     expected = [(seg[0], seg[1]) for seg in case["expected_segments"] if len(seg) == 2]
@@ -36,7 +47,7 @@ def test_link_detection_matches_the_sdk(case: dict[str, Any]) -> None:
     assert all(f["features"][0]["$type"] == LINK for f in facets(text))
 
 
-@pytest.mark.parametrize("case", CASES["detect_tags_inline"], ids=lambda c: c["text"][:40])
+@pytest.mark.parametrize("case", _cases("detect_tags_inline"))
 def test_tag_detection_matches_the_sdk(case: dict[str, Any]) -> None:
     got = [f for f in facets(case["text"]) if f["features"][0]["$type"] == TAG]
     assert [f["features"][0]["tag"] for f in got] == case["expected_tags"]
@@ -44,7 +55,8 @@ def test_tag_detection_matches_the_sdk(case: dict[str, Any]) -> None:
 
 
 def test_the_mention_cases_exist_and_are_left_alone() -> None:
-    mentions = [c for c in CASES["detect_facets_segments"] if c not in SEGMENT_CASES]
+    cases = json.loads(reference(*CASES).read_text(encoding="utf-8"))["detect_facets_segments"]
+    mentions = [c for c in cases if "@" in c["text"]]
     assert len(mentions) >= 10
     assert facets("@handle.com middle end") == []
 

@@ -9,14 +9,14 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from locations import FIXTURES, REPO
+from locations import REPO
 
 from distributor import limits
 from distributor.cli import main
 from distributor.telegram_html import visible_length
 
 CONFIG = REPO / "examples" / "distributor.toml"
-ARTICLE = FIXTURES / "articles" / "putin-kim-soldaten.json"
+ARTICLE = REPO / "examples" / "articles" / "radbruecke-stadtrat.json"
 URL = json.loads(ARTICLE.read_text("utf-8"))["url"]
 CHANNELS = {"x", "facebook", "mastodon", "bluesky", "telegram", "linkedin", "threads"}
 
@@ -53,7 +53,7 @@ def test_json_has_a_fitted_post_for_every_channel(
 def test_human_output_shows_panels_and_counts(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "-c", str(CONFIG), "preview", str(ARTICLE), "--channel", "x-news")
     assert code == 0, err
-    assert "x-news · x" in out and "Wladimir Putin verzweifelt" in out
+    assert "x-news · x" in out and "Neue Radbrücke über den Neckar" in out
     assert "/280" in out and "facebook-news" not in out
 
 
@@ -63,14 +63,14 @@ def test_routing_skips_are_shown_not_posted(
     config = tmp_path / "distributor.toml"
     config.write_text(
         CONFIG.read_text("utf-8").replace(
-            'exclude_sections = ["Anzeige"]', 'exclude_sections = ["Politik"]'
+            'exclude_sections = ["Anzeige"]', 'exclude_sections = ["Lokales"]'
         ),
         encoding="utf-8",
     )
     code, out, _ = run(capsys, "preview", str(ARTICLE), "-c", str(config), "--json")
     assert code == 0 and "facebook" not in {p["platform"] for p in json.loads(out)}
     code, out, _ = run(capsys, "preview", str(ARTICLE), "-c", str(config))
-    assert code == 0 and "skipped facebook-news · facebook: section 'Politik' is excluded" in out
+    assert code == 0 and "skipped facebook-news · facebook: section 'Lokales' is excluded" in out
 
 
 def test_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

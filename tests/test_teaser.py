@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from locations import FIXTURES
+from locations import fixture
 
 from distributor.article import Article, Image
 from distributor.teaser import (
@@ -17,8 +17,12 @@ from distributor.teaser import (
     split_sentences,
 )
 
-ARTICLE = json.loads((FIXTURES / "articles" / "putin-kim-soldaten.json").read_text("utf-8"))
-TEXT = (FIXTURES / "articles" / "putin-kim-soldaten.txt").read_text("utf-8")
+
+def news_de(suffix: str) -> str:
+    """The real news.de article of the shared fixtures (skips when they are not there)."""
+    return fixture("articles", f"putin-kim-soldaten.{suffix}").read_text("utf-8")
+
+
 LEAD = (
     "Seit über fünf Monaten tobt der von Wladimir Putin entfesselte Ukraine-Krieg. "
     'Wie erfolgreich die "militärische Spezialoperation" aus Kreml-Sicht wirklich verläuft, '
@@ -27,18 +31,18 @@ LEAD = (
 
 
 def test_fixture_body_gives_first_whole_sentences() -> None:
-    teaser = derive_teaser(ARTICLE["body"], "de")
+    teaser = derive_teaser(json.loads(news_de("json"))["body"], "de")
     assert teaser == LEAD
     assert len(teaser) <= 280
 
 
 def test_plain_text_version_skips_labels_caption_and_share_line() -> None:
     # The .txt starts with "Politik", the headline, the photo caption and "• Artikel teilen:".
-    assert derive_teaser(TEXT, "de") == LEAD
+    assert derive_teaser(news_de("txt"), "de") == LEAD
 
 
 def test_plain_text_boilerplate_lines_are_recognised() -> None:
-    lines = [line.strip() for line in TEXT.splitlines() if line.strip()]
+    lines = [line.strip() for line in news_de("txt").splitlines() if line.strip()]
     furniture = [line for line in lines if is_boilerplate(line)]
     assert any(line.startswith("Lesen Sie auch:") for line in furniture)
     assert any(line.startswith("Folgen Sie News.de") for line in furniture)

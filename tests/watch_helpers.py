@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from locations import REFERENCE
+from locations import reference
 
 from distributor.article import Article
 from distributor.config import Settings, load_config
@@ -174,7 +174,9 @@ def feed_server() -> Iterator[FeedServer]:
         httpd.server_close()
 
 
-FEEDS = REFERENCE / "feeds" / "rss-parser" / "input"
+def reference_feed(name: str) -> Path:
+    """A real publisher feed from the shared reference data (skips when it is absent)."""
+    return reference("feeds", "rss-parser", "input", name)
 
 
 SECRETS = {"MASTO_TOKEN": "masto-SECRET-1", "TG_TOKEN": "1:tg-SECRET-2"}

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from distributor.planning import PublishReport
 
 SAMPLES = (
-    "articles/putin-kim-soldaten.json",
+    "articles/radbruecke-stadtrat.json",
     "articles/council-heat-pumps.json",
     "articles/feed.xml",
 )
@@ -33,7 +33,7 @@ def next_steps() -> list[tuple[str, str]]:
         ("distributor log", "the post log (add --json or --csv for machines)"),
         ("distributor show 1", "one delivery with every attempt"),
         ("distributor audit", "what is not finished yet, oldest first"),
-        ("distributor preview examples/articles/putin-kim-soldaten.json", "posts without sending"),
+        ("distributor preview examples/articles/radbruecke-stadtrat.json", "posts without sending"),
         ("distributor sandbox", "the platform emulators on :8900, to try channels by hand"),
         ("make demo", "again: the same articles plan nothing new, nothing is posted twice"),
     ]

@@ -7,14 +7,14 @@ import socket
 from dataclasses import replace
 from typing import Any
 
-from locations import FIXTURES
+from locations import REPO
 
 from distributor.article import Article
 from distributor.config import Settings
 from distributor.platforms.base import Draft
 from distributor.platforms.registry import build_adapter
 
-ARTICLE = FIXTURES / "articles" / "putin-kim-soldaten.json"
+ARTICLE = REPO / "examples" / "articles" / "radbruecke-stadtrat.json"
 
 
 def article() -> Article:

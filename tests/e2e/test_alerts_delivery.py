@@ -30,7 +30,7 @@ from distributor.store import open_store
 from distributor.store.models import State
 from distributor.store.store import Store
 
-ARTICLE = REPO / "examples" / "articles" / "putin-kim-soldaten.json"
+ARTICLE = REPO / "examples" / "articles" / "radbruecke-stadtrat.json"
 SMTP_PASSWORD = "smtp-PASS-9x8y7z6w"
 ADMIN = "https://distributor.example.org/admin"
 

@@ -31,7 +31,7 @@ def test_demo_publishes_everything_once_and_a_rerun_posts_nothing(
     code, out, err = run(capsys, "demo")
     assert code == 0, err
     assert f"The sandbox received {PLATFORMS * ARTICLES} posts in this run." in out
-    assert "Wladimir Putin verzweifelt" in out and "heat-pump grants" in out
+    assert "Stadtrat gibt grünes Licht" in out and "heat-pump grants" in out
     assert "Try next" in out and "distributor log" in out
     assert (tmp_path / "distributor.db").exists()
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
-from locations import REFERENCE, REPO
+from locations import REPO, reference
 from plain_http import adapter, closed_port_url, draft
 
 from distributor.errors import (
@@ -67,7 +68,7 @@ def test_each_injected_error_maps_to_one_class(
 
 
 def _reference(name: str) -> Any:
-    return json.loads((REFERENCE / "facebook" / name).read_text(encoding="utf-8"))
+    return json.loads(reference("facebook", name).read_text(encoding="utf-8"))
 
 
 def _curated(sample: str) -> Any:
@@ -76,19 +77,30 @@ def _curated(sample: str) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("body", "expected", "code"),
+    ("load", "name", "expected", "code"),
     [
-        (_curated("error_190_463_expired_2015"), AuthFailed, "190/463"),
-        (_curated("error_506_duplicate_status_2012"), DuplicateContent, "506"),
+        (_curated, "error_190_463_expired_2015", AuthFailed, "190/463"),
+        (_curated, "error_506_duplicate_status_2012", DuplicateContent, "506"),
         (
-            _reference(
-                "bk-rs-facebook-apis-rs/"
-                "facebook-graph-api-object-error__err__access_token_session_has_been_invalidated.json"
-            ),
+            _reference,
+            "bk-rs-facebook-apis-rs/"
+            "facebook-graph-api-object-error__err__access_token_session_has_been_invalidated.json",
             AuthFailed,
             "190",
         ),
-        (_reference("python-facebook-testdata/error.json"), Rejected, "100"),
+        (_reference, "python-facebook-testdata/error.json", Rejected, "100"),
+    ],
+)
+def test_real_graph_errors_map_to_one_class(
+    load: Callable[[str], Any], name: str, expected: type, code: str
+) -> None:
+    """Error bodies Facebook really sent (shared reference data, read in place)."""
+    _assert_maps_to(load(name), expected, code)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected", "code"),
+    [
         ({"error": {"message": "(#17) User request limit reached", "code": 17}}, RateLimited, "17"),
         ({"error": {"message": "(#613) Calls exceeded", "code": 613}}, RateLimited, "613"),
         (
@@ -101,6 +113,10 @@ def _curated(sample: str) -> Any:
     ],
 )
 def test_recorded_graph_errors_map_to_one_class(body: Any, expected: type, code: str) -> None:
+    _assert_maps_to(body, expected, code)
+
+
+def _assert_maps_to(body: Any, expected: type, code: str) -> None:
     from distributor.platforms.facebook import classify_graph
 
     error = classify_graph(body, 400, {}, CHANNEL)

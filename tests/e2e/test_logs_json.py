@@ -20,7 +20,7 @@ from distributor.planning import publish
 from distributor.store import open_store
 from distributor.store.models import State
 
-ARTICLE = REPO / "examples" / "articles" / "putin-kim-soldaten.json"
+ARTICLE = REPO / "examples" / "articles" / "radbruecke-stadtrat.json"
 FIELDS = {"delivery_id", "article_id", "channel", "platform", "attempt", "state"}
 FAST = "\n[dispatch]\nbackoff = 0.05\nmax_backoff = 0.1\njitter = 0.01\nbudget = 5\n"
 

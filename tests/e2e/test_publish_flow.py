@@ -24,7 +24,7 @@ from distributor.platforms.registry import spec
 from distributor.store import open_store
 from distributor.store.models import State
 
-ARTICLE = REPO / "examples" / "articles" / "putin-kim-soldaten.json"
+ARTICLE = REPO / "examples" / "articles" / "radbruecke-stadtrat.json"
 # 429s whose reset the platform states (1 s here). LinkedIn's daily limit resets at midnight UTC
 # and Threads states none (60 s assumed): the delivery rightly waits that long, too long here.
 SHORT_RESETS = {"x", "facebook", "mastodon", "bluesky", "telegram"}

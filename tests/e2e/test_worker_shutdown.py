@@ -20,7 +20,7 @@ from distributor.config import Settings
 from distributor.store import open_store
 from distributor.store.models import State
 
-ARTICLE = REPO / "examples" / "articles" / "putin-kim-soldaten.json"
+ARTICLE = REPO / "examples" / "articles" / "radbruecke-stadtrat.json"
 MAIN = "from distributor.cli import main; main()"
 LATENCY = 4.0  # seconds the platform takes to answer the send in flight
 

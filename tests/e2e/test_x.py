@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 from image_server import JPEG, image_server
-from locations import FIXTURES
+from locations import REPO
 from plain_http import adapter, closed_port_url, draft
 
 from distributor.article import Article, Image
@@ -45,7 +46,7 @@ def _linked(settings: Any, url: str, title: str) -> Draft:
     """The fixture article under a URL X recognises (a real TLD), so X rewrites it to t.co."""
     from distributor.render import render
 
-    path = FIXTURES / "articles" / "putin-kim-soldaten.json"
+    path = REPO / "examples" / "articles" / "radbruecke-stadtrat.json"
     data = {**json.loads(path.read_text(encoding="utf-8")), "url": url, "title": title}
     d = render(Article.from_dict(data), settings.channel(CHANNEL), settings=settings)
     return replace(d, image=None)
@@ -76,7 +77,10 @@ def test_publish_text_link_and_chunked_image_with_alt(
     assert media["chunked"] and media["size"] == len(JPEG) and media["media_type"] == "image/jpeg"
     assert media["category"] == "tweet_image" and media["api"] == "v1.1"
     assert d.image.alt in media["alt"] and d.image.credit in media["alt"]
-    assert post.data["display_text"].startswith(post.text)  # plus the appended media t.co link
+    # X shows the link (a real TLD) as t.co and appends the media's own t.co link.
+    before, after = post.text.split(d.link)
+    shown = rf"{re.escape(before)}https://t\.co/\w+{re.escape(after)} https://t\.co/\w+"
+    assert re.fullmatch(shown, post.data["display_text"])
     calls = [(r["path"], r["status"]) for r in sandbox.requests("x")]
     assert calls == [
         ("/1.1/media/upload.json", 202),  # INIT

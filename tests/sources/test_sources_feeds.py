@@ -10,13 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
-from locations import REFERENCE
+from locations import reference
 
 from distributor.article import Article
 from distributor.errors import ArticleError
 from distributor.sources import load, parse_feed
 
-FEEDS = REFERENCE / "feeds" / "rss-parser"
 NAMES = {
     "heise": "heise.atom",
     "guardian": "guardian.rss",
@@ -28,7 +27,7 @@ MARKUP = re.compile(r"<[a-zA-Z/][^>]*>|&(?:amp|quot|lt|gt|nbsp|#\d+);")
 
 
 def _expected(name: str) -> list[dict[str, str]]:
-    raw = (FEEDS / "output" / f"{name}.json").read_bytes()
+    raw = reference("feeds", "rss-parser", "output", f"{name}.json").read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:  # rss-parser saved the ISO-8859-1 expectations as Latin-1
@@ -45,7 +44,7 @@ def _same(ours: str, theirs: str) -> bool:
 
 
 def _load(name: str) -> list[Article]:
-    return load(str(FEEDS / "input" / NAMES[name]))
+    return load(str(reference("feeds", "rss-parser", "input", NAMES[name])))
 
 
 @pytest.mark.parametrize("name", sorted(NAMES))

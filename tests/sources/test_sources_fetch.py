@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from locations import FIXTURES, REFERENCE
+from locations import REFERENCE, REPO, reference
 
 from distributor import __version__
 from distributor.errors import ArticleError
@@ -26,7 +26,9 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
 <description>Seit über fünf Monaten tobt der Krieg. Mehr dazu im Text.</description>
 </item></channel></rss>"""
 
-PAGE = (REFERENCE / "opengraph" / "trafilatura-cache" / "heise.de.lithium.html").read_bytes()
+# A real publisher page from the shared reference data (the test serving it checks it is there).
+PAGE = REFERENCE / "opengraph" / "trafilatura-cache" / "heise.de.lithium.html"
+SAMPLE = REPO / "examples" / "articles" / "radbruecke-stadtrat.json"
 RELATIVE_PAGE = b"""<!doctype html><html lang="de"><head>
 <title>Eine lange Geschichte | Site</title><link rel="canonical" href="/politik/story-1">
 <meta property="og:description" content="Worum es geht."></head><body></body></html>"""
@@ -51,11 +53,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/feed":
             self._send(FEED.format(base=base).encode(), "application/rss+xml; charset=utf-8")
         elif self.path == "/page":
-            self._send(PAGE, "text/html; charset=utf-8")
+            self._send(PAGE.read_bytes(), "text/html; charset=utf-8")
         elif self.path.startswith("/x/relative"):
             self._send(RELATIVE_PAGE, "text/html")
         elif self.path == "/article":
-            body = (FIXTURES / "articles" / "putin-kim-soldaten.json").read_bytes()
+            body = SAMPLE.read_bytes()
             self._send(body, "text/plain")  # wrong type on purpose: content decides
         elif self.path == "/moved":
             self.send_response(301)
@@ -114,13 +116,17 @@ def test_fetch_feed_sends_user_agent(server: str) -> None:
     assert Handler.seen_agents[-1] == f"distributor/{__version__}"
 
 
-def test_fetch_page_and_json_with_wrong_content_type(server: str) -> None:
+def test_fetch_real_page_resolves_relative_canonical(server: str) -> None:
+    reference(*PAGE.relative_to(REFERENCE).parts)
     [page] = load(f"{server}/page")
     assert page.title == "Lithium aus dem Schredder"
     # heise's canonical link is relative: it resolves against the URL the page came from.
     assert page.url == f"{server}/newsticker/meldung/Lithium-aus-dem-Schredder-4451133.html"
+
+
+def test_fetch_json_with_wrong_content_type(server: str) -> None:
     [article] = load(f"{server}/article")
-    assert article.title.startswith("Wladimir Putin verzweifelt")
+    assert article.title.startswith("Stadtrat gibt grünes Licht")
 
 
 def test_relative_canonical_resolved_against_final_url_after_redirect(server: str) -> None:

@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from locations import FIXTURES
+from locations import REPO
 
 from distributor.article import Article
 from distributor.errors import ArticleError
 from distributor.sources import load, load_article_file
 
-PUTIN = FIXTURES / "articles" / "putin-kim-soldaten.json"
+SAMPLE = REPO / "examples" / "articles" / "radbruecke-stadtrat.json"
 
 GOOD = {"url": "https://example.org/a", "title": "Ein Titel", "body": "Erster Satz. Zweiter."}
 
@@ -37,32 +37,26 @@ def _error(spec: str, **kwargs: object) -> str:
     return message
 
 
-def test_fixture_article_loads_with_derived_teaser() -> None:
-    [article] = load(str(PUTIN))
-    assert article.title.startswith("Wladimir Putin verzweifelt")
+def test_sample_article_loads_with_derived_teaser() -> None:
+    [article] = load(str(SAMPLE))
+    assert article.title.startswith("Stadtrat gibt grünes Licht")
     assert article.language == "de"
-    assert article.tags == (
-        "Wladimir Putin",
-        "Kim Jong-un",
-        "Ukraine-Krieg",
-        "Nordkorea",
-        "Russland",
-    )
+    assert article.tags == ("Radverkehr", "Stadtrat", "Neckar", "Verkehrswende")
     assert article.published_at is not None and article.published_at.utcoffset() is not None
     assert article.image is not None
-    assert article.image.credit.startswith("picture alliance/dpa")
+    assert article.image.credit.startswith("Stadtverwaltung/")
     teaser = article.teaser
     assert teaser is not None
-    assert teaser.startswith("Seit über fünf Monaten tobt der von Wladimir Putin entfesselte")
-    assert teaser.endswith("kann Wladimir Putin wohl nur selbst beurteilen.")
+    assert teaser.startswith("Nach fast zehn Jahren Planung ist die Entscheidung gefallen:")
+    assert teaser.endswith("über den Neckar beschlossen.")  # whole sentences only
     assert len(teaser) <= 280
-    assert "Lesen Sie auch" not in teaser and "Folgen Sie" not in teaser
+    assert "Lesen Sie auch" not in teaser
 
 
 def test_load_article_file_returns_one_article() -> None:
-    article = load_article_file(PUTIN)
+    article = load_article_file(SAMPLE)
     assert isinstance(article, Article)
-    assert article.url.startswith("https://news.example/politik/")
+    assert article.url.startswith("https://www.tageblatt-beispiel.de/lokales/")
 
 
 def test_json_list_and_explicit_teaser_kept(tmp_path: Path) -> None:
@@ -177,7 +171,8 @@ def test_stdin_errors_name_stdin() -> None:
         ),
         (
             "news.txt",
-            (FIXTURES / "articles" / "putin-kim-soldaten.txt").read_text("utf-8"),
+            "Lokales\n\nStadtrat gibt grünes Licht für Radbrücke\n\nNach fast zehn Jahren Planung "
+            "ist die Entscheidung gefallen.\n\nLesen Sie auch: Radwege in der Innenstadt\n",
             r"news\.txt: not an article: expected JSON, YAML",
         ),
         ("scalar.yaml", "just text\n", r"scalar\.yaml: expected an article object .* got text$"),
@@ -216,7 +211,7 @@ def test_url_without_fetch_is_refused() -> None:
 def test_json_load_keeps_heavy_parsers_unimported() -> None:
     code = (
         "import sys; from distributor.sources import load; "
-        f"load({str(PUTIN)!r}); "
+        f"load({str(SAMPLE)!r}); "
         "print(sorted(m for m in ('feedparser', 'bs4', 'requests', 'yaml') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -5,17 +5,28 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
-from locations import REFERENCE
+from locations import reference
 
 from distributor.errors import ArticleError
 from distributor.sources import load, parse_html
 
-PAGES = REFERENCE / "opengraph" / "trafilatura-cache"
-OG: dict[str, Any] = json.loads((REFERENCE / "opengraph" / "og_extracted.json").read_text())
+
+def page(name: str = "") -> Path:
+    """A saved real page of the shared reference data (the folder when no name is given)."""
+    return reference("opengraph", "trafilatura-cache", *([name] if name else []))
+
+
+@cache
+def og() -> dict[str, Any]:
+    """The meta tags extracted mechanically from the saved pages."""
+    data: dict[str, Any] = json.loads(reference("opengraph", "og_extracted.json").read_text())
+    return data
+
 
 # url, title, teaser start, image url start (None: no real image), language, section
 EXPECTED: dict[str, tuple[str, str, str | None, str | None, str | None, str | None]] = {
@@ -111,13 +122,13 @@ EXPECTED: dict[str, tuple[str, str, str | None, str | None, str | None, str | No
 
 
 def test_every_saved_page_has_an_expectation() -> None:
-    assert sorted(p.name for p in PAGES.glob("*.html")) == sorted(EXPECTED) == sorted(OG)
+    assert sorted(p.name for p in page().glob("*.html")) == sorted(EXPECTED) == sorted(og())
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_saved_page(name: str) -> None:
     url, title, teaser, image, language, section = EXPECTED[name]
-    [article] = load(str(PAGES / name))
+    [article] = load(str(page(name)))
     assert article.url == url
     assert article.title == title
     if teaser is None:
@@ -138,9 +149,9 @@ def test_saved_page(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_saved_page_agrees_with_extracted_meta_tags(name: str) -> None:
     """Cross-check against the mechanically extracted tags (independent of our parser)."""
-    [article] = load(str(PAGES / name))
-    meta = OG[name]["meta"]
-    canonical = OG[name]["canonical"]
+    [article] = load(str(page(name)))
+    meta = og()[name]["meta"]
+    canonical = og()[name]["canonical"]
     if canonical and canonical.startswith("http"):
         assert article.url == canonical
     elif "og:url" in meta:
@@ -155,16 +166,16 @@ def test_saved_page_agrees_with_extracted_meta_tags(name: str) -> None:
 
 
 def test_dates_tags_and_author_from_meta_and_json_ld() -> None:
-    [zeit] = load(str(PAGES / "zeit.de.zugverkehr.html"))
+    [zeit] = load(str(page("zeit.de.zugverkehr.html")))
     assert zeit.author == "Caspar Schwietering"
     assert zeit.published_at is not None and zeit.published_at.isoformat() == (
         "2020-01-14T09:21:29+01:00"
     )
     assert zeit.tags[:3] == ("Christian Lindner", "Greta Thunberg", "EU-Kommission")
-    [guardian] = load(str(PAGES / "theguardian.com.academics.html"))
+    [guardian] = load(str(page("theguardian.com.academics.html")))
     assert guardian.tags[:3] == ("Higher education", "Academics", "Lecturers' pay")
     assert guardian.published_at is not None and guardian.published_at.tzinfo is not None
-    [spiegel] = load(str(PAGES / "spiegel.de.albtraum.html"))  # "+0100" offset, JSON-LD only
+    [spiegel] = load(str(page("spiegel.de.albtraum.html")))  # "+0100" offset, JSON-LD only
     assert spiegel.published_at is not None and spiegel.published_at.isoformat() == (
         "2018-12-22T00:00:00+01:00"
     )

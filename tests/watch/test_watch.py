@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from watch_helpers import (
     BACKLOG,
-    FEEDS,
     T0,
     FeedServer,
     Item,
@@ -23,6 +22,7 @@ from watch_helpers import (
     make_settings,
     parse_items,
     poller,
+    reference_feed,
     rss,
     url_feed,
     watched,
@@ -212,7 +212,7 @@ def test_reference_feed_files(tmp_path: Path, store: Store, clock: FakeClock) ->
     copies = []
     for name in ("heise.atom", "guardian.rss"):
         copies.append(tmp_path / name)
-        shutil.copy(FEEDS / name, copies[-1])
+        shutil.copy(reference_feed(name), copies[-1])
     feeds = [feed_for(str(c), p.watch) for c in copies]
     first = [p.poll(f) for f in feeds]
     assert all(r.first and r.items > 5 and r.remembered == r.items for r in first)
@@ -304,7 +304,7 @@ def test_watch_api_dedupes_feeds_and_needs_at_least_one(
 ) -> None:
     from distributor.watch import watch
 
-    shutil.copy(FEEDS / "heise.atom", tmp_path / "heise.atom")
+    shutil.copy(reference_feed("heise.atom"), tmp_path / "heise.atom")
     monkeypatch.chdir(tmp_path)
     settings = make_settings(tmp_path)
     results = watch(
