@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
-from locations import REFERENCE
+from locations import reference
 
 from distributor.platforms.base import Draft
 from distributor.platforms.links import html_links, html_text, normal_url, same_url
@@ -34,10 +32,7 @@ MASTODON_HTML = (
 
 
 def reference_json(*parts: str) -> Any:
-    path = Path(os.environ.get("DISTRIBUTOR_REFERENCE_DIR") or REFERENCE).joinpath(*parts)
-    if not path.is_file():
-        pytest.skip(f"reference data not found: {path}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(reference(*parts).read_text(encoding="utf-8"))
 
 
 def draft(platform: str, text: str = TEXT, link: str = LINK) -> Draft:
