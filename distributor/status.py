@@ -68,4 +68,18 @@ def snapshot(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
 
 def healthy(snap: dict[str, Any]) -> bool:
     """Nothing for on-call to do: a worker alive, no open alert, nobody to re-authenticate."""
-    return bool(snap["workers_alive"]) and not snap["alerts"] and not snap["needs_reauth"]
+    return not problems(snap)
+
+
+def problems(snap: dict[str, Any]) -> list[str]:
+    """Why `status --check` fails, one short phrase each (empty: healthy)."""
+    found = []
+    if not snap["workers_alive"]:
+        found.append(f"no worker alive ({len(snap['workers'])} known)")
+    if snap["alerts"]:
+        keys = ", ".join(a["key"] for a in snap["alerts"])
+        found.append(f"{len(snap['alerts'])} open alert(s): {keys}")
+    if snap["needs_reauth"]:
+        accounts = ", ".join(r["account"] for r in snap["needs_reauth"])
+        found.append(f"re-authentication needed: {accounts}")
+    return found

@@ -196,8 +196,9 @@ def test_status_and_audit_show_open_alerts(
     base = ["--config", str(settings.path)]
     run = CliRunner()
     st = run.invoke(cli, [*base, "status", "--database", db, "--json", "--check"])
-    assert st.exit_code == 1  # an incident is open
-    snap = json.loads(st.output)
+    assert st.exit_code == 1  # an incident is open, and it says so on stderr
+    assert "2 open alert(s): reauth:mastodon:news, unknown:masto;" in st.stderr
+    snap = json.loads(st.stdout)
     assert snap["counts"]["unknown"] == 1 and snap["paused"] is False
     assert snap["oldest_open"]["state"] == "unknown"
     assert snap["needs_reauth"] == [

@@ -19,11 +19,14 @@ def admin() -> None:
 def hash_password(from_stdin: bool) -> None:
     """Print an argon2 hash of a password for `[admin] users` (the hash goes into .env).
 
-    The password is asked for twice without echo (or read from stdin with --stdin); it is
-    never printed or stored.
+    The password is asked for twice without echo on a terminal; with --stdin, or when standard
+    input is not a terminal (a pipe), its first line is the password. It is never printed or
+    stored.
     """
-    if from_stdin:
+    if from_stdin or not sys.stdin.isatty():
         password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise ConfigError("no password on standard input (pipe one line, or run in a terminal)")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 12:

@@ -174,6 +174,11 @@ def worker(
     """
     from distributor.cli.worker_ops import Shutdown, schedule
 
+    if once and until_idle:
+        raise click.UsageError(
+            "--once (one round of claims) and --until-idle (run until nothing is due) "
+            "exclude each other: choose one"
+        )
     _info_logs(ctx)
     with open_store_for(ctx, config, database, create=True) as store:
         disp = _dispatcher(settings(ctx), store, concurrency)

@@ -71,6 +71,8 @@ def serve(
             "`distributor serve` needs the web extra: pip install 'distributor[web]'"
         ) from None
     _info_logs(ctx)
+    _warn_if_exposed(host)
+    _check_port_free(host, port)
     if database:
         os.environ["DISTRIBUTOR_DATABASE_URL"] = database  # reaches worker processes too
         ctx.find_root().ensure_object(dict).pop("settings", None)
@@ -83,14 +85,58 @@ def serve(
 
         app = create_app(conf)
         click.echo(f"serving on http://{host}:{port} (Ctrl-C or SIGTERM stops)", err=True)
-        with _sigterm_exits_cleanly():
-            uvicorn.run(app, **options)
+        _run(uvicorn, app, **options)
         return
     _export_config(ctx)
     create_app_check(conf)
     click.echo(f"serving on http://{host}:{port} with {workers} workers", err=True)
+    _run(uvicorn, APP_FACTORY, factory=True, workers=workers, **options)
+
+
+def _run(uvicorn: Any, app: Any, **options: Any) -> None:
+    """uvicorn.run, whose start-up failure exit (3) would read as our store-failure code."""
     with _sigterm_exits_cleanly():
-        uvicorn.run(APP_FACTORY, factory=True, workers=workers, **options)
+        try:
+            uvicorn.run(app, **options)
+        except SystemExit as exc:
+            if exc.code == 3:
+                raise ConfigError("the server did not start (see the lines above)") from None
+            raise
+
+
+def _warn_if_exposed(host: str) -> None:
+    """Say so when the webhook and /admin/ will be reachable from other machines."""
+    import ipaddress
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        loopback = False
+    if not loopback:
+        click.echo(
+            f"warning: --host {host} exposes the webhook, /metrics and /admin/ beyond this "
+            "machine; keep 127.0.0.1 behind a TLS reverse proxy unless you mean it",
+            err=True,
+        )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """ConfigError (exit 2, one line) before "serving on…" if the address cannot be bound.
+
+    uvicorn would log a traceback-like error and exit 3, which is the store-failure code."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind((host, port))
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"--host {host} --port {port}: cannot listen: {reason.lower()} "
+            "(another service on that port? choose another --port)"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -223,9 +269,13 @@ def send(
     retries: int,
     timeout: float,
 ) -> None:
-    """Sign FILE and POST it to URL; print the answer; exit 0 only for 2xx."""
+    """Sign FILE and POST it to URL; print the answer; exit 0 only for 2xx.
+
+    A network error or a 5xx is tried again (same webhook-id); a URL that cannot work is
+    refused at once (exit 2)."""
     from distributor.web.signing import new_id, sign_headers
 
+    _check_url(url)
     body = _body(file)
     key = _key(ctx, secret_env)
     msg_id = msg_id or new_id()  # one id for every resend: the server plans it once
@@ -242,6 +292,19 @@ def send(
         ctx.exit(EXIT_REFUSED)
 
 
+def _check_url(url: str) -> None:
+    """ConfigError unless `url` is an http(s) URL with a host (no retries of a typo)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a bad port or IPv6 literal
+        ok = False
+    if not ok:
+        raise ConfigError(f"{url!r}: not an http(s) URL (e.g. https://bot.example/hooks/articles)")
+
+
 def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int | None, str]:
     import requests
 
@@ -252,8 +315,10 @@ def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tup
             headers={**headers, "Content-Type": "application/json"},
             timeout=timeout,
         )
-    except requests.RequestException as exc:
+    except (requests.ConnectionError, requests.Timeout) as exc:
         return None, f"{url}: cannot send ({type(exc).__name__})"
+    except requests.RequestException as exc:  # the URL itself is wrong: trying again won't help
+        raise ConfigError(f"{url}: cannot send ({type(exc).__name__})") from None
     return resp.status_code, f"HTTP {resp.status_code} {resp.text.strip()}"
 
 

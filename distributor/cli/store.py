@@ -29,13 +29,18 @@ def migrate(ctx: click.Context, database: str | None) -> None:
 @click.command()
 @click.option("--database", metavar="URL", help="Store URL (default: config `database`).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--check", is_flag=True, help="Exit 1 unless a worker is alive and nothing is open.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1, saying why on stderr, unless a worker is alive, no alert is open and no "
+    "account needs re-authentication.",
+)
 @click.pass_context
 def status(ctx: click.Context, database: str | None, as_json: bool, check: bool) -> None:
     """One screen for on-call: workers alive, deliveries by state, the oldest open one,
     channels needing re-authentication, open alerts, whether the queue is paused."""
     from distributor.clock import SYSTEM
-    from distributor.status import healthy, snapshot
+    from distributor.status import problems, snapshot
 
     url = _url(ctx, database)
     require_post_log(url)
@@ -50,5 +55,7 @@ def status(ctx: click.Context, database: str | None, as_json: bool, check: bool)
         from distributor.cli.ops import print_status
 
         print_status(snap)
-    if check and not healthy(snap):
+    failed = problems(snap) if check else []
+    if failed:
+        click.echo(f"check failed: {'; '.join(failed)}", err=True)
         ctx.exit(1)

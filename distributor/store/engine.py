@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from distributor.errors import StoreError
+from distributor.errors import ConfigError, StoreError
 
 BUSY_TIMEOUT_MS = 30_000
 
 
 def make_engine(url: str) -> Any:
-    """An SQLAlchemy engine for `url`; raises StoreError for unsupported URLs."""
+    """An SQLAlchemy engine for `url`; ConfigError (exit 2, a typo) for an unsupported URL."""
     import sqlalchemy as sa
 
     if url.startswith("sqlite:///"):
@@ -26,7 +26,7 @@ def make_engine(url: str) -> Any:
             ) from None
         driver_url = "postgresql+psycopg://" + url.split("://", 1)[1]
         return sa.create_engine(driver_url, pool_pre_ping=True)
-    raise StoreError(f"store URL {url!r}: use sqlite:///FILE or postgresql://...")
+    raise ConfigError(f"store URL {url!r}: use sqlite:///FILE or postgresql://...")
 
 
 def _sqlite_hooks(engine: Any) -> None:

@@ -7,7 +7,7 @@ import multiprocessing as mp
 import pytest
 from store_helpers import article, item
 
-from distributor.errors import StoreError
+from distributor.errors import ConfigError
 from distributor.store import open_store
 from distributor.store.migrations import LATEST, migrate
 from distributor.store.models import State
@@ -73,7 +73,7 @@ def test_three_processes_plan_each_delivery_once(store: Store, store_url: str) -
 
 
 def test_bad_url_is_one_clear_error() -> None:
-    with pytest.raises(StoreError, match="sqlite:///FILE or postgresql"):
+    with pytest.raises(ConfigError, match="sqlite:///FILE or postgresql"):
         open_store("mysql://x")
 
 
