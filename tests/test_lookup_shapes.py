@@ -107,3 +107,112 @@ def test_mastodon_sandbox_writes_links_as_mastodon_does() -> None:
     from distributor.sandbox.mastodon import linkify
 
     assert f"<p>{linkify(TEXT)}</p>" == MASTODON_HTML
+
+
+# -- X --------------------------------------------------------------------------------------
+def x_tweet(text: str, urls: list[dict[str, Any]]) -> dict[str, Any]:
+    """A v2 tweet: the recorded create answer's `data` with `entities.urls` entries shaped as
+    the recorded v1.1 entity (url, expanded_url, display_url) at v2's start/end offsets."""
+    created = reference_json(
+        "tweepy", "decoded", "test_client_create_and_delete_tweet.decoded.json"
+    )
+    data = next(
+        i["response"]["body"]["data"]
+        for i in created["interactions"]
+        if i["request"]["method"] == "POST"
+    )
+    media = reference_json("tweepy", "decoded", "testupdatestatuswithmedia.decoded.json")
+    entity = media["interactions"][-1]["response"]["body"]["entities"]["media"][0]
+    assert {"url", "expanded_url", "display_url"} <= set(entity)
+    return {**data, "text": text, "entities": {"urls": urls}}
+
+
+def test_x_tweet_with_tco_and_escaped_ampersand_is_matched_by_expanded_url() -> None:
+    from distributor.platforms.x import same_post
+
+    tco = "https://t.co/kIbedWfwG2"
+    shown = f"Landtag &amp; Haushalt {tco}"
+    url = {"start": 23, "end": 46, "url": tco, "display_url": "news.example.com/2026/03/w…"}
+    ours = draft("x", text=f"Landtag & Haushalt {LINK}")
+    assert same_post(ours.text, x_tweet(shown, [{**url, "expanded_url": LINK}]))
+    upper = LINK.replace("news.example.com", "News.Example.com")
+    assert same_post(ours.text, x_tweet(shown, [{**url, "expanded_url": upper}]))
+    assert not same_post(ours.text, x_tweet(shown, [{**url, "expanded_url": OTHER}]))
+
+
+# -- Facebook -------------------------------------------------------------------------------
+def facebook_post(message: str, attachments: list[dict[str, Any]]) -> dict[str, Any]:
+    post = reference_json(
+        "facebook", "python-facebook-testdata", "facebook_apidata_posts_single_post_data.json"
+    )
+    assert {"id", "message", "created_time", "permalink_url"} <= set(post)
+    return {**post, "message": message, "attachments": {"data": attachments}}
+
+
+def test_facebook_post_is_matched_by_its_attachment_behind_the_link_shim() -> None:
+    from urllib.parse import quote
+
+    from distributor.platforms.facebook import is_ours
+
+    shim = f"https://l.facebook.com/l.php?u={quote(LINK, safe='')}&h=AT3x9"
+    ours = draft("facebook", text="Landtag beschließt Haushalt")
+    shared = {"type": "share", "url": shim, "target": {"url": shim}, "title": "Wahl"}
+    assert is_ours(ours, facebook_post("Andere Worte", [shared]), {"x"})
+    assert is_ours(ours, facebook_post("Andere Worte", [{"unshimmed_url": LINK}]), {"x"})
+    assert is_ours(ours, facebook_post(f"Lesen: {LINK}", []), {"x"})
+    other = {**shared, "url": shim.replace("id%3D42", "id%3D43"), "target": {}}
+    assert not is_ours(ours, facebook_post("Andere Worte", [other]), {"x"})
+
+
+# -- LinkedIn, Threads (shapes from the API references in ../shared/docs) -------------------
+def test_linkedin_post_is_matched_by_its_article_source() -> None:
+    from distributor.platforms.linkedin import escape_commentary, is_ours
+
+    source = LINK.replace("https://news.example.com", "https://NEWS.example.com:443")
+    post = {
+        "id": "urn:li:share:1",
+        "commentary": "anders",
+        "content": {"article": {"source": source}},
+    }
+    ours = draft("linkedin", text="Landtag (Haushalt)")
+    commentary = escape_commentary(ours.text)
+    assert is_ours(ours, post, commentary)
+    assert is_ours(ours, {"id": "urn:li:share:2", "commentary": commentary}, commentary)
+    assert not is_ours(ours, {**post, "content": {"article": {"source": OTHER}}}, commentary)
+
+
+def test_threads_post_is_matched_by_link_attachment_or_the_link_in_its_text() -> None:
+    from distributor.platforms.threads import is_ours
+
+    ours = draft("threads")
+    base = {"id": "1", "permalink": "https://www.threads.net/@news/post/C1", "timestamp": "x"}
+    assert is_ours(ours, {**base, "text": "anders", "link_attachment_url": LINK})
+    assert is_ours(ours, {**base, "text": f"Neu:\n{LINK}", "link_attachment_url": None})
+    assert is_ours(ours, {**base, "text": TEXT.replace(" ", "  ")})
+    assert not is_ours(ours, {**base, "text": "anders", "link_attachment_url": OTHER})
+
+
+# -- Bluesky --------------------------------------------------------------------------------
+def test_bluesky_record_is_matched_by_its_link_facet_or_card_not_its_display_text() -> None:
+    from distributor.platforms.bluesky import LINK_FEATURE, is_ours
+
+    lexicon = reference_json("bluesky", "lexicons", "app.bsky.richtext.facet.json")
+    assert (
+        f"{lexicon['id']}#link" == LINK_FEATURE and "uri" in lexicon["defs"]["link"]["properties"]
+    )
+    item = reference_json("bluesky", "marshalx", "post_record.json")
+    shown = "Landtag beschließt Haushalt news.example.com/2026/03/wahl…"
+    facet = {
+        "index": {"byteStart": 29, "byteEnd": 61},
+        "features": [{"$type": LINK_FEATURE, "uri": LINK}],
+    }
+    record = {**item["value"], "text": shown, "facets": [facet]}
+    ours = draft("bluesky")
+    assert is_ours(ours, record)
+    card = {
+        "$type": "app.bsky.embed.external",
+        "external": {"uri": LINK, "title": "", "description": ""},
+    }
+    assert is_ours(ours, {**item["value"], "text": "anders", "embed": card})
+    assert not is_ours(draft("bluesky", text=shown, link=OTHER), {**record, "text": "x"})
+    assert not is_ours(ours, item["value"])

@@ -11,7 +11,9 @@ The record key is a TID minted from the delivery key (`keys.bluesky_tid`), so th
 always names the same record.
 
 Ambiguity policy: LOOKUP. After a 5xx or a lost answer, `lookup()` asks `getRecord` for that rkey;
-a retried create is never sent blind (an existing rkey answered 500 on older PDS versions).
+a retried create is never sent blind (an existing rkey answered 500 on older PDS versions). When
+that record is absent it pages through `listRecords` back to the send and matches the draft's
+link against link facets' and the card's full URLs (the text may show only a display link).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from distributor.errors import AuthFailed, ConfigError, MaybeSent, NotSent, Rate
 from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
 from distributor.platforms.bluesky_facets import facets
 from distributor.platforms.keys import bluesky_tid
+from distributor.platforms.links import any_same
 from distributor.platforms.media import fetch_image
 from distributor.platforms.rest import RestAdapter, body_of
 from distributor.redact import scrub
@@ -39,8 +42,11 @@ if TYPE_CHECKING:
 __all__ = ["BlueskyAdapter", "facets"]
 log = logging.getLogger(__name__)
 POST = "app.bsky.feed.post"
+LINK_FEATURE = "app.bsky.richtext.facet#link"
 MAX_BLOB = 1_000_000
 DEFAULT_RATE_WAIT = 300.0
+LOOKUP_PAGE_SIZE = 100  # listRecords' maximum
+LOOKUP_PAGES = 5  # 500 records since the attempt began: more means "cannot prove absence"
 AUTH_ERRORS = frozenset(
     {"AuthenticationRequired", "InvalidToken", "AuthMissing", "AccountTakedown"}
 )
@@ -90,17 +96,27 @@ class BlueskyAdapter(RestAdapter):
         return self._scan(draft, since)
 
     def _scan(self, draft: Draft, since: datetime) -> Receipt | None:
-        params = {"repo": self._did(), "collection": POST, "limit": "50"}
-        listing = body_of(self._xrpc("GET", "com.atproto.repo.listRecords", params=params))
-        for item in listing.get("records") or []:
-            value = item.get("value") or {}
-            created = _time(value.get("createdAt"))
-            if created is None or created < since:
-                continue
-            card = ((value.get("embed") or {}).get("external") or {}).get("uri")
-            if value.get("text") == draft.text or (draft.link and card == draft.link):
-                return self._receipt(str(item.get("uri", "")).rsplit("/", 1)[-1], item)
-        return None
+        """Our records newest first (cursor paging) back to `since`; past the page budget the
+        post cannot be proven absent (MaybeSent), never "absent"."""
+        params = {"repo": self._did(), "collection": POST, "limit": str(LOOKUP_PAGE_SIZE)}
+        for _ in range(LOOKUP_PAGES):
+            listing = body_of(self._xrpc("GET", "com.atproto.repo.listRecords", params=params))
+            records = [r for r in listing.get("records") or [] if isinstance(r, dict)]
+            older = False
+            for item in records:
+                value = item.get("value") if isinstance(item.get("value"), dict) else {}
+                created = _time((value or {}).get("createdAt"))
+                if created is None or created < since:
+                    older = True
+                    continue
+                if is_ours(draft, value or {}):
+                    return self._receipt(str(item.get("uri", "")).rsplit("/", 1)[-1], item)
+            cursor = listing.get("cursor")
+            if older or not cursor or not records:
+                return None
+            params = {**params, "cursor": str(cursor)}
+        detail = f"lookup: more than {LOOKUP_PAGES * LOOKUP_PAGE_SIZE} records since {since:%H:%M}"
+        raise MaybeSent("bluesky", self.channel.name, detail + ": cannot prove the post is absent")
 
     def delete(self, receipt: Receipt) -> None:
         rkey = receipt.remote_id
@@ -239,6 +255,23 @@ class BlueskyAdapter(RestAdapter):
         if 400 <= status < 500:
             raise Rejected("bluesky", name, label, status=status, code=error or None)
         raise MaybeSent("bluesky", name, f"HTTP {status}: the post may exist", status=status)
+
+
+def is_ours(draft: Draft, record: Mapping[str, Any]) -> bool:
+    """Whether a post record is the draft: the draft's link is the full URL of a link facet or
+    of the link card (`embed.external.uri`), normalised; or the text is the same. The visible
+    text may show a shortened display link, so the text is never searched for the URL."""
+    embed = record.get("embed") if isinstance(record.get("embed"), dict) else {}
+    external = (embed or {}).get("external")
+    uris = [external.get("uri")] if isinstance(external, dict) else []
+    for facet in record.get("facets") or []:
+        features = facet.get("features") if isinstance(facet, dict) else None
+        for feature in features if isinstance(features, list) else []:
+            if isinstance(feature, dict) and feature.get("$type") == LINK_FEATURE:
+                uris.append(feature.get("uri"))
+    if draft.link and any_same(draft.link, uris):
+        return True
+    return bool(draft.text.strip()) and record.get("text") == draft.text
 
 
 def rate_wait(headers: Mapping[str, str]) -> tuple[float, datetime | None]:

@@ -42,6 +42,7 @@ from distributor.errors import (
 )
 from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
 from distributor.platforms.http import RewriteAdapter, classify_transport
+from distributor.platforms.links import URL_IN_TEXT, any_same, unshim
 from distributor.platforms.rest import guard_url_logs
 from distributor.redact import scrub
 
@@ -59,6 +60,8 @@ DEFAULT_RATE_WAIT = 3600.0  # Graph usage windows roll over one hour when no est
 LOOKUP_PAGE_SIZE, LOOKUP_PAGES = 25, 8
 USAGE_HEADERS = ("x-business-use-case-usage", "x-page-usage", "x-app-usage")
 _VERSION = re.compile(r"v?(\d{1,3}\.\d{1,2})")
+# Page posts' `link` field is gone since Graph v3.3: the link is in the attachments.
+ATTACHMENT_FIELDS = "attachments{unshimmed_url,url,target{url}}"
 
 
 class _GraphTransport(RewriteAdapter):
@@ -173,7 +176,7 @@ class FacebookAdapter:
     def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
         wanted = {draft.text.strip(), message_for(draft).strip()}
         args = {
-            "fields": "id,message,created_time,permalink_url",
+            "fields": "id,message,created_time,permalink_url," + ATTACHMENT_FIELDS,
             "since": str(int(since.timestamp()) - 5),
             "limit": str(LOOKUP_PAGE_SIZE),
         }
@@ -182,8 +185,7 @@ class FacebookAdapter:
                 lambda: self.graph.get_connections(self.page_id, "published_posts", **args), False
             )
             for post in page.get("data") or []:
-                message = str(post.get("message") or "").strip()
-                if message in wanted or (draft.link and draft.link in message):
+                if is_ours(draft, post, wanted):
                     created = graph_time(post.get("created_time"))
                     url = post.get("permalink_url") or permalink(str(post.get("id")))
                     return Receipt("facebook", str(post.get("id")), url, posted_at=created)
@@ -344,6 +346,22 @@ def usage_extra(headers: Mapping[str, str]) -> dict[str, str]:
         reset = datetime.now(UTC) + timedelta(minutes=figures[1])
         extra["rate_reset"] = reset.isoformat(timespec="seconds")
     return extra
+
+
+def is_ours(draft: Draft, post: Mapping[str, Any], wanted: set[str]) -> bool:
+    """Whether a page post is the draft: its message is our text, or the draft's link is its
+    attachment's URL (`unshimmed_url`, or `url`/`target.url` behind the l.facebook.com shim) or
+    a URL in its message, compared normalised."""
+    if (message := str(post.get("message") or "").strip()) in wanted:
+        return True
+    found: list[object] = URL_IN_TEXT.findall(message)
+    attachments = post.get("attachments")
+    for item in (attachments or {}).get("data") or [] if isinstance(attachments, dict) else []:
+        if isinstance(item, dict):
+            target = item.get("target") if isinstance(item.get("target"), dict) else {}
+            urls = (item.get("unshimmed_url"), item.get("url"), (target or {}).get("url"))
+            found.extend(unshim(u) for u in urls if isinstance(u, str))
+    return any_same(draft.link, found)
 
 
 def message_for(draft: Draft) -> str:

@@ -28,6 +28,7 @@ from distributor.errors import (
 )
 from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
 from distributor.platforms.http import retry_after_seconds
+from distributor.platforms.links import any_same
 from distributor.platforms.rest import RestAdapter, body_of
 from distributor.redact import scrub
 
@@ -109,10 +110,9 @@ class LinkedInAdapter(RestAdapter):
             elements = body_of(response).get("elements") or []
             for post in elements:
                 created = datetime.fromtimestamp(int(post.get("createdAt") or 0) / 1000, UTC)
-                source = ((post.get("content") or {}).get("article") or {}).get("source")
                 if created < since - timedelta(seconds=5):
                     return None  # older than the send: ours would have come before this one
-                if (draft.link and source == draft.link) or post.get("commentary") == commentary:
+                if is_ours(draft, post, commentary):
                     urn = str(post.get("id", ""))
                     return Receipt("linkedin", urn, post_url(urn), posted_at=created)
             if len(elements) < LOOKUP_PAGE_SIZE:
@@ -166,6 +166,15 @@ class LinkedInAdapter(RestAdapter):
         if 400 <= status < 500:
             raise Rejected("linkedin", name, f"{code}: {message}", status=status, code=code)
         raise MaybeSent("linkedin", name, f"HTTP {status}: the post may exist", status=status)
+
+
+def is_ours(draft: Draft, post: Mapping[str, Any], commentary: str) -> bool:
+    """Whether a post is the draft: its article card's `source` is the draft's link
+    (normalised), or its commentary is ours (escaped as we sent it)."""
+    content = post.get("content") if isinstance(post.get("content"), dict) else {}
+    article = (content or {}).get("article")
+    source = article.get("source") if isinstance(article, dict) else None
+    return any_same(draft.link, [source]) or post.get("commentary") == commentary
 
 
 def post_url(urn: str) -> str:

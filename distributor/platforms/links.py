@@ -9,12 +9,15 @@ may show a shortened display link. Lookups therefore compare URLs, never text fr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 # Characters that mean the same escaped or not in a path: kept literal after unquoting.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 _DEFAULT_PORTS = (("http", 80), ("https", 443))
+URL_IN_TEXT = re.compile(r"https?://[^\s<>\"]+")
+SHIM_HOSTS = frozenset({"l.facebook.com", "lm.facebook.com", "l.threads.net", "l.threads.com"})
 
 
 def normal_url(url: str) -> str:
@@ -50,6 +53,14 @@ def any_same(wanted: str | None, found: Iterable[object]) -> bool:
         return False
     target = normal_url(wanted)
     return any(isinstance(url, str) and url and normal_url(url) == target for url in found)
+
+
+def unshim(url: str) -> str:
+    """The address behind Meta's link shim (`https://l.facebook.com/l.php?u=…&h=…`)."""
+    parts = urlsplit(url)
+    if parts.hostname in SHIM_HOSTS and parts.path == "/l.php":
+        return (parse_qs(parts.query).get("u") or [url])[0]
+    return url
 
 
 def html_links(content: str) -> list[str]:

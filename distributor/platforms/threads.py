@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from distributor.errors import AuthFailed, MaybeSent, NotSent, RateLimited, Rejected
 from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
+from distributor.platforms.links import URL_IN_TEXT, any_same, same_text, unshim
 from distributor.platforms.rest import RestAdapter, body_of
 from distributor.redact import scrub
 
@@ -95,8 +96,7 @@ class ThreadsAdapter(RestAdapter):
                 created = _timestamp(post.get("timestamp"))
                 if created is not None and created < since - timedelta(seconds=5):
                     continue
-                same_link = bool(draft.link) and post.get("link_attachment_url") == draft.link
-                if same_link or post.get("text") == draft.text:
+                if is_ours(draft, post):
                     return Receipt(
                         "threads", str(post.get("id")), post.get("permalink"), posted_at=created
                     )
@@ -199,6 +199,15 @@ def regain_seconds(header: str | None) -> float:
     ]
     longest = max((m for m in minutes if isinstance(m, int | float)), default=0)
     return float(longest * 60) if longest > 0 else DEFAULT_RATE_WAIT
+
+
+def is_ours(draft: Draft, post: Mapping[str, Any]) -> bool:
+    """Whether a Threads post is the draft: its `link_attachment_url` (possibly behind Meta's
+    l.threads.net shim) or a URL in its text is the draft's link, normalised; or the same text."""
+    text = str(post.get("text") or "")
+    found: list[object] = [unshim(str(post.get("link_attachment_url") or ""))]
+    found.extend(URL_IN_TEXT.findall(text))
+    return any_same(draft.link, found) or (bool(draft.text.strip()) and same_text(text, draft.text))
 
 
 def _timestamp(value: Any) -> datetime | None:

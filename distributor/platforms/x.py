@@ -41,6 +41,7 @@ from distributor.errors import (
 )
 from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
 from distributor.platforms.http import classify_transport, session_for
+from distributor.platforms.links import normal_url
 from distributor.platforms.media import fetch_image
 from distributor.platforms.rest import body_of, guard_url_logs
 from distributor.redact import scrub
@@ -322,7 +323,8 @@ def same_post(text: str, tweet: Mapping[str, Any]) -> bool:
     """Whether `tweet` (as the v2 API returns it) is `text` as posted, modulo t.co links.
 
     X returns every recognised URL as a t.co link, appends one per attached media item and
-    HTML-escapes `&<>`; when `entities` came along, the expanded URLs must be the draft's too.
+    HTML-escapes `&<>`; when `entities` came along, the expanded URLs must be the draft's too
+    (compared normalised: X may change the host's case or add a `/` to an empty path).
     """
     posted, posted_urls = _shape(text)
     shown, _ = _shape(html.unescape(str(tweet.get("text") or "")))
@@ -332,9 +334,9 @@ def same_post(text: str, tweet: Mapping[str, Any]) -> bool:
     if shown != posted:
         return False
     entities = (tweet.get("entities") or {}).get("urls") or []
-    expanded = [_with_scheme(str(u.get("expanded_url") or "")) for u in entities]
+    expanded = [normal_url(str(u.get("expanded_url") or "")) for u in entities]
     expanded = [u for u, e in zip(expanded, entities, strict=True) if not e.get("media_key")]
-    return not entities or expanded == [_with_scheme(u) for u in posted_urls]
+    return not entities or expanded == [normal_url(u) for u in posted_urls]
 
 
 def _shape(text: str) -> tuple[str, list[str]]:
@@ -350,7 +352,3 @@ def _shape(text: str) -> tuple[str, list[str]]:
         pos = end
     out += text[pos:]
     return " " + " ".join(out.split()), urls
-
-
-def _with_scheme(url: str) -> str:
-    return url if "://" in url else "http://" + url

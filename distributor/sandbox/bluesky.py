@@ -169,15 +169,24 @@ class BlueskyEmulator(Emulator):
         return Reply(200, {**self._ref(did, rkey), "value": post.data["record"]})
 
     def list_records(self, req: Request) -> Reply:
+        """Newest record key first, `limit` at a time; `cursor` (the last rkey of a page)
+        continues below it, as the PDS pages."""
         did = self._repo(req.query.get("repo") or [""])
         keys = sorted(self._kv.get("records", {}), reverse=True)
         rkeys = [k.split("/", 1)[1] for k in keys if k.startswith(f"{did}/")]
+        cursor = (req.query.get("cursor") or [""])[0]
+        if cursor:
+            rkeys = [k for k in rkeys if k < cursor]
         items = [
             {**self._ref(did, k), "value": p.data["record"]}
             for k in rkeys
             if (p := self._post(did, k)) is not None
         ]
-        return Reply(200, {"records": items[: int((req.query.get("limit") or ["50"])[0])]})
+        page = items[: int((req.query.get("limit") or ["50"])[0])]
+        body: dict[str, Any] = {"records": page}
+        if page and len(page) < len(items):
+            body["cursor"] = str(page[-1]["uri"]).rsplit("/", 1)[-1]
+        return Reply(200, body)
 
     def delete(self, req: Request) -> Reply:
         session = self._session(req)

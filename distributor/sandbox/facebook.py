@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 import secrets
 import time
 import zlib
@@ -338,6 +339,7 @@ class FacebookEmulator(Emulator):
         }
         if post.data.get("link"):
             full["link"] = post.data["link"]
+            full["attachments"] = {"data": [_attachment(str(post.data["link"]))]}
         return {k: v for k, v in full.items() if k in fields and v is not None}
 
     # -- faults ---------------------------------------------------------------------------
@@ -382,8 +384,18 @@ class FacebookEmulator(Emulator):
 
 
 def _fields(req: Request, default: str) -> list[str]:
-    raw = req.param("fields") or default
+    """The top-level field names (`attachments{url,target}` names `attachments`)."""
+    raw = re.sub(r"\{[^{}]*\}", "", re.sub(r"\{[^{}]*\}", "", req.param("fields") or default))
     return [f.strip() for f in raw.split(",") if f.strip()] + ["id"]
+
+
+def _attachment(link: str) -> dict[str, Any]:
+    """A link post's attachment as Graph shows it: `url` and `target.url` behind Facebook's
+    link shim (`l.facebook.com/l.php?u=…`), the original in `unshimmed_url`."""
+    from urllib.parse import quote
+
+    shim = f"https://l.facebook.com/l.php?u={quote(link, safe='')}&h=AT0sandbox"
+    return {"type": "share", "url": shim, "unshimmed_url": link, "target": {"url": shim}}
 
 
 def _epoch(value: str | None, default: float) -> float:

@@ -118,8 +118,9 @@ def test_lookup_pages_through_published_posts(sandbox: Any, sandbox_settings: An
     fb = adapter(sandbox_settings, CHANNEL)
     since = datetime.now(UTC)
     target = fb.publish(_link_draft(sandbox_settings), key="k")
-    for n in range(26):
-        fb.publish(_link_draft(sandbox_settings, f"Andere Meldung {n}"), key=f"k{n}")
+    for n in range(26):  # other news: another text and another link
+        other = _link_draft(sandbox_settings, f"Andere Meldung {n}")
+        fb.publish(replace(other, link=f"https://news.example.com/andere/{n}"), key=f"k{n}")
     found = fb.lookup(_link_draft(sandbox_settings), key="k", since=since)
     assert found is not None and found.remote_id == target.remote_id
     lookups = [r for r in sandbox.requests("facebook") if r["route"] == "lookup"]

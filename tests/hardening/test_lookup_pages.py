@@ -15,7 +15,12 @@ from distributor.platforms.linkedin import LOOKUP_PAGE_SIZE, LOOKUP_PAGES
 from distributor.platforms.registry import build_adapter
 from distributor.sandbox import Sandbox
 
-CHANNELS = {"linkedin": "linkedin_org", "threads": "threads_main", "mastodon": "mastodon_main"}
+CHANNELS = {
+    "linkedin": "linkedin_org",
+    "threads": "threads_main",
+    "mastodon": "mastodon_main",
+    "bluesky": "bluesky_main",
+}
 
 
 def draft(n: int, platform: str = "linkedin") -> Draft:
@@ -102,3 +107,24 @@ def test_mastodon_lookup_that_cannot_reach_back_is_not_proof(
         adapter.publish(draft(n, "mastodon"), key=f"k{n}")
     with pytest.raises(MaybeSent, match="cannot prove the post is absent"):
         adapter.lookup(draft(0, "mastodon"), key="k0", since=since)
+
+
+def test_bluesky_scan_follows_the_cursor_back_to_the_send(
+    box: Sandbox, box_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the record named by the delivery's rkey is absent, the scan of our records pages
+    with listRecords' cursor; a scan that cannot reach back to the send proves nothing."""
+    import distributor.platforms.bluesky as bluesky
+
+    monkeypatch.setattr(bluesky, "LOOKUP_PAGE_SIZE", 5)
+    adapter = build_adapter(box_settings.channel("bluesky_main"), box_settings)
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    ours = adapter.publish(draft(0, "bluesky"), key="k0")
+    for n in range(1, 12):
+        adapter.publish(draft(n, "bluesky"), key=f"k{n}")
+    found = adapter.lookup(draft(0, "bluesky"), key="another-key", since=since)
+    assert found is not None and found.remote_id == ours.remote_id
+    assert adapter.lookup(draft(99, "bluesky"), key="k99", since=since) is None
+    monkeypatch.setattr(bluesky, "LOOKUP_PAGES", 2)
+    with pytest.raises(MaybeSent, match="cannot prove the post is absent"):
+        adapter.lookup(draft(99, "bluesky"), key="k99", since=since)
