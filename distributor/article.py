@@ -71,6 +71,11 @@ class Article:
     updated_at: datetime | None = None
     image: Image | None = None
     guid: str | None = None
+    # Scheduling (docs/scheduling.md): not before `publish_at`, never before `embargo_until`
+    # (naive times are the newsroom's wall clock), "breaking" skips quiet hours and queues first.
+    publish_at: datetime | None = None
+    embargo_until: datetime | None = None
+    priority: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -126,6 +131,7 @@ class Article:
 
 _TEXT_FIELDS = ("url", "title", "teaser", "body", "section", "language", "author", "guid")
 _KNOWN = {*_TEXT_FIELDS, "tags", "published_at", "updated_at", "image", "id"}
+_KNOWN |= {"publish_at", "embargo_until", "priority"}
 
 
 def _from_dict(data: Any) -> Article:
@@ -152,7 +158,18 @@ def _from_dict(data: Any) -> Article:
         updated_at=_when(data.get("updated_at"), "updated_at"),
         image=_image(data.get("image")),
         guid=_blank_to_none(guid),
+        publish_at=_when(data.get("publish_at"), "publish_at", naive_ok=True),
+        embargo_until=_when(data.get("embargo_until"), "embargo_until", naive_ok=True),
+        priority=_priority(data.get("priority")),
     )
+
+
+def _priority(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value.strip().lower() not in ("normal", "breaking"):
+        raise ArticleError(f"field 'priority' must be 'normal' or 'breaking', got {value!r}")
+    return value.strip().lower()
 
 
 def _type(value: Any) -> str:
@@ -212,20 +229,22 @@ def _language(value: str | None) -> str | None:
     return primary
 
 
-def _when(value: Any, key: str) -> datetime | None:
+def _when(value: Any, key: str, naive_ok: bool = False) -> datetime | None:
+    """An aware datetime (naive read as UTC), or with `naive_ok` a naive one kept naive: a
+    schedule's wall time, read in the newsroom time zone when it is planned."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value if value.tzinfo or naive_ok else value.replace(tzinfo=UTC)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return datetime(value.year, value.month, value.day, tzinfo=None if naive_ok else UTC)
     if not isinstance(value, str):
         raise ArticleError(f"field {key!r} must be an ISO-8601 date, got {_type(value)}")
     try:
         parsed = datetime.fromisoformat(value.strip())
     except ValueError:
         raise ArticleError(f"field {key!r} is not an ISO-8601 date: {value!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo or naive_ok else parsed.replace(tzinfo=UTC)
 
 
 def _image(value: Any) -> Image | None:

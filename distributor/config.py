@@ -18,6 +18,7 @@ from typing import Any
 from distributor.envfiles import EnvSource, find_env_file, load_env
 from distributor.errors import ConfigError
 from distributor.resources import packaged_path
+from distributor.schedule.rules import Quiet, quiet_option, timezone_option
 from distributor.secrets import Secret
 
 DEFAULT_DATABASE = "sqlite:///distributor.db"
@@ -55,6 +56,8 @@ _CHANNEL_KEYS = {
     "base_url",
     "enabled",
     "hashtags",
+    "quiet",
+    "min_gap",
 }
 
 
@@ -101,6 +104,8 @@ class Channel:
     base_url: str | None = None
     enabled: bool = True
     hashtags: bool = True
+    quiet: Quiet | None = None  # no posts in these wall-clock hours (newsroom time zone)
+    min_gap: float = 0.0  # seconds between two posts of this channel, across all workers
     options: Mapping[str, str] = field(default_factory=dict)
     credentials: Mapping[str, str] = field(default_factory=dict)  # role -> env var name
 
@@ -129,6 +134,7 @@ class Settings:
     templates_dir: Path | None = None
     database_url: str = DEFAULT_DATABASE
     sandbox_url: str | None = None
+    timezone: str = "UTC"  # the newsroom's: quiet hours and `--at` without an offset
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
     env_source: EnvSource = field(default_factory=EnvSource)
@@ -230,6 +236,7 @@ def _settings(
         database_url=env.get("DISTRIBUTOR_DATABASE_URL")
         or _str(main.get("database", DEFAULT_DATABASE), where, "database"),
         sandbox_url=sandbox or None,
+        timezone=timezone_option(main.get("timezone", "UTC"), where),
         sections={k: v for k, v in data.items() if k not in ("distributor", "channels")},
         env=env,
         env_source=source,
@@ -291,6 +298,8 @@ def _channel(name: str, raw: Mapping[str, Any], where: str) -> Channel:
         base_url=_opt_str(raw.get("base_url"), err, "base_url"),
         enabled=_bool(raw.get("enabled", True), err, "enabled"),
         hashtags=_bool(raw.get("hashtags", True), err, "hashtags"),
+        quiet=quiet_option(raw.get("quiet"), err),
+        min_gap=parse_duration(raw.get("min_gap", 0), err, "min_gap"),
         options=options,
         credentials=credentials,
     )

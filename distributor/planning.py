@@ -99,15 +99,20 @@ def plan_previews(
     dry_run: bool = False,
     now: datetime | None = None,
     webhook: WebhookCall | None = None,
+    tz: str = "UTC",
+    at: datetime | None = None,
 ) -> list[ArticlePlan]:
     """Plan rendered preview items (grouped by article, in order); `store` may be None only
     for a dry run against a database that does not exist yet. `webhook` (one article only)
-    records the request id in the plan's transaction: `Store.plan`."""
+    records the request id in the plan's transaction: `Store.plan`. `at` overrides every
+    article's `publish_at`; `tz` is the newsroom time zone (naive times, quiet hours)."""
     groups: dict[int, list[PreviewItem]] = {}
     for item in items:
         groups.setdefault(id(item.article), []).append(item)
     return [
-        _plan_article(group, store, source=source, dry_run=dry_run, now=now, webhook=webhook)
+        _plan_article(
+            group, store, source=source, dry_run=dry_run, now=now, webhook=webhook, when=(tz, at)
+        )
         for group in groups.values()
     ]
 
@@ -120,6 +125,7 @@ def _plan_article(
     dry_run: bool,
     now: datetime | None,
     webhook: WebhookCall | None = None,
+    when: tuple[str, datetime | None] = ("UTC", None),
 ) -> ArticlePlan:
     article = group[0].article
     aid = (store.article_id_for(article.identity_keys()) if store else None) or article.article_id
@@ -128,7 +134,12 @@ def _plan_article(
     if errors:  # nothing half-written: a broken template stops the whole article
         error = f"{article.url}: not planned: " + "; ".join(errors)
         return ArticlePlan(article, aid, skipped=skipped, error=error, dry_run=dry_run)
-    items = [_item(i, aid, now) for i in group if i.draft is not None]
+    try:
+        timing = Timing.of(article, *when)
+    except ValueError as exc:
+        error = f"{article.url}: not planned: {exc}"
+        return ArticlePlan(article, aid, skipped=skipped, error=error, dry_run=dry_run)
+    items = [_item(i, aid, now, timing) for i in group if i.draft is not None]
     if dry_run:
         known = _known(store, aid)
         return ArticlePlan(
@@ -148,12 +159,51 @@ def _named(channel: str, error: str) -> str:
     return error if repr(channel) in error else f"channel {channel!r}: {error}"
 
 
-def _item(item: PreviewItem, article_id: str, now: datetime | None) -> PlanItem:
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """An article's schedule in UTC: publish_at (or `--at`), embargo, priority rank."""
+
+    tz: str
+    publish_at: datetime | None
+    embargo_until: datetime | None
+    priority: int
+
+    @classmethod
+    def of(cls, article: Article, tz: str, at: datetime | None) -> Timing:
+        from distributor.schedule.rules import as_utc, priority_rank
+
+        pub = at or article.publish_at
+        emb = article.embargo_until
+        return cls(
+            tz,
+            as_utc(pub, tz, "publish_at") if pub else None,
+            as_utc(emb, tz, "embargo_until") if emb else None,
+            priority_rank(article.priority),
+        )
+
+
+def _not_before(channel: Channel, now: datetime | None, t: Timing) -> datetime | None:
+    """When the delivery may go first (None: at once): delay, publish_at, embargo, quiet."""
+    from distributor.schedule.rules import earliest
+
+    if now is None:
+        return t.embargo_until or t.publish_at
+    ready = now + timedelta(seconds=channel.delay)
+    at = earliest(
+        ready,
+        publish_at=t.publish_at,
+        embargo_until=t.embargo_until,
+        quiet=channel.quiet,
+        tz_name=t.tz,
+        breaking=t.priority > 0,
+    )
+    return at if at > now else None
+
+
+def _item(item: PreviewItem, article_id: str, now: datetime | None, timing: Timing) -> PlanItem:
     channel, draft = item.channel, item.draft
     assert draft is not None
-    not_before = None
-    if channel.delay and now is not None:
-        not_before = now + timedelta(seconds=channel.delay)
+    not_before = _not_before(channel, now, timing)
     return PlanItem(
         channel=channel.name,
         platform=channel.platform,
@@ -162,6 +212,8 @@ def _item(item: PreviewItem, article_id: str, now: datetime | None) -> PlanItem:
         idem_key=delivery_key(article_id, channel.name),
         review=channel.review,
         not_before=not_before,
+        priority=timing.priority,
+        embargo_until=timing.embargo_until,
     )
 
 
@@ -184,12 +236,14 @@ def publish(
     database: str | None = None,
     clock: Clock | None = None,
     stdin: IO[str] | None = None,
+    at: datetime | None = None,
 ) -> PublishReport:
     """Plan `source` (file, feed, URL, `-`, Article(s)) for every routed channel; with `wait`,
     dispatch in this process until its deliveries are final, unknown or awaiting review.
 
     Uses `store` if given, else opens `database` (default: the configuration's). A dry run
-    writes nothing, not even a new database file.
+    writes nothing, not even a new database file. `at` (aware) overrides every article's
+    `publish_at` (docs/scheduling.md).
     """
     from distributor.clock import SYSTEM
     from distributor.service import _settings, preview
@@ -204,7 +258,13 @@ def publish(
         db = open_existing(url, clock) if dry_run else open_store(url, clock=clock)
     try:
         plans = plan_previews(
-            items, db, source=_source_name(source), dry_run=dry_run, now=clock.now()
+            items,
+            db,
+            source=_source_name(source),
+            dry_run=dry_run,
+            now=clock.now(),
+            tz=settings.timezone,
+            at=at,
         )
         if not wait or dry_run or db is None:
             return PublishReport(plans)

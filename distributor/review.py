@@ -3,6 +3,7 @@ a person (`attention`). Shared by `distributor log/show/audit` and the web admin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -89,14 +90,20 @@ def detail(d: Delivery, events: list[dict[str, Any]], art: dict[str, Any] | None
     }
 
 
-def attention(d: Delivery, now: datetime, stuck_after: timedelta) -> str | None:
-    """Why `d` needs a person now, or None while it is simply on its way (or waiting review)."""
+def attention(
+    d: Delivery, now: datetime, stuck_after: timedelta, turns: Mapping[str, Any] | None = None
+) -> str | None:
+    """Why `d` needs a person now, or None while it is simply on its way (or waiting review,
+    or held). `turns` (`Store.gaps()`): a channel with spacing whose next slot keeps moving is
+    working through its queue, so what waits behind it is not overdue."""
     if d.state is State.UNKNOWN:
         return "outcome unknown: check the platform, then retry --force or cancel"
     if d.state in LEASED and d.lease_until is not None and d.lease_until < now:
         return f"worker {d.lease_owner} lost its lease: run `distributor reconcile`"
-    if d.state in (State.QUEUED, State.RETRY_WAIT, State.PLANNED):
+    if d.state in (State.QUEUED, State.RETRY_WAIT, State.PLANNED) and not d.held:
         due = d.not_before or d.updated_at
+        if turns and d.channel in turns:
+            due = max(due, turns[d.channel][1])
         if now - due > stuck_after:
             return f"overdue since {iso(due)}: is a worker running, is the queue paused?"
     return None

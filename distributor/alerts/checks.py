@@ -90,10 +90,11 @@ def _reauth(settings: Settings, store: Store) -> list[Incident]:
 
 def _stuck(conf: AlertSettings, store: Store, now: datetime) -> list[Incident]:
     limit = timedelta(seconds=conf.stuck_after)
+    turns = store.gaps()
     stuck = [
         (d, why)
         for d in store.audit()
-        if d.state is not State.UNKNOWN and (why := attention(d, now, limit))
+        if d.state is not State.UNKNOWN and (why := attention(d, now, limit, turns))
     ]
     if not stuck:
         return []

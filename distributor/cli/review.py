@@ -253,11 +253,12 @@ def audit(
         found = store.audit(parse_since(since, now) if since else None)
         paused = store.paused()
         open_alerts = store.alerts(open_only=True, limit=100)
+        turns = store.gaps()
     items = [
         {
             **row(d),
             "age_seconds": int((now - d.created_at).total_seconds()),
-            "attention": attention(d, now, limit),
+            "attention": attention(d, now, limit, turns),
         }
         for d in found
     ]

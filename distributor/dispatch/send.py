@@ -28,6 +28,7 @@ from distributor.clock import Clock
 from distributor.config import Channel
 from distributor.dispatch.hooks import crash_point
 from distributor.dispatch.policy import Policy
+from distributor.dispatch.timing import on_time, spaced
 from distributor.errors import (
     AuthFailed,
     DistributorError,
@@ -56,6 +57,7 @@ class Context:
     worker: str
     policy: Policy
     stop: threading.Event
+    tz: str = "UTC"  # the newsroom time zone: quiet hours are wall-clock hours there
 
 
 def ctx_of(d: Delivery, **more: Any) -> dict[str, Any]:
@@ -93,7 +95,9 @@ def deliver(ctx: Context, claimed: Claimed, adapter_for: AdapterFor) -> Delivery
     except DistributorError as exc:  # channel gone from the config, credentials missing
         return _finish(ctx, d, fence, "failed", _attempt(ctx, "failed", exc), error=str(exc))
     try:
-        if not _pace(ctx, d, fence, channel):
+        if not on_time(ctx, d, fence, channel) or not _pace(ctx, d, fence, channel):
+            return None
+        if not spaced(ctx, d, fence, channel):
             return None
         sending = ctx.store.mark_sending(d.id, fence)
     except StaleLease as exc:

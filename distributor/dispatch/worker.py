@@ -80,7 +80,9 @@ class Dispatcher:
 
     # -- one round ---------------------------------------------------------------------------
     def _ctx(self) -> Context:
-        return Context(self.store, self.clock, self.worker_id, self.policy, self._stop)
+        return Context(
+            self.store, self.clock, self.worker_id, self.policy, self._stop, self.settings.timezone
+        )
 
     def claim(self, limit: int) -> list[Claimed]:
         return self.store.claim(self.worker_id, lease_seconds=self.policy.lease, limit=limit)

@@ -36,12 +36,28 @@ def _v4(conn: Any, md: Any) -> None:
         conn.execute(sa.text("ALTER TABLE webhook_ids ADD COLUMN response JSON"))
 
 
+def _v5(conn: Any, md: Any) -> None:
+    import sqlalchemy as sa
+
+    md.tables["channel_gaps"].create(conn, checkfirst=True)
+    have = {c["name"] for c in sa.inspect(conn).get_columns("deliveries")}
+    false = "false" if conn.dialect.name == "postgresql" else "0"
+    for name, ddl in (
+        ("priority", "INTEGER NOT NULL DEFAULT 0"),
+        ("embargo_until", "FLOAT"),
+        ("held", f"BOOLEAN NOT NULL DEFAULT {false}"),
+    ):
+        if name not in have:  # a fresh store got them from step 1's create_all already
+            conn.execute(sa.text(f"ALTER TABLE deliveries ADD COLUMN {name} {ddl}"))
+
+
 # (version, description, step). Append only; never edit a released step.
 MIGRATIONS: list[tuple[int, str, Callable[[Any, Any], None]]] = [
     (1, "initial post log", _v1),
     (2, "alert incidents, clean worker stops", _v2),
     (3, "watched feeds", _v3),
     (4, "webhook answers for replays", _v4),
+    (5, "scheduling: priority, embargo, hold, channel spacing", _v5),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -68,6 +68,8 @@ class PlanItem:
     generation: int = 0
     review: bool = False
     not_before: datetime | None = None
+    priority: int = 0  # higher goes first in its account's queue (1: breaking news)
+    embargo_until: datetime | None = None  # never sent before this, whatever else says
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,9 @@ class Delivery:
     updated_at: datetime
     sent_at: datetime | None
     history: tuple[Attempt, ...] = field(default=())
+    priority: int = 0
+    embargo_until: datetime | None = None
+    held: bool = False  # `distributor hold`: not claimed until released
 
     @property
     def final(self) -> bool:

@@ -39,6 +39,9 @@ def delivery(row: Any, history: tuple[Attempt, ...] = ()) -> Delivery:
         updated_at=_dt(m["updated_at"]),
         sent_at=from_ts(m["sent_at"]),
         history=history,
+        priority=m["priority"],
+        embargo_until=from_ts(m["embargo_until"]),
+        held=bool(m["held"]),
     )
 
 

@@ -58,6 +58,10 @@ def build() -> Any:
         sa.Column("created_at", ts, nullable=False),
         sa.Column("updated_at", ts, nullable=False),
         sa.Column("sent_at", ts),
+        # migration 5: scheduling (docs/scheduling.md)
+        sa.Column("priority", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("embargo_until", ts),
+        sa.Column("held", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.UniqueConstraint("article_id", "channel", "generation", name="uq_delivery"),
     )
     sa.Index("ix_deliveries_due", d.c.state, d.c.not_before)
@@ -130,7 +134,22 @@ def build() -> Any:
     )
     alerts(md)
     feeds(md)
+    gaps(md)
     return md
+
+
+def gaps(md: Any) -> Any:
+    """Spacing per channel (migration 5): the last reserved send slot and when the next may
+    be claimed (`min_gap` later), shared by every worker like the accounts' rate window."""
+    import sqlalchemy as sa
+
+    return sa.Table(
+        "channel_gaps",
+        md,
+        sa.Column("channel", sa.String(200), primary_key=True),
+        sa.Column("last_at", sa.Float, nullable=False),
+        sa.Column("next_at", sa.Float, nullable=False),
+    )
 
 
 def alerts(md: Any) -> Any:

@@ -24,6 +24,7 @@ from distributor.store.models import (
 )
 from distributor.store.progress import ProgressMixin
 from distributor.store.queries import QueriesMixin
+from distributor.store.schedule import ScheduleMixin
 from distributor.store.webhooks import WebhookCall, WebhooksMixin
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ _OUTCOMES = {
 _CLAIM_LOCK = 7_240_002
 
 
-class Store(ProgressMixin, AlertsMixin, FeedsMixin, WebhooksMixin, QueriesMixin):
+class Store(ScheduleMixin, ProgressMixin, AlertsMixin, FeedsMixin, WebhooksMixin, QueriesMixin):
     """The post log and outbox on SQLite or PostgreSQL (see docs/store.md)."""
 
     def __init__(self, engine: Any, md: Any, clock: Clock = SYSTEM) -> None:
@@ -94,6 +95,8 @@ class Store(ProgressMixin, AlertsMixin, FeedsMixin, WebhooksMixin, QueriesMixin)
                         draft=it.draft,
                         idem_key=it.idem_key,
                         not_before=nb,
+                        priority=it.priority,
+                        embargo_until=to_ts(it.embargo_until) if it.embargo_until else None,
                         fence=0,
                         attempts=0,
                         created_at=ts,
@@ -152,8 +155,9 @@ class Store(ProgressMixin, AlertsMixin, FeedsMixin, WebhooksMixin, QueriesMixin)
     def claim(
         self, worker: str, *, lease_seconds: float, limit: int = 10, now: datetime | None = None
     ) -> list[Claimed]:
-        """Lease up to `limit` due deliveries: at most one per account (the account's oldest),
-        none for paused queue, blocked or re-auth accounts, none where one is already in flight."""
+        """Lease up to `limit` due deliveries: at most one per account (its highest priority,
+        then oldest), none for paused queue, blocked or re-auth accounts, none where one is
+        already in flight; none held, under embargo or whose channel's spacing slot is ahead."""
         import sqlalchemy as sa
 
         ts = self._now(now)
@@ -181,8 +185,9 @@ class Store(ProgressMixin, AlertsMixin, FeedsMixin, WebhooksMixin, QueriesMixin)
                     | ((d.c.state == State.RETRY_WAIT.value) & (d.c.not_before <= ts)),
                     d.c.account_key.not_in(busy),
                     d.c.account_key.not_in(held),
+                    *self._claimable(ts),
                 )
-                .order_by(d.c.created_at, d.c.id)
+                .order_by(d.c.priority.desc(), d.c.created_at, d.c.id)
             )
             first: dict[str, int] = {}
             for r in conn.execute(due):
@@ -373,7 +378,9 @@ class Store(ProgressMixin, AlertsMixin, FeedsMixin, WebhooksMixin, QueriesMixin)
             if src in LEASED or to is State.QUEUED:
                 values.update(fence=cur.fence + 1, lease_owner=None, lease_until=None)
             if not_before is not None or to is State.QUEUED:
-                values["not_before"] = to_ts(not_before) if not_before else None
+                # approving keeps the schedule (a post planned for 07:30 must not go now)
+                keep = cur.not_before if src is State.AWAITING_REVIEW else None
+                values["not_before"] = to_ts(not_before) if not_before else keep
             if to is State.SENT:
                 values.update(remote_id=remote_id, remote_url=remote_url, sent_at=ts)
             if draft is not None:

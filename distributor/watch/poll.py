@@ -250,7 +250,8 @@ class Poller:
         from distributor.service import preview
 
         items = preview(articles, config=self.settings)
-        return plan_previews(items, self.store, source=source, now=self.clock.now())
+        tz = self.settings.timezone
+        return plan_previews(items, self.store, source=source, now=self.clock.now(), tz=tz)
 
 
 def _file_stamp(path: str) -> str:

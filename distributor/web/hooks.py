@@ -199,7 +199,14 @@ def _plan(ctx: WebContext, msg_id: str, article: Article) -> dict[str, Any]:
         }
 
     call = WebhookCall(msg_id, respond)
-    plans = plan_previews(items, ctx.store, source="webhook", now=ctx.clock.now(), webhook=call)
+    plans = plan_previews(
+        items,
+        ctx.store,
+        source="webhook",
+        now=ctx.clock.now(),
+        webhook=call,
+        tz=ctx.settings.timezone,
+    )
     if not plans:  # no channel configured at all: the article and the id are still recorded
         return respond(ctx.store.plan(article, [], source="webhook", webhook=call))
     plan = plans[0]

@@ -105,10 +105,11 @@ class StoreCollector:
 
         now = self.ctx.clock.now()
         limit = timedelta(seconds=self.ctx.stuck_after)
+        turns = self.ctx.store.gaps()
         return sum(
             1
             for d in self.ctx.store.audit()
-            if d.state is not State.UNKNOWN and attention(d, now, limit)
+            if d.state is not State.UNKNOWN and attention(d, now, limit, turns)
         )
 
     def _attempts(self, counter: Any) -> Iterator[Any]:

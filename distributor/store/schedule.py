@@ -1,0 +1,190 @@
+"""Scheduling in the store: channel spacing slots, claim conditions, reschedule, hold/release.
+
+Spacing (`min_gap`) works like the accounts' rate window: one row per channel in
+`channel_gaps`, locked for the reservation, so every worker sees the same last slot. A channel
+whose next slot is still ahead gets no claim at all (its due deliveries simply wait in order;
+breaking news first), so nothing is claimed and put back over and over while a burst drains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from distributor.errors import StoreError
+from distributor.store import rows
+from distributor.store.models import Delivery, State, from_ts, to_ts
+
+# States whose schedule a person may change (nothing in flight, nothing final).
+WAITING = (State.PLANNED, State.AWAITING_REVIEW, State.QUEUED, State.RETRY_WAIT)
+
+
+class ScheduleMixin:
+    _engine: Any
+    _t: Any
+
+    if TYPE_CHECKING:  # provided by Store / QueriesMixin; declared for the type checker only
+
+        def _now(self, now: datetime | None) -> float: ...
+
+        def _fenced(
+            self, conn: Any, id: int, fence: int, states: Iterable[State], values: dict[str, Any]
+        ) -> Delivery: ...
+
+        def _event(
+            self,
+            conn: Any,
+            ts: float,
+            actor: str,
+            action: str,
+            delivery_id: int | None,
+            article_id: str | None,
+            detail: str = "",
+        ) -> None: ...
+
+    def _claimable(self, ts: float) -> list[Any]:
+        """Extra claim conditions: not held, embargo over, the channel's spacing slot open.
+        Filters on the rows the due index already selected, plus one small-table subquery."""
+        import sqlalchemy as sa
+
+        d, g = self._t["deliveries"], self._t["channel_gaps"]
+        return [
+            d.c.held.is_(False),
+            d.c.embargo_until.is_(None) | (d.c.embargo_until <= ts),
+            d.c.channel.not_in(sa.select(g.c.channel).where(g.c.next_at > ts)),
+        ]
+
+    def reserve_gap(
+        self,
+        channel: str,
+        gap: float,
+        *,
+        now: datetime | None = None,
+        max_wait: float | None = None,
+    ) -> float:
+        """Reserve the channel's next send slot, at least `gap` seconds after the last one;
+        returns seconds to wait until it (0 = now). A slot further than `max_wait` away is
+        only reported, not reserved (the caller puts the delivery back until then)."""
+        ts = self._now(now)
+        g = self._t["channel_gaps"]
+        with self._engine.begin() as conn:
+            conn.execute(
+                rows.insert_ignore(conn, g).values(channel=channel, last_at=0.0, next_at=0.0)
+            )
+            sel = g.select().where(g.c.channel == channel)
+            if conn.dialect.name == "postgresql":
+                sel = sel.with_for_update()
+            row = conn.execute(sel).one()
+            slot = max(ts, row.last_at + gap)
+            if max_wait is not None and slot - ts > max_wait:
+                return float(slot - ts)
+            conn.execute(
+                g.update().where(g.c.channel == channel).values(last_at=slot, next_at=slot + gap)
+            )
+        return float(slot - ts)
+
+    def gaps(self) -> dict[str, tuple[datetime, datetime]]:
+        """Per channel with spacing: (last reserved slot, when the next may be claimed)."""
+        g = self._t["channel_gaps"]
+        with self._engine.connect() as conn:
+            found = conn.execute(g.select()).all()
+        return {r.channel: (rows._dt(r.last_at), rows._dt(r.next_at)) for r in found}
+
+    def next_due(self, now: datetime | None = None) -> datetime | None:
+        """When the next waiting delivery may be claimed (its not_before, embargo and channel
+        spacing slot; None when nothing waits). Reads every waiting row: for views and idle
+        waits, not for the claim."""
+        import sqlalchemy as sa
+
+        ts = self._now(now)
+        d, g = self._t["deliveries"], self._t["channel_gaps"]
+        waiting = (State.QUEUED.value, State.RETRY_WAIT.value)
+        sel = (
+            sa.select(d.c.not_before, d.c.embargo_until, g.c.next_at)
+            .select_from(d.outerjoin(g, g.c.channel == d.c.channel))
+            .where(d.c.state.in_(waiting), d.c.held.is_(False))
+        )
+        with self._engine.connect() as conn:
+            found = [max(ts, *(t or 0.0 for t in r)) for r in conn.execute(sel)]
+        return from_ts(min(found)) if found else None
+
+    def requeue(
+        self,
+        id: int,
+        fence: int,
+        not_before: datetime,
+        *,
+        actor: str = "dispatch",
+        reason: str = "",
+        now: datetime | None = None,
+    ) -> Delivery:
+        """claimed -> queued until `not_before` (fenced, not an attempt): a schedule rule
+        (embargo, quiet hours, spacing) says later. Unlike `defer`, the account is not kept
+        busy, so other deliveries of it (breaking news) may still go."""
+        ts = self._now(now)
+        values = {
+            "state": State.QUEUED.value,
+            "not_before": to_ts(not_before),
+            "lease_owner": None,
+            "lease_until": None,
+            "updated_at": ts,
+        }
+        with self._engine.begin() as conn:
+            out = self._fenced(conn, id, fence, [State.CLAIMED], values)
+            self._event(conn, ts, actor, "rescheduled", id, out.article_id, reason)
+        return out
+
+    def set_schedule(
+        self,
+        ids: Iterable[int],
+        *,
+        actor: str,
+        not_before: datetime | None = None,
+        held: bool | None = None,
+        now: datetime | None = None,
+    ) -> list[Delivery]:
+        """Reschedule (`not_before`) and/or hold/release (`held`) waiting deliveries; one
+        transaction. StoreError naming the first delivery that is in flight or final, or whose
+        embargo is later than `not_before` (the embargo beats everything)."""
+        ts = self._now(now)
+        d = self._t["deliveries"]
+        ids = list(ids)
+        with self._engine.begin() as conn:
+            sel = d.select().where(d.c.id.in_(ids)).order_by(d.c.id)
+            if conn.dialect.name == "postgresql":
+                sel = sel.with_for_update()
+            found = {r.id: r for r in conn.execute(sel)}
+            out = []
+            for id in ids:
+                row = _check(id, found.get(id), not_before)
+                values: dict[str, Any] = {"updated_at": ts}
+                if not_before is not None:
+                    values["not_before"] = to_ts(not_before)
+                if held is not None:
+                    values["held"] = held
+                new = conn.execute(
+                    d.update()
+                    .where(d.c.id == id, d.c.state == row.state)
+                    .values(**values)
+                    .returning(*d.c)
+                ).one()
+                action = "reschedule" if not_before else "hold" if held else "release"
+                when = not_before.isoformat() if not_before else ""
+                self._event(conn, ts, actor, action, id, row.article_id, when)
+                out.append(rows.delivery(new))
+        return out
+
+
+def _check(id: int, row: Any, not_before: datetime | None) -> Any:
+    """`row` if it may be rescheduled or held; StoreError saying why not."""
+    if row is None:
+        raise StoreError(f"no delivery with id {id}")
+    if State(row.state) not in WAITING:
+        raise StoreError(f"delivery {id} is {row.state}: only waiting deliveries can change")
+    emb = from_ts(row.embargo_until)
+    if not_before is not None and emb is not None and not_before < emb:
+        raise StoreError(
+            f"delivery {id} is under embargo until {emb.isoformat()}: cannot go earlier"
+        )
+    return row
