@@ -6,7 +6,9 @@
 The signed content is `"{id}.{timestamp}.{body}"`, HMAC-SHA256 with the secret's bytes (the
 base64 after `whsec_`), sent as `v1,<base64>`; `webhook-signature` may carry several
 space-separated signatures (a sender signing with old and new secret during rotation), and we
-accept any of our secrets. Comparison is constant-time (`hmac.compare_digest`).
+accept any of our secrets. Svix sends the same scheme as `svix-id`, `svix-timestamp` and
+`svix-signature`: each header is read under either name (`webhook-*` first). Comparison is
+constant-time (`hmac.compare_digest`).
 
 Written here instead of using the `standardwebhooks` package (tests interoperate with it): its
 `verify` reads the wall clock (no injected clock), decodes the body as text, and raises
@@ -103,11 +105,13 @@ def verify(
     `headers` must look names up case-insensitively (Starlette's and requests' do).
     """
     msg_id, stamp, signatures = (
-        headers.get(name, "").strip()
-        for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
+        _header(headers, name) for name in ("id", "timestamp", "signature")
     )
     if not (msg_id and stamp and signatures):
-        raise SignatureError("missing webhook-id, webhook-timestamp or webhook-signature header")
+        raise SignatureError(
+            "missing webhook-id, webhook-timestamp or webhook-signature header "
+            "(or their svix-* spellings)"
+        )
     if not _ID.fullmatch(msg_id):
         raise SignatureError("webhook-id must be 1 to 200 printable characters")
     if not _TIMESTAMP.fullmatch(stamp):
@@ -122,3 +126,9 @@ def verify(
         if any(hmac.compare_digest(given.encode(), w) for w in wanted):
             return msg_id
     raise SignatureError("no valid signature (wrong secret, or the body was changed)")
+
+
+def _header(headers: Mapping[str, str], field: str) -> str:
+    """`webhook-<field>`, else Svix's spelling `svix-<field>` (same scheme, other names: CMS
+    plugins send either)."""
+    return (headers.get(f"webhook-{field}") or headers.get(f"svix-{field}") or "").strip()

@@ -280,3 +280,29 @@ def test_non_ascii_header_bytes_are_refused_not_crashed(base: str, store: Store)
         )
         assert resp.status_code == 401, (name, resp.text)
     assert planned(store) == []
+
+
+@pytest.mark.parametrize("library", ["svix", "standardwebhooks"])
+@pytest.mark.parametrize("prefix", ["svix", "webhook"])
+def test_reference_signers_are_accepted_under_both_header_spellings(
+    base: str, store: Store, library: str, prefix: str
+) -> None:
+    """The reference libraries sign; the CMS world sends the result as `svix-*` or `webhook-*`
+    headers. Both spellings plan the article; a changed body under either is refused."""
+    if library == "svix":
+        from svix.webhooks import Webhook
+    else:
+        from standardwebhooks.webhooks import Webhook  # type: ignore[no-redef]
+    body = article_body()
+    msg_id = f"msg_{library}_{prefix}"
+    signature = Webhook(SECRET).sign(msg_id, T0, body.decode())
+    headers = {
+        f"{prefix}-id": msg_id,
+        f"{prefix}-timestamp": str(int(T0.timestamp())),
+        f"{prefix}-signature": signature,
+    }
+    tampered = post(base, body.replace(b"}", b" }", 1), headers)
+    assert tampered.status_code == 401, tampered.text
+    resp = post(base, body, headers)
+    assert resp.status_code == 202, resp.text
+    assert resp.json()["webhook_id"] == msg_id and planned(store)
