@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from distributor.clock import SYSTEM
-from distributor.web.admin.auth import TOKEN_ACTOR, Auth, LoginLimiter, Session
+from distributor.web.admin.auth import TOKEN_ACTOR, Auth, Session
+from distributor.web.admin.limits import LoginLimiter
 from distributor.web.admin.options import AdminOptions
 
 if TYPE_CHECKING:

@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from distributor.web.admin.options import AdminOptions
 
@@ -141,38 +138,3 @@ class Auth:
 def _path(request: Request) -> str:
     """Cookies are scoped to the admin app's mount point (e.g. /admin)."""
     return str(request.scope.get("root_path") or "") or "/"
-
-
-class LoginLimiter:
-    """At most `limit` failed logins per (user, client address) in `window` seconds."""
-
-    def __init__(self, limit: int = 5, window: float = 60.0, clock: Any = time.monotonic) -> None:
-        self.limit, self.window, self._clock = limit, window, clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        now = self._clock()
-        q = self._failures.setdefault(key, deque())
-        while q and now - q[0] >= self.window:
-            q.popleft()
-        return q
-
-    def retry_after(self, user: str, addr: str) -> int:
-        """Seconds until this pair may try again (0: now)."""
-        with self._lock:
-            q = self._recent((user.lower(), addr))
-            if len(q) < self.limit:
-                return 0
-            return max(1, int(self.window - (self._clock() - q[0])) + 1)
-
-    def failed(self, user: str, addr: str) -> None:
-        with self._lock:
-            self._recent((user.lower(), addr)).append(self._clock())
-            if len(self._failures) > 10_000:  # forget idle pairs; bounded memory under attack
-                for key in [k for k, v in self._failures.items() if not v][:5000]:
-                    del self._failures[key]
-
-    def succeeded(self, user: str, addr: str) -> None:
-        with self._lock:
-            self._failures.pop((user.lower(), addr), None)
