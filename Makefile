@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXTRAS ?= dev,web,postgres
 
-.PHONY: demo test lint bench fuzz chaos venv clean
+.PHONY: demo test lint bench fuzz chaos interop venv clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The Bluesky adapter and CLI against the reference PDS (node 22 + @atproto/pds, installed once
+# into ~/.cache/distributor-interop; the first install compiles for a few minutes).
+interop: $(STAMP)
+	.ci/interop.sh install
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m interop tests/interop
 
 lint: $(STAMP)
 	$(BIN)/ruff check distributor tests

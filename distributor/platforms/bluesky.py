@@ -49,6 +49,7 @@ LOOKUP_PAGE_SIZE = 100  # listRecords' maximum
 LOOKUP_PAGES = 5  # 500 records since the attempt began: more means "cannot prove absence"
 AUTH_ERRORS = frozenset(
     {"AuthenticationRequired", "InvalidToken", "AuthMissing", "AccountTakedown"}
+    | {"AccountDeactivated"}
 )
 
 
@@ -124,8 +125,19 @@ class BlueskyAdapter(RestAdapter):
         self._xrpc("POST", "com.atproto.repo.deleteRecord", json=body)
 
     def verify(self) -> AccountInfo:
+        """getSession; an account the PDS reports inactive (deactivated, suspended, taken
+        down) fails: posts to it would be refused."""
         data = body_of(self._xrpc("GET", "com.atproto.server.getSession"))
         handle = str(data.get("handle") or self.handle)
+        if data.get("active") is False:
+            status = str(data.get("status") or "not active")
+            raise AuthFailed(
+                "bluesky",
+                self.channel.name,
+                f"account @{handle} is {status} (getSession: active false); "
+                "reactivate it before posting",
+                code=status,
+            )
         return AccountInfo(
             "bluesky",
             str(data.get("did") or ""),

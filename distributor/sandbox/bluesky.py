@@ -1,32 +1,42 @@
 """Bluesky PDS emulator: sessions, uploadBlob, create/get/list/deleteRecord with client rkeys.
 
-Errors are `{"error", "message"}` as the PDS answers: 400 ExpiredToken (access JWT older than
-`kv["access_ttl"]` seconds, default 7200), 401 AuthenticationRequired (bad login; a password
-containing `invalid`), 400 InvalidRequest for records over 300 graphemes or 3000 bytes or with
-facets whose byte ranges don't fit the text, 400 BlobTooLarge for blobs over 1,000,000 bytes.
-An existing rkey answers like older PDS versions, 500 InternalServerError, or, with
-`kv["rkey_conflict"] = "explicit"`, 400 RecordAlreadyExists. Rate-limit headers: RateLimit-*
-with an epoch reset and a RateLimit-Policy.
+What tests/test_fidelity.py shows equal to the reference PDS (`@atproto/pds` 0.5.35, answers
+recorded in tests/interop/pds_answers.json): status codes, `{"error", "message"}` bodies and
+their messages, body keys and the headers clients read for: a bad login (401
+AuthenticationRequired), no token (401 AuthMissing), getSession (`active`, and `status` once
+the account is deactivated), deactivateAccount (400 InvalidToken "Bad token scope" for an
+app-password session; 401 AccountDeactivated for posts after it), record checks
+(`distributor.sandbox.bluesky_records`), an unknown blob (400 BlobNotFound), another account's
+`repo` (401 AuthenticationRequired), an existing rkey (500 InternalServerError), a missing
+record (400 RecordNotFound), uploadBlob's MIME type taken from the bytes, and, with a limit on
+`session` like the PDS's 30 per 5 minutes, RateLimit-* headers and a 429 with Retry-After.
+
+Not compared with the PDS: ExpiredToken after `kv["access_ttl"]` seconds (default 7200; the
+adapter's refresh path), refreshSession, listRecords, `kv["rkey_conflict"] = "explicit"` (400
+RecordAlreadyExists, as other PDS versions may answer). App passwords look like the PDS's
+(`xxxx-xxxx-xxxx-xxxx`); any other password is taken as the account password; a password
+containing `invalid` is wrong.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import secrets
 from typing import Any
 
+from distributor.sandbox.bluesky_records import POST, blob_cid, blobs, check_record, sniff
 from distributor.sandbox.emulator import Emulator, Reply, Request, Route, html_error_page
-
-POST = "app.bsky.feed.post"
 
 
 def did_for(handle: str) -> str:
     """Each account (handle) has its own repository, as on a real PDS."""
-    return "did:plc:" + hashlib.sha256(handle.encode("utf-8")).hexdigest()[:24]
+    digest = hashlib.sha256(handle.encode("utf-8")).digest()
+    return "did:plc:" + base64.b32encode(digest).decode("ascii")[:24].lower()  # base32, as PLC
 
 
-MAX_BLOB = 1_000_000
+_APP_PASSWORD = re.compile(r"[a-z2-7]{4}(?:-[a-z2-7]{4}){3}")
 _TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
 _KINDS = {
     "auth": (401, "AuthenticationRequired", "Invalid identifier or password"),
@@ -53,6 +63,12 @@ class BlueskyEmulator(Emulator):
                 "POST", x + r"com\.atproto\.server\.createSession", self.create_session, "session"
             ),
             Route("POST", x + r"com\.atproto\.server\.refreshSession", self.refresh, "refresh"),
+            Route(
+                "POST",
+                x + r"com\.atproto\.server\.deactivateAccount",
+                self.deactivate,
+                "deactivate",
+            ),
             Route("GET", x + r"com\.atproto\.server\.getSession", self.get_session, "verify"),
             Route("POST", x + r"com\.atproto\.repo\.uploadBlob", self.upload_blob, "media"),
             Route("POST", x + r"com\.atproto\.repo\.createRecord", self.create, "create"),
@@ -73,35 +89,47 @@ class BlueskyEmulator(Emulator):
         password = str(body.get("password") or "")
         if not handle or not password or "invalid" in password:
             return fail(401, "AuthenticationRequired", "Invalid identifier or password")
-        return Reply(200, self._new_session(handle))
+        scope = "app" if _APP_PASSWORD.fullmatch(password) else "full"
+        return Reply(200, {**self._new_session(handle, scope), **self._account(handle)})
 
     def refresh(self, req: Request) -> Reply:
         session = self._session(req, "refresh")
         if isinstance(session, Reply):
             return session
-        return Reply(200, self._new_session(session["handle"]))
+        handle = session["handle"]
+        return Reply(200, {**self._new_session(handle, session["scope"]), **self._account(handle)})
 
     def get_session(self, req: Request) -> Reply:
         session = self._session(req)
         if isinstance(session, Reply):
             return session
-        return Reply(
-            200, {"did": did_for(session["handle"]), "handle": session["handle"], "active": True}
-        )
+        return Reply(200, self._account(session["handle"]))
 
-    def _new_session(self, handle: str) -> dict[str, Any]:
+    def deactivate(self, req: Request) -> Reply:
+        session = self._session(req)
+        if isinstance(session, Reply):
+            return session
+        if session["scope"] != "full":
+            return fail(400, "InvalidToken", "Bad token scope")
+        with self.state.lock:
+            self._kv.setdefault("deactivated", set()).add(session["handle"])
+        return Reply(200, None, content_type="")
+
+    def _account(self, handle: str) -> dict[str, Any]:
+        """What getSession tells about the account (`status` only when not active)."""
+        active = handle not in self._kv.get("deactivated", ())
+        account: dict[str, Any] = {"did": did_for(handle), "handle": handle}
+        account.update(email=f"{handle}@example.com", emailConfirmed=False, active=active)
+        return account if active else {**account, "status": "deactivated"}
+
+    def _new_session(self, handle: str, scope: str) -> dict[str, Any]:
         access, refresh = f"eyJ.acc.{secrets.token_hex(8)}", f"eyJ.ref.{secrets.token_hex(8)}"
         with self.state.lock:
             tokens = self._kv.setdefault("tokens", {})
             now = self.state.now()
-            tokens[access] = {"handle": handle, "kind": "access", "at": now}
-            tokens[refresh] = {"handle": handle, "kind": "refresh", "at": now}
-        return {
-            "did": did_for(handle),
-            "handle": handle,
-            "accessJwt": access,
-            "refreshJwt": refresh,
-        }
+            tokens[access] = {"handle": handle, "kind": "access", "at": now, "scope": scope}
+            tokens[refresh] = {"handle": handle, "kind": "refresh", "at": now, "scope": scope}
+        return {"accessJwt": access, "refreshJwt": refresh}
 
     def _session(self, req: Request, kind: str = "access") -> dict[str, Any] | Reply:
         auth = req.headers.get("authorization", "")
@@ -125,7 +153,7 @@ class BlueskyEmulator(Emulator):
         blob = {
             "$type": "blob",
             "ref": {"$link": cid},
-            "mimeType": req.content_type or "application/octet-stream",
+            "mimeType": sniff(req.body, req.content_type),
             "size": len(req.body),
         }
         with self.state.lock:
@@ -137,13 +165,16 @@ class BlueskyEmulator(Emulator):
         if isinstance(session, Reply):
             return session
         body = req.json() or {}
+        refused = self._refuse_write(session, body)
+        if refused is not None:
+            return refused
         record = body.get("record") if isinstance(body.get("record"), dict) else None
         if body.get("collection") != POST or record is None:
             return fail(400, "InvalidRequest", 'Input must have the property "record"')
         rkey = str(body.get("rkey") or "")
         if rkey and not _TID.fullmatch(rkey):
             return fail(400, "InvalidRequest", "Invalid record key: must be a valid TID")
-        problem = self._validate(record)
+        problem = check_record(record) or self._missing_blob(record)
         if problem:
             return fail(400, *problem)
         did = did_for(session["handle"])
@@ -158,7 +189,8 @@ class BlueskyEmulator(Emulator):
             post.data.update(rkey=rkey, record=record, embed=record.get("embed"))
             post.data["facets"] = record.get("facets") or []
             records[f"{did}/{rkey}"] = post.id
-        return Reply(200, {**self._ref(did, rkey), "validationStatus": "valid"})
+        commit = {"cid": self._ref(did, f"commit/{rkey}")["cid"], "rev": rkey}
+        return Reply(200, {**self._ref(did, rkey), "commit": commit, "validationStatus": "valid"})
 
     def get_record(self, req: Request) -> Reply:
         did = self._repo(req.query.get("repo") or [""])
@@ -192,7 +224,11 @@ class BlueskyEmulator(Emulator):
         session = self._session(req)
         if isinstance(session, Reply):
             return session
-        rkey = str((req.json() or {}).get("rkey") or "")
+        body = req.json() or {}
+        refused = self._refuse_write(session, body)
+        if refused is not None:
+            return refused
+        rkey = str(body.get("rkey") or "")
         did = did_for(session["handle"])
         with self.state.lock:
             post_id = self._kv.get("records", {}).pop(f"{did}/{rkey}", None)
@@ -215,44 +251,21 @@ class BlueskyEmulator(Emulator):
         cid = "bafyrei" + hashlib.sha256(f"{did}/{rkey}".encode()).hexdigest()[:52]
         return {"uri": f"at://{did}/{POST}/{rkey}", "cid": cid}
 
-    def _validate(self, record: dict[str, Any]) -> tuple[str, str] | None:
-        import regex
+    def _refuse_write(self, session: dict[str, Any], body: Any) -> Reply | None:
+        """A write to another account's repository, or by a deactivated account."""
+        repo = str(body.get("repo") or "") if isinstance(body, dict) else ""
+        if repo not in (did_for(session["handle"]), session["handle"]):
+            return fail(401, "AuthenticationRequired", "Authentication Required")
+        if session["handle"] in self._kv.get("deactivated", ()):
+            return fail(401, "AccountDeactivated", "Account is deactivated")
+        return None
 
-        text = record.get("text")
-        if not isinstance(text, str) or not isinstance(record.get("createdAt"), str):
-            return "InvalidRequest", f"Invalid {POST} record: Record must have text and createdAt"
-        raw = text.encode("utf-8")
-        if len(regex.findall(r"\X", text)) > 300:
-            return "InvalidRequest", (
-                f"Invalid {POST} record: Record/text must not be longer than 300 graphemes"
-            )
-        if len(raw) > 3000:
-            return (
-                "InvalidRequest",
-                f"Invalid {POST} record: Record/text must not be longer than 3000 characters",
-            )
-        for i, facet in enumerate(record.get("facets") or []):
-            index = facet.get("index") or {}
-            start, end = index.get("byteStart"), index.get("byteEnd")
-            if not (
-                isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(raw)
-            ):
-                return "InvalidRequest", f"Invalid {POST} record: Record/facets/{i} out of range"
-            try:
-                raw[start:end].decode("utf-8")
-            except UnicodeDecodeError:
-                return (
-                    "InvalidRequest",
-                    f"Invalid {POST} record: Record/facets/{i} splits a character",
-                )
-        thumb = ((record.get("embed") or {}).get("external") or {}).get("thumb")
-        images = [i.get("image") for i in (record.get("embed") or {}).get("images") or []]
-        for blob in [thumb, *images]:
-            if isinstance(blob, dict) and int(blob.get("size") or 0) > MAX_BLOB:
-                size = int(blob["size"]) / 1_000_000
-                return "BlobTooLarge", (
-                    f"This file is too large. It is {size:.2f}MB but the maximum size is 976.56KB."
-                )
+    def _missing_blob(self, record: dict[str, Any]) -> tuple[str, str] | None:
+        known = self._kv.get("blobs", {})
+        for _, blob in blobs(record.get("embed")):
+            cid = blob_cid(blob)
+            if cid not in known:
+                return "BlobNotFound", f"Could not find blob: {cid}"
         return None
 
     # -- faults ---------------------------------------------------------------------------
@@ -272,6 +285,7 @@ class BlueskyEmulator(Emulator):
 
     def rate_limited_reply(self, reset_at: float, limit: int) -> Reply:
         headers = self.rate_headers(limit, 0, reset_at)
+        headers["Retry-After"] = str(max(0, int(reset_at - self.state.now() + 0.999)))
         return Reply(429, {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"}, headers)
 
     def rate_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:

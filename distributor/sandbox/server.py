@@ -102,7 +102,8 @@ class Handler(BaseHTTPRequestHandler):
     def send(self, reply: Reply) -> None:
         body = reply.encode()
         self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
+        if reply.content_type:  # an empty answer may come without one (the PDS's 200s do)
+            self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(body)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
