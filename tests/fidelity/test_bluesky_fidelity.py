@@ -64,11 +64,9 @@ def test_every_recorded_exchange_is_replayed() -> None:
 
 
 def _vectors(name: str) -> list[str]:
-    from locations import REFERENCE
+    from locations import reference
 
-    path = REFERENCE / "bluesky" / "interop-tests" / f"syntax_language_syntax_{name}.txt"
-    if not path.exists():
-        pytest.skip(f"reference data not found: {path}")
+    path = reference("bluesky", "interop-tests", f"syntax_language_syntax_{name}.txt")
     lines = path.read_text(encoding="utf-8").splitlines()
     return [line for line in lines if line.strip() and not line.startswith("#")]
 
