@@ -79,9 +79,7 @@ def test_langs_checked_as_the_atproto_syntax_vectors_say() -> None:
     assert [t for t in invalid if valid_language(t)] == []
 
 
-def test_check_fails_for_a_deactivated_account_on_the_emulator(
-    box: Sandbox, tmp_path: Any
-) -> None:
+def test_check_fails_for_a_deactivated_account_on_the_emulator(box: Sandbox, tmp_path: Any) -> None:
     from click.testing import CliRunner
 
     from distributor.cli import cli
