@@ -306,20 +306,17 @@ def _check_url(url: str) -> None:
 
 
 def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int | None, str]:
-    import requests
+    from distributor.fetch import FetchError, send
 
     try:
-        resp = requests.post(
-            url,
-            data=body,
-            headers={**headers, "Content-Type": "application/json"},
-            timeout=timeout,
+        status, text = send(
+            url, body, {**headers, "Content-Type": "application/json"}, deadline=timeout
         )
-    except (requests.ConnectionError, requests.Timeout) as exc:
-        return None, f"{url}: cannot send ({type(exc).__name__})"
-    except requests.RequestException as exc:  # the URL itself is wrong: trying again won't help
-        raise ConfigError(f"{url}: cannot send ({type(exc).__name__})") from None
-    return resp.status_code, f"HTTP {resp.status_code} {resp.text.strip()}"
+    except FetchError as exc:
+        if not exc.retry:  # the URL itself is wrong: trying again won't help
+            raise ConfigError(f"{url}: {exc}") from None
+        return None, f"{url}: {exc}"
+    return status, f"HTTP {status} {text}"
 
 
 def _body(file: str) -> bytes:

@@ -46,9 +46,9 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 class SandboxOnlyAdapter(RewriteAdapter):
     """In sandbox mode, keep every request on loopback: other hosts go to the sandbox's media route.
 
-    Adapters fetch article images from wherever the article says (`https://news.example/a.jpg`);
-    against the sandbox those fetches must not leave the machine either, so they are answered by
-    `<sandbox>/__sandbox/media/<host>/<path>` (a stand-in image). Loopback URLs pass unchanged.
+    Whatever an SDK asks for on a host that is not loopback is answered by
+    `<sandbox>/__sandbox/media/<host>/<path>`, so nothing leaves the machine. (Article images
+    go through `distributor.fetch`, which applies the same rule in sandbox mode.)
     """
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
@@ -67,6 +67,9 @@ def sandbox_session(sandbox_url: str) -> requests.Session:
     adapter = SandboxOnlyAdapter(f"{sandbox_url.rstrip('/')}/__sandbox/media", max_retries=0)
     s.mount("http://", adapter)
     s.mount("https://", adapter)
+    # Article images are fetched by `distributor.fetch`, not this session: the mark tells it
+    # to keep them on loopback and the sandbox too.
+    s.distributor_sandbox = sandbox_url  # type: ignore[attr-defined]
     return s
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import codecs
 import json
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,8 +20,14 @@ from distributor.teaser import fill_teaser
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a local 10,000-item feed still fits
 MAX_FETCH_BYTES = 5 * 1024 * 1024  # pages and feeds from the network
-FETCH_TIMEOUT = (5.0, 15.0)  # connect, read (per socket read)
-FETCH_DEADLINE = 30.0  # whole download, against servers that drip bytes
+FETCH_DEADLINE = 30.0  # a whole fetch, connect to last byte (`distributor.fetch`)
+# Articles come as text or application/* (feeds, JSON, YAML, pages; content decides which);
+# images, audio and video are refused before their body is read.
+TEXT_TYPES = ("text/", "application/", "")
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/html;q=0.9, "
+    "application/json;q=0.8, */*;q=0.5"
+)
 
 
 UNKNOWN_FORMAT = (
@@ -82,84 +87,34 @@ def read_stream(stream: IO[str] | IO[bytes], where: str = "<stdin>") -> Raw:
     return Raw(data, where)
 
 
-def fetch_url(
-    url: str,
-    *,
-    session: Any = None,
-    headers: Mapping[str, str] | None = None,
-    timeout: float | None = None,
-    max_bytes: int | None = None,
-) -> Raw:
-    """GET an http(s) URL with timeouts, a size cap and our User-Agent.
+def fetch_url(url: str, *, rules: Any = None, headers: Mapping[str, str] | None = None) -> Raw:
+    """GET an http(s) URL through the fetch guard (`distributor.fetch`), as a Raw.
 
-    `session` (e.g. `hosts.guarded_session`) replaces plain `requests`; `headers` are added
-    (If-None-Match / If-Modified-Since: a 304 comes back as an empty Raw with status 304);
-    `timeout` bounds the whole fetch in seconds; `max_bytes` replaces the 5 MiB cap.
+    `rules` (a `fetch.Rules`) says which hosts, how long and how much; without it, the command
+    line's rules: any host (the user typed the URL), `FETCH_DEADLINE`, `MAX_FETCH_BYTES`.
+    `headers` are added (If-None-Match / If-Modified-Since: a 304 is an empty Raw, status 304).
     """
-    import requests
+    from distributor.fetch import FetchError, Rules, fetch
+    from distributor.sources.hosts import HostPolicy
 
-    from distributor import __version__
-    from distributor.sources.hosts import HostRefused
-
-    cap = MAX_FETCH_BYTES if max_bytes is None else max_bytes
-    limits = FETCH_TIMEOUT if timeout is None else (min(FETCH_TIMEOUT[0], timeout), timeout)
-    all_headers = {
-        "User-Agent": f"distributor/{__version__}",
-        "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
-        "text/html;q=0.9, application/json;q=0.8, */*;q=0.5",
-        **(headers or {}),
-    }
-    getter = session if session is not None else requests
+    if rules is None:
+        anywhere = HostPolicy(("*",), allow_private=True, table="")
+        rules = Rules(anywhere, FETCH_DEADLINE, MAX_FETCH_BYTES)
+    rules = replace(rules, types=TEXT_TYPES)
     try:
-        with getter.get(url, headers=all_headers, timeout=limits, stream=True) as resp:
-            if resp.status_code >= 400:
-                raise ArticleError(f"{url}: HTTP {resp.status_code} {resp.reason or ''}".rstrip())
-            data = b"" if resp.status_code == 304 else _read_capped(resp, url, cap, timeout)
-            content_type = resp.headers.get("Content-Type", "").lower()
-            suffix = Path(resp.url.split("?", 1)[0]).suffix.lower()
-            return Raw(
-                data,
-                url,
-                url=resp.url,
-                content_type=content_type,
-                suffix=suffix,
-                status=resp.status_code,
-                etag=resp.headers.get("ETag"),
-                last_modified=resp.headers.get("Last-Modified"),
-            )
-    except HostRefused as exc:
+        got = fetch(url, rules, headers={"Accept": ACCEPT, **(headers or {})})
+    except FetchError as exc:
         raise ArticleError(f"{url}: {exc}") from None
-    except requests.Timeout:
-        raise ArticleError(f"{url}: timed out while fetching") from None
-    except requests.RequestException as exc:
-        raise ArticleError(f"{url}: cannot fetch ({type(exc).__name__})") from None
-
-
-def size_text(n: int) -> str:
-    """`5 MiB`, `16 KiB` or `1000 bytes`: a size cap as people write it."""
-    for unit, factor in (("MiB", 2**20), ("KiB", 2**10)):
-        if n >= factor and n % factor == 0:
-            return f"{n // factor} {unit}"
-    return f"{n} bytes"
-
-
-def _read_capped(resp: Any, url: str, cap: int, timeout: float | None) -> bytes:
-    too_large = f"{url}: response is larger than {size_text(cap)}"
-    declared = resp.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > cap:
-        raise ArticleError(too_large)
-    budget = FETCH_DEADLINE if timeout is None else timeout
-    deadline = time.monotonic() + budget
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in resp.iter_content(64 * 1024):
-        size += len(chunk)
-        if size > cap:  # counted after decompression: no gzip bombs either
-            raise ArticleError(too_large)
-        if time.monotonic() > deadline:
-            raise ArticleError(f"{url}: download took longer than {budget:g} s")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return Raw(
+        got.data,
+        url,
+        url=got.url,
+        content_type=got.content_type,
+        suffix=Path(got.url.split("?", 1)[0]).suffix.lower(),
+        status=got.status,
+        etag=got.etag,
+        last_modified=got.last_modified,
+    )
 
 
 def decode_text(data: bytes, where: str) -> str:

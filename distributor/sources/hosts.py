@@ -1,24 +1,25 @@
 """Which hosts a fetch may reach: an allow-list of names and no private addresses (SSRF guard).
 
     policy = HostPolicy(allow_hosts=("www.example.de", "*.example.de"))
-    session = guarded_session(policy)      # a requests.Session for `files.fetch_url`
+    policy.addresses("www.example.de", 443)   # the checked addresses, or HostRefused
 
-The check runs inside the connection itself, for every connection the session opens (redirects
-included): the host name must match the allow-list, the name is resolved once, EVERY address it
-resolves to must be public (not loopback, private, link-local, shared, reserved or multicast),
-and the socket then connects to one of exactly those checked addresses. No second DNS lookup
-happens between check and connect, so a rebinding DNS server cannot swap in 127.0.0.1.
-TLS still verifies the certificate against the host name. Proxies from the environment are
-not used (a proxy would be the only address checked).
+`distributor.fetch` (the one guarded HTTP client) runs this check inside every connection it
+opens, redirects included: the host name must match the allow-list, the name is resolved once,
+EVERY address it resolves to must be public (not loopback, private, link-local, shared, reserved
+or multicast) and the socket connects to one of exactly those checked addresses, so a rebinding
+DNS server cannot swap in 127.0.0.1. Numeric hosts in any spelling the C library accepts
+(`0x7f000001`, `2130706433`, `127.1`, `[::ffff:127.0.0.1]`) are judged without a lookup, and
+IPv6 addresses that carry an IPv4 address (IPv4-mapped, NAT64 64:ff9b::/96, 6to4 2002::/16,
+IPv4-compatible ::a.b.c.d, SIIT ::ffff:0:a.b.c.d) are judged by the IPv4 address inside.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 Resolver = Callable[[str, int], Sequence[str]]
 
@@ -33,12 +34,48 @@ def system_resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NUMERIC = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}", re.IGNORECASE)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (mapped, NAT64, 6to4, compatible, SIIT), if any."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    value = int(ip)
+    low = ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    if ip in _NAT64 or value >> 32 == 0xFFFF0000:  # NAT64, SIIT ::ffff:0:a.b.c.d
+        return low
+    if value >> 32 == 0 and value > 1:  # IPv4-compatible ::a.b.c.d (:: and ::1 are not)
+        return low
+    return None
+
+
 def is_public(address: str) -> bool:
-    """True for a globally routable unicast address (IPv4-mapped IPv6 judged as IPv4)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    """True for a globally routable unicast address (IPv4 inside IPv6 judged as that IPv4)."""
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
+        address.split("%", 1)[0]
+    )
+    if isinstance(ip, ipaddress.IPv6Address):
+        ip = embedded_ipv4(ip) or ip
     return ip.is_global and not ip.is_multicast
+
+
+def numeric_host(host: str) -> str | None:
+    """The address a numeric host name stands for (`0x7f000001` -> 127.0.0.1), else None."""
+    name = host.strip("[]").rstrip(".")
+    try:
+        return str(ipaddress.ip_address(name))
+    except ValueError:
+        pass
+    if not _NUMERIC.fullmatch(name):
+        return None
+    try:  # the C library's own reading of short, octal and hex forms
+        return socket.inet_ntoa(socket.inet_aton(name))
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +105,9 @@ class HostPolicy:
     def addresses(self, host: str, port: int) -> list[str]:
         """The checked addresses to connect to; HostRefused if any of them is not public."""
         self.check_name(host)
+        literal = numeric_host(host)
         try:
-            found = list(self.resolve(host.rstrip("."), port))
+            found = [literal] if literal else list(self.resolve(host.rstrip("."), port))
         except OSError as exc:
             raise HostRefused(f"cannot resolve host {host!r} ({exc})") from None
         if not found:
@@ -77,66 +115,8 @@ class HostPolicy:
         if not self.allow_private:
             private = [a for a in found if not is_public(a)]
             if private:
+                hint = f" (set {self.table} allow_private = true to allow it)" if self.table else ""
                 raise HostRefused(
-                    f"host {host!r} resolves to the non-public address {private[0]} "
-                    f"(set {self.table} allow_private = true to allow it)"
+                    f"host {host!r} resolves to the non-public address {private[0]}{hint}"
                 )
         return found
-
-
-def guarded_session(policy: HostPolicy) -> Any:
-    """A requests.Session whose every connection goes through `policy` (no env proxies)."""
-    import requests
-
-    session = requests.Session()
-    session.trust_env = False  # no proxies or .netrc from the environment
-    adapter = _adapter(policy)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
-def _adapter(policy: HostPolicy) -> Any:
-    from requests.adapters import HTTPAdapter
-    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-
-    http_conn, https_conn = _connection_classes(policy)
-    pools = {
-        "http": type("GuardedHTTPPool", (HTTPConnectionPool,), {"ConnectionCls": http_conn}),
-        "https": type("GuardedHTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": https_conn}),
-    }
-
-    class GuardedAdapter(HTTPAdapter):
-        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs)
-            self.poolmanager.pool_classes_by_scheme = pools
-
-    return GuardedAdapter(max_retries=0)
-
-
-def _connection_classes(policy: HostPolicy) -> tuple[type, type]:
-    from urllib3.connection import HTTPConnection, HTTPSConnection
-    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-    from urllib3.util.connection import create_connection
-
-    def new_conn(self: Any) -> socket.socket:
-        last: Exception | None = None
-        for address in policy.addresses(self.host, self.port):
-            try:
-                return create_connection(
-                    (address, self.port),
-                    self.timeout,
-                    source_address=self.source_address,
-                    socket_options=self.socket_options,
-                )
-            except TimeoutError as exc:
-                last = ConnectTimeoutError(self, f"connection to {self.host} timed out ({exc})")
-            except OSError as exc:
-                last = NewConnectionError(self, f"failed to connect to {self.host}: {exc}")
-        assert last is not None
-        raise last
-
-    return (
-        type("GuardedHTTPConnection", (HTTPConnection,), {"_new_conn": new_conn}),
-        type("GuardedHTTPSConnection", (HTTPSConnection,), {"_new_conn": new_conn}),
-    )

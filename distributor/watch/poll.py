@@ -125,16 +125,12 @@ class Poller:
         backfill: int = 0,
         max_new: int | None = None,
         rebaseline: bool = False,
-        session: Any = None,
     ) -> None:
-        from distributor.sources.hosts import guarded_session
-
         self.settings, self.store, self.watch, self.clock = settings, store, watch, clock
         self.backfill = backfill
         self.max_new = watch.max_new if max_new is None else max_new
         self.rebaseline = rebaseline  # treat each feed's first poll here as its first ever
         self._polled: set[str] = set()
-        self.session = session if session is not None else guarded_session(watch.hosts)
 
     def poll(self, feed: Feed) -> PollResult:
         """Poll `feed` once; a fetch or parse failure is a result, never an exception."""
@@ -198,13 +194,7 @@ class Poller:
             headers["If-None-Match"] = state.etag
         if state is not None and state.last_modified:
             headers["If-Modified-Since"] = state.last_modified
-        raw = fetch_url(
-            feed.key,
-            session=self.session,
-            headers=headers,
-            timeout=self.watch.timeout,
-            max_bytes=self.watch.max_bytes,
-        )
+        raw = fetch_url(feed.key, rules=self.watch.rules(), headers=headers)
         if raw.status == 304:
             return None, (raw.etag, raw.last_modified)
         return raw, (raw.etag, raw.last_modified)

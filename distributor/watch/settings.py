@@ -26,6 +26,7 @@ from distributor.sources.hosts import HostPolicy
 
 if TYPE_CHECKING:
     from distributor.config import Settings
+    from distributor.fetch import Rules
 
 _KEYS = ("feeds", "allow_hosts", "allow_private", "interval", "timeout", "max_size", "max_new")
 _HOST = re.compile(r"(\*|(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?\.?|\[?[0-9a-f:.]+\]?)", re.I)
@@ -39,6 +40,12 @@ class WatchSettings:
     max_bytes: int = MAX_FETCH_BYTES
     max_new: int = 20
     hosts: HostPolicy = field(default_factory=HostPolicy)
+
+    def rules(self) -> Rules:
+        """The fetch guard's rules for feeds and pages fetched under this table."""
+        from distributor.fetch import Rules
+
+        return Rules(self.hosts, deadline=self.timeout, max_bytes=self.max_bytes)
 
 
 def watch_settings(settings: Settings) -> WatchSettings:

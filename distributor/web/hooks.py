@@ -160,19 +160,13 @@ def _article(ctx: WebContext, body: bytes) -> Article:
 def _fetched(ctx: WebContext, url: Any) -> Article:
     from distributor.sources import parse_articles
     from distributor.sources.files import fetch_url
-    from distributor.sources.hosts import guarded_session
     from distributor.watch.settings import watch_settings
 
     if not ctx.hooks.fetch:
         raise ArticleError(f"{WHERE}: fetching a URL is switched off ([webhook] fetch = false)")
     if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
         raise ArticleError(f"{WHERE}: 'url' must be an http(s) URL")
-    watch = watch_settings(ctx.settings)
-    session = guarded_session(watch.hosts)
-    try:
-        raw = fetch_url(url, session=session, timeout=watch.timeout, max_bytes=watch.max_bytes)
-    finally:
-        session.close()
+    raw = fetch_url(url, rules=watch_settings(ctx.settings).rules())
     found = parse_articles(raw)
     if len(found) != 1:
         raise ArticleError(f"{url}: holds {len(found)} articles, expected one article page")

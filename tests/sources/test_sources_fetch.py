@@ -151,8 +151,8 @@ def test_fetch_errors_are_one_line(server: str, monkeypatch: pytest.MonkeyPatch)
     assert error(f"{server}/huge-streamed").startswith(
         f"{server}/huge-streamed: response is larger than"
     )
-    monkeypatch.setattr(files, "FETCH_TIMEOUT", (2.0, 0.3))
-    assert error(f"{server}/slow") == f"{server}/slow: timed out while fetching"
+    monkeypatch.setattr(files, "FETCH_DEADLINE", 0.3)
+    assert error(f"{server}/slow") == f"{server}/slow: timed out while fetching (limit 0.3 s)"
     with socket.socket() as bound:  # bound but not listening: the connection is refused
         bound.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{bound.getsockname()[1]}/x"

@@ -21,7 +21,8 @@ from watch_helpers import (
 )
 
 from distributor.errors import ArticleError, ConfigError
-from distributor.sources.hosts import HostPolicy, guarded_session, is_public
+from distributor.fetch import Rules, fetch
+from distributor.sources.hosts import HostPolicy, is_public
 from distributor.store.store import Store
 from distributor.testing import FakeClock
 from distributor.watch import Poller, feed_for, parse_watch, watch_settings
@@ -82,11 +83,10 @@ def test_connects_to_the_checked_address_without_a_second_lookup(server: FeedSer
         return ["127.0.0.1"]
 
     policy = HostPolicy(("*.example.de",), allow_private=True, resolve=resolve)
-    session = guarded_session(policy)
     # The suite's socket guard refuses any real DNS lookup of feeds.example.de: this only
     # works because the connection goes to the address the policy resolved and checked.
-    resp = session.get(f"http://feeds.example.de:{server.port}/feed", timeout=2)
-    assert resp.status_code == 200 and resp.content == rss(BACKLOG)
+    got = fetch(f"http://feeds.example.de:{server.port}/feed", Rules(policy, deadline=2))
+    assert got.status == 200 and got.data == rss(BACKLOG)
     assert lookups == ["feeds.example.de"] and server.seen[-1].host.startswith("feeds.example.de")
 
 
@@ -135,7 +135,7 @@ def test_oversized_feed_is_capped_and_timeouts_are_errors(
     huge = p.poll(url_feed(p, server.url("/huge")))
     assert huge.error == f"{server.url('/huge')}: response is larger than 16 KiB"
     slow = p.poll(url_feed(p, server.url("/slow")))
-    assert slow.error == f"{server.url('/slow')}: timed out while fetching"
+    assert slow.error == f"{server.url('/slow')}: timed out while fetching (limit 0.3 s)"
     assert deliveries(store) == [] and store.known_articles(parse_items(BACKLOG)) == [False] * 5
 
 
@@ -193,11 +193,11 @@ def test_https_goes_through_the_same_guard(server: FeedServer) -> None:
         lookups.append(host)
         return ["127.0.0.1"]
 
-    session = guarded_session(HostPolicy(("feeds.example.de",), True, resolve=resolve))
+    allowing = Rules(HostPolicy(("feeds.example.de",), True, resolve=resolve), deadline=2)
     url = f"https://feeds.example.de:{server.port}/feed"  # a plain-HTTP server: TLS fails
     with pytest.raises(ArticleError, match=r"cannot fetch \(SSLError\)"):
-        fetch_url(url, session=session, timeout=2)
+        fetch_url(url, rules=allowing)
     assert lookups == ["feeds.example.de"]
-    refusing = guarded_session(HostPolicy(("feeds.example.de",), resolve=resolve))
+    refusing = Rules(HostPolicy(("feeds.example.de",), resolve=resolve), deadline=2)
     with pytest.raises(ArticleError, match=r"non-public address 127\.0\.0\.1"):
-        fetch_url(url, session=refusing, timeout=2)
+        fetch_url(url, rules=refusing)

@@ -153,13 +153,9 @@ def _fetch(url: str, settings: Settings) -> list[Article]:
     unless allowed there: the server must not become a way into the internal network)."""
     from distributor.sources import parse_articles
     from distributor.sources.files import fetch_url
-    from distributor.sources.hosts import guarded_session
     from distributor.watch.settings import watch_settings
 
-    watch = watch_settings(settings)
-    with guarded_session(watch.hosts) as session:
-        raw = fetch_url(url, session=session, timeout=watch.timeout, max_bytes=watch.max_bytes)
-    return parse_articles(raw)
+    return parse_articles(fetch_url(url, rules=watch_settings(settings).rules()))
 
 
 def epoch(value: float | None) -> str:
