@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from conftest import CONFIG, SECRETS
 from image_server import JPEG
 from plain_http import draft
 
@@ -55,15 +54,17 @@ def internal() -> Iterator[tuple[str, list[str]]]:
         server.server_close()
 
 
-def _production(sandbox: Any, tmp_path: Path) -> Any:
-    """Settings without `sandbox`: each channel's `base_url` points at its emulator instead."""
-    text = CONFIG.replace('sandbox = "{url}"', "")
+def _production(sandbox: Any, settings: Any, secrets: dict[str, str]) -> Any:
+    """The sandbox settings without `sandbox`: Mastodon's `base_url` points at its emulator."""
+    path = Path(settings.where)
+    text = path.read_text(encoding="utf-8").replace(f'sandbox = "{sandbox.url}"', "")
     text = text.replace(
         'platform = "mastodon"', f'platform = "mastodon"\nbase_url = "{sandbox.url}/mastodon"'
     )
-    path = tmp_path / "distributor.toml"
     path.write_text(text, encoding="utf-8")
-    return load_config(path, environ=SECRETS)
+    production = load_config(path, environ=secrets)
+    assert production.sandbox_url is None
+    return production
 
 
 @pytest.mark.parametrize(
@@ -71,11 +72,15 @@ def _production(sandbox: Any, tmp_path: Path) -> Any:
     ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "0x7f000001", "2130706433", "127.1"],
 )
 def test_production_image_on_an_internal_address_is_not_fetched(
-    sandbox: Any, tmp_path: Path, internal: tuple[str, list[str]], host: str
+    sandbox: Any,
+    sandbox_settings: Any,
+    sandbox_secrets: dict[str, str],
+    internal: tuple[str, list[str]],
+    host: str,
 ) -> None:
     address, seen = internal
     port = address.rsplit(":", 1)[1]
-    settings = _production(sandbox, tmp_path)
+    settings = _production(sandbox, sandbox_settings, sandbox_secrets)
     d = draft(settings, "mastodon_main")
     image = Image(f"http://{host}:{port}/latest/meta-data/iam.jpg", "alt", "")
     adapter = build_adapter(settings.channel("mastodon_main"), settings, timeout=2.0)
