@@ -29,6 +29,8 @@ FIELDS = (
     "remote_url",
     "error",
     "text",
+    "goes_at",
+    "held",
 )
 
 
@@ -47,7 +49,18 @@ def row(d: Delivery) -> dict[str, Any]:
         "remote_url": d.remote_url,
         "error": d.last_error,
         "text": d.draft.get("text"),
+        "goes_at": iso(goes_at(d)),
+        "held": d.held,
     }
+
+
+def goes_at(d: Delivery) -> datetime | None:
+    """The earliest moment a waiting `d` may go by its own schedule (publish_at, delay,
+    quiet hours, embargo); None when it may go at once or is not waiting."""
+    if d.state not in (State.PLANNED, State.AWAITING_REVIEW, State.QUEUED, State.RETRY_WAIT):
+        return None
+    times = [t for t in (d.not_before, d.embargo_until) if t is not None]
+    return max(times) if times else None
 
 
 def detail(d: Delivery, events: list[dict[str, Any]], art: dict[str, Any] | None) -> dict[str, Any]:
@@ -60,6 +73,8 @@ def detail(d: Delivery, events: list[dict[str, Any]], art: dict[str, Any] | None
         "generation": d.generation,
         "error_kind": d.error_kind,
         "not_before": iso(d.not_before),
+        "embargo_until": iso(d.embargo_until),
+        "priority": "breaking" if d.priority > 0 else "normal",
         "lease_owner": d.lease_owner,
         "lease_until": iso(d.lease_until),
         "sent_at": iso(d.sent_at),

@@ -15,6 +15,7 @@ import click
 
 from distributor.cli.common import console, open_store_for, print_json, settings, store_options
 from distributor.cli.preview import use_config
+from distributor.cli.schedule import at_option, parse_at_option
 
 if TYPE_CHECKING:
     from distributor.config import Settings
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 @click.option("--wait", is_flag=True, help="Send now, in this process, and show the outcomes.")
 @click.option("--timeout", type=click.FloatRange(min=0), help="With --wait: give up after N s.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan (and outcomes) as JSON.")
+@at_option
 @click.pass_context
 def publish(
     ctx: click.Context,
@@ -45,6 +47,7 @@ def publish(
     wait: bool,
     timeout: float | None,
     as_json: bool,
+    at: str | None,
 ) -> None:
     """Plan one delivery per channel for every article in ARTICLE_OR_FEED (and send them).
 
@@ -53,11 +56,15 @@ def publish(
     reported as already known. Without --wait, a running `distributor worker` sends them.
     Channels with `review = true` wait for `distributor approve`.
 
+    --at TIME posts no earlier than then (the article's `publish_at` otherwise); times
+    without an offset are the newsroom's (`[distributor] timezone`). See docs/scheduling.md.
+
     Exit code 4 if --wait ended with a failed delivery, 5 with one whose outcome is unknown.
     """
     from distributor.planning import publish as run_publish
 
     use_config(ctx, config)
+    when = parse_at_option(ctx, at) if at else None
     report = run_publish(
         source,
         config=settings(ctx),
@@ -66,6 +73,7 @@ def publish(
         wait=wait,
         timeout=timeout,
         database=database,
+        at=when,
     )
     _report(ctx, report.plans, report.outcomes, as_json)
 
@@ -117,12 +125,20 @@ def _plan_line(plan: ArticlePlan) -> str:
         return f"{head}: nothing planned (see the error below)"
     if plan.new_channels:
         verb = "would plan" if plan.dry_run else "planned"
-        parts.append(f"{verb} {', '.join(plan.new_channels)}")
+        parts.append(f"{verb} {', '.join(plan.new_channels)}" + _goes(plan))
     if plan.known_channels:
         parts.append(f"already known on {', '.join(plan.known_channels)}")
     if plan.skipped:
         parts.append("skipped " + ", ".join(f"{c} ({r})" for c, r in plan.skipped))
     return f"{head}: " + ("; ".join(parts) if parts else "no channel takes it")
+
+
+def _goes(plan: ArticlePlan) -> str:
+    """` (goes at ...)` when the new deliveries wait for a time (publish_at, embargo, quiet)."""
+    from distributor.review import goes_at, iso
+
+    times = sorted({str(iso(t)) for t in map(goes_at, plan.created) if t})
+    return f" (goes at {', '.join(times)})" if times else ""
 
 
 def _outcome_table(outcomes: list[Delivery]) -> None:

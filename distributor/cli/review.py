@@ -120,16 +120,23 @@ def log_table(found: list[Delivery]) -> None:
     if not found:
         out.print("no deliveries match")
         return
-    table = Table("id", "created (UTC)", "channel", "state", "tries", "post / error")
-    for d in found:
+    from distributor.review import goes_at
+
+    when = [goes_at(d) for d in found]
+    cols = ["id", "created (UTC)", "channel", "state", "tries", "post / error"]
+    table = Table(*cols, *(["goes at (UTC)"] if any(when) else []))
+    for d, at in zip(found, when, strict=True):
         detail = d.last_error if d.state not in FINAL or d.state.value == "failed" else None
+        state = _state(d.state.value) + (" (held)" if d.held else "")
+        go = [at.strftime("%Y-%m-%d %H:%M") if at else ""] if any(when) else []
         table.add_row(
             str(d.id),
             d.created_at.strftime("%Y-%m-%d %H:%M"),
             d.channel,
-            _state(d.state.value),
+            state,
             str(d.attempts),
             Text(detail or d.remote_url or _snippet(d.draft.get("text"))),
+            *go,
         )
     out.print(table)
 
@@ -181,6 +188,10 @@ def _show_text(data: dict[str, Any]) -> None:
         "created_at",
         "updated_at",
         "sent_at",
+        "goes_at",
+        "held",
+        "embargo_until",
+        "priority",
         "not_before",
         "lease_owner",
         "remote_url",
@@ -188,8 +199,9 @@ def _show_text(data: dict[str, Any]) -> None:
         "error_kind",
         "error",
     ):
-        if data.get(key) not in (None, ""):
-            out.print(Text(f"  {key:<11} {data[key]}"))
+        quiet = (key == "held" and not data[key]) or data.get(key) == "normal"
+        if data.get(key) not in (None, "") and not quiet:
+            out.print(Text(f"  {key:<13} {data[key]}"))
     out.print(Panel(Text(str(data["text"] or "")), title="post", title_align="left"))
     if data["history"]:
         t = Table(
