@@ -189,8 +189,17 @@ class Dispatcher:
             return all(self.store.get(i).state in SETTLED for i in ids)
 
         if ids and not settled():
-            self.run(until=settled, poll=poll)
+            try:
+                self.run(until=settled, poll=poll)
+            finally:
+                self.stopped()
         return [self.store.get(i) for i in ids]
+
+    def stopped(self) -> None:
+        """Record a clean stop of this worker (if it ever beat): `status` then shows it
+        stopped, not SILENT, and no "stopped heart-beating" incident opens for it."""
+        if self._last_beat is not None:
+            self.store.worker_stopped(self.worker_id)
 
 
 @dataclass

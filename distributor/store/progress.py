@@ -96,7 +96,10 @@ class ProgressMixin:
                     id=worker, heartbeat_at=ts, pid=os.getpid(), host=socket.gethostname()
                 )
             )
-            conn.execute(w.update().where(w.c.id == worker).values(heartbeat_at=ts))
+            # a beat after a clean stop means the worker runs again
+            conn.execute(
+                w.update().where(w.c.id == worker).values(heartbeat_at=ts, stopped_at=None)
+            )
 
     def workers(self) -> list[dict[str, Any]]:
         """Every worker that ever sent a heartbeat: id, heartbeat_at (datetime), pid, host,

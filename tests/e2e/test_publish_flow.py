@@ -122,6 +122,11 @@ def test_publish_wait_posts_once_everywhere_and_again_plans_nothing(
     assert "already known on" in again.stdout and "planned" not in again.stdout
     for secret in sandbox_secrets.values():
         assert secret not in run.stdout + run.stderr + js.stdout + js.stderr
+    # each --wait ran a worker in its process and recorded its clean stop: not SILENT
+    status = _cli(sandbox_settings, sandbox_secrets, db, "status", "--json")
+    workers = json.loads(status.stdout)["workers"]
+    assert workers and all(w["stopped_at"] for w in workers), workers
+    assert "SILENT" not in _cli(sandbox_settings, sandbox_secrets, db, "status").stdout
 
 
 def test_three_processes_publishing_at_once_plan_each_delivery_once(

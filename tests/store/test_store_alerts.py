@@ -77,6 +77,9 @@ def test_failure_counts_and_reauth_accounts(store: Store, clock: FakeClock) -> N
     store.forget_worker("w9")
     [w] = store.workers()
     assert w["id"] == "w8" and w["stopped_at"] == T0
+    store.heartbeat("w8")  # the same worker runs again: no longer stopped
+    [w] = store.workers()
+    assert w["stopped_at"] is None
 
 
 def test_a_version_1_store_gains_the_alerts_table(store_url: str) -> None:
