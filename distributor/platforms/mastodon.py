@@ -112,6 +112,14 @@ class MastodonAdapter(RestAdapter):
 
     def verify(self) -> AccountInfo:
         data = body_of(self._call("GET", "/api/v1/accounts/verify_credentials"))
+        if data.get("suspended") is True:  # the instance took the account down: posts fail
+            raise AuthFailed(
+                "mastodon",
+                self.channel.name,
+                f"account @{data.get('acct', '?')} is suspended by its instance "
+                "(verify_credentials: suspended true)",
+                code="suspended",
+            )
         self.account_id = str(data.get("id") or "")
         return AccountInfo(
             "mastodon",

@@ -5,7 +5,8 @@ bodies, 422 "Validation failed: Text character limit of 500 exceeded" counted wi
 `distributor.limits.length("mastodon", ...)` against the instance limit (`kv["max_characters"]`,
 default 500), `X-RateLimit-*` headers with an ISO-8601 microsecond reset.
 Tokens: any non-empty Bearer token is a valid account, except ones containing `invalid` (401)
-or `readonly` (403, outside the authorized scopes).
+or `readonly` (403, outside the authorized scopes); one containing `suspended` belongs to an
+account its instance suspended (`"suspended": true` in the Account).
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ class MastodonEmulator(Emulator):
             return fail(403, "This action is outside the authorized scopes")
         account_id = str(110000000000000000 + zlib.crc32(token.encode()) % 10**9)
         username = "distributor_sandbox"
-        return {
+        suspended = {"suspended": True} if "suspended" in token else {}
+        return suspended | {
             "id": account_id,
             "username": username,
             "acct": username,

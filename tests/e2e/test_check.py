@@ -101,3 +101,39 @@ def test_unknown_channel_is_a_config_error(config: Path) -> None:
     result = run(config, "--channel", "nope")
     assert result.exit_code != 0
     assert "no channel named 'nope'" in str(result.exception or result.output)
+
+
+def test_deactivated_or_suspended_accounts_fail_with_a_clear_line(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    """Credentials that still log in are not enough: Bluesky's getSession says `active: false`
+    with a `status`, Mastodon's Account says `suspended: true`; check reads both and fails."""
+    path = tmp_path / "accounts.toml"
+    path.write_text(
+        f"""
+[distributor]
+sandbox = "{sandbox.url}"
+
+[channels.bsky]
+platform = "bluesky"
+handle = "gone.example.com"
+app_password_env = "BSKY_PW"
+
+[channels.masto]
+platform = "mastodon"
+access_token_env = "MASTO_TOKEN"
+""",
+        encoding="utf-8",
+    )
+    env = "BSKY_PW=abcd-efgh-ijkl-mnop\nMASTO_TOKEN=masto-token-of-a-suspended-account\n"
+    (tmp_path / ".env").write_text(env, encoding="utf-8")
+    rows = {r["channel"]: r for r in json.loads(run(path, "--json").stdout)}
+    assert rows["bsky"]["ok"] is True and rows["masto"]["ok"] is False
+    assert "suspended" in rows["masto"]["error"] and rows["masto"]["error_class"] == "AuthFailed"
+    sandbox.state.kv["bluesky"].setdefault("deactivated", set()).add("gone.example.com")
+    table = run(path)
+    assert table.exit_code == 1
+    rows = {r["channel"]: r for r in json.loads(run(path, "--json").stdout)}
+    assert rows["bsky"]["ok"] is False and rows["bsky"]["error_class"] == "AuthFailed"
+    assert "@gone.example.com is deactivated" in rows["bsky"]["error"]
+    assert "deactivated" in table.output and "OK" not in table.output
