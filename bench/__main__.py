@@ -15,22 +15,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # script -> (full arguments, quick arguments)
 BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
-    "coldstart_bench.py": (["--runs", "9", "--seconds", "3"], ["--runs", "1", "--seconds", "0.2"]),
+    "coldstart_bench.py": (
+        ["--runs", "9", "--seconds", "3"],
+        ["--runs", "1", "--seconds", "0.2", "--articles", "20"],
+    ),
     "limits_bench.py": (["--seconds", "0.5"], ["--seconds", "0.02"]),
     "fanout_bench.py": (
-        ["--postgres"],
-        [
-            "--articles",
-            "4",
-            "--accounts",
-            "1",
-            "--baseline-seconds",
-            "0.5",
-            "--plot",
-            "",
-            "--postgres",
-        ],
+        [],
+        ["--articles", "4", "--accounts", "1", "--yardstick-seconds", "0.5", "--plot", ""],
     ),
+    "backlog_bench.py": ([], ["--sizes", "50", "100", "--sends", "20", "--plot", ""]),
+    "scaleout_bench.py": ([], ["--workers", "1", "2", "--seconds", "2", "--warmup", "0.5"]),
+    "timetopost_bench.py": ([], ["--articles", "2", "--gap", "0"]),
     "ratelimit_bench.py": (
         [],
         ["--posts", "6", "--limit", "3", "--window", "0.5", "--plot", ""],
@@ -38,15 +34,20 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "logquery_bench.py": ([], ["--rows", "2000", "--runs", "1", "--pages", "2"]),
     "webhook_bench.py": ([], ["--seconds", "0.5", "--clients", "2"]),
     "memory_bench.py": ([], ["--items", "10", "100"]),
+    "profile_fanout.py": (["--articles", "10"], ["--articles", "1", "--accounts", "1"]),
 }
 # benchmark ids of the issue, by the script that reports them
 IDS = {
     "coldstart_bench.py": ["coldstart", "render"],
-    "fanout_bench.py": ["fanout", "postgres", "memory"],
+    "fanout_bench.py": ["fanout", "worker CPU", "memory"],
+    "backlog_bench.py": ["backlog"],
+    "scaleout_bench.py": ["scaleout"],
+    "timetopost_bench.py": ["time to post"],
     "ratelimit_bench.py": ["ratelimit", "headers"],
     "logquery_bench.py": ["logquery"],
     "webhook_bench.py": ["webhook"],
     "memory_bench.py": ["memory"],
+    "profile_fanout.py": ["profile"],
 }
 
 

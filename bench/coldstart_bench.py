@@ -1,24 +1,83 @@
 """Cold start and rendering speed: what a newsroom feels on every CLI call (a script, not a test).
 
 Run: .venv/bin/python bench/coldstart_bench.py [--runs 7] [--seconds 2]
-Cold start: wall time of fresh processes, median of `--runs`, against `python -c pass` in the
-same run. Render: fitted posts per second for the sample article on every example channel.
+Cold start: wall time of fresh processes, median of `--runs`, as a ratio to `python -c pass` in
+the same run (the machine's speed cancels out). Render: fitted posts per second on one core for
+`--articles` distinct articles (different titles, teasers, lengths and tags, so no cache of one
+article's text helps) on every example channel.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import random
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-ARTICLE = REPO / "examples" / "articles" / "radbruecke-stadtrat.json"
 CONFIG = REPO / "examples" / "distributor.toml"
 BIN = Path(sys.executable).parent
+# Words of German and English news teasers; articles are drawn from them with a fixed seed.
+WORDS = [
+    "Stadtrat",
+    "Haushalt",
+    "Bürgermeisterin",
+    "Verkehrswende",
+    "Straßenbahn",
+    "Kita",
+    "Mieten",
+    "Landesregierung",
+    "Wärmepumpen",
+    "Förderung",
+    "Gemeinderat",
+    "Überschwemmung",
+    "Feuerwehr",
+    "Schulen",
+    "Bahnstrecke",
+    "Gericht",
+    "council",
+    "budget",
+    "mayor",
+    "housing",
+    "flood",
+    "rail",
+    "strike",
+    "hospital",
+    "election",
+    "court",
+    "energy",
+    "prices",
+    "beschließt",
+    "fordert",
+    "kritisiert",
+    "warnt",
+    "plant",
+    "verschiebt",
+    "approves",
+    "warns",
+    "delays",
+    "plans",
+    "backs",
+    "nach",
+    "langer",
+    "Debatte",
+    "mit",
+    "knapper",
+    "Mehrheit",
+    "für",
+    "Familien",
+    "in",
+    "der",
+    "Innenstadt",
+    "ab",
+    "Januar",
+]
 
 
 def _median_ms(argv: list[str], runs: int) -> float:
@@ -35,28 +94,52 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("DISTRIBUTOR_")}
 
 
+def sample_article() -> Path:
+    """The first sample article the project ships (JSON) for the preview figure."""
+    return sorted((REPO / "examples" / "articles").glob("*.json"))[0]
+
+
 def coldstart(runs: int) -> dict[str, float]:
     cli = str(BIN / "distributor")
     base = _median_ms([sys.executable, "-c", "pass"], runs)
     helps = _median_ms([cli, "--help"], runs)
-    preview = _median_ms([cli, "preview", str(ARTICLE), "--config", str(CONFIG), "--json"], runs)
+    preview_argv = [cli, "preview", str(sample_article()), "--config", str(CONFIG), "--json"]
+    preview = _median_ms(preview_argv, runs)
     return {"python -c pass": base, "distributor --help": helps, "preview --json": preview}
 
 
-def render_rate(seconds: float) -> float:
+def distinct_articles(n: int, seed: int = 7) -> list[Any]:
+    """`n` articles that differ in title, teaser length, section and tags."""
     from distributor.article import Article
+
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        words = [rnd.choice(WORDS) for _ in range(rnd.randint(30, 90))]
+        title = " ".join(words[:8]) + f" {i}"
+        teaser = ". ".join(" ".join(words[k : k + 11]) for k in range(8, len(words), 11)) + "."
+        tags = tuple(rnd.sample(WORDS[:24], rnd.randint(0, 5)))
+        language = "de" if i % 3 else "en"
+        url = f"https://www.nordstadt-kurier.de/lokales/{i}-{words[0].lower()}-{words[1].lower()}"
+        out.append(Article(url=url, title=title, teaser=teaser, tags=tags, language=language))
+    return out
+
+
+def render_rate(seconds: float, n_articles: int) -> float:
     from distributor.config import load_config
     from distributor.render import render
-    from distributor.sources import load
 
     settings = load_config(CONFIG, environ={})
-    article: Article = load(str(ARTICLE))[0]
+    pool = distinct_articles(n_articles)
     channels = list(settings.channels)
     done, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        for channel in channels:
-            render(article, channel, settings=settings)
-        done += len(channels)
+        for article in pool:
+            for channel in channels:
+                render(article, channel, settings=settings)
+            done += len(channels)
+            if time.perf_counter() - start >= seconds:
+                break
     return done / (time.perf_counter() - start)
 
 
@@ -64,14 +147,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="processes per cold-start figure")
     parser.add_argument("--seconds", type=float, default=2.0, help="time for the render figure")
+    parser.add_argument("--articles", type=int, default=2000, help="distinct articles rendered")
     args = parser.parse_args(argv)
     figures = coldstart(args.runs)
     base = figures["python -c pass"]
     print(f"cold start, median of {args.runs} runs:")
     for name, ms in figures.items():
         print(f"  {name:22} {ms:7.0f} ms   {ms / base:5.1f}x python -c pass")
-    rate = render_rate(args.seconds)
-    print(f"render: {rate:,.0f} fitted posts/s on one core (all example channels)")
+    rate = render_rate(args.seconds, args.articles)
+    print(f"render: {rate:,.0f} fitted posts/s on one core ({args.articles} distinct articles)")
+    ratios = {name: ms / base for name, ms in figures.items()}
+    print("RESULT " + json.dumps({"coldstart": {"ms": figures, "ratio": ratios}, "render": rate}))
 
 
 if __name__ == "__main__":

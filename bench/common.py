@@ -174,11 +174,18 @@ def timed(fn: Any, *args: Any, **kw: Any) -> tuple[float, Any]:
     return time.perf_counter() - start, out
 
 
-def save_plot(fig: Any, ax: Any, path: Path, title: str, ylabel: str) -> None:
-    """Label, lay out and write a deliveries-over-time plot (both plots share the look)."""
+def save_plot(
+    fig: Any,
+    ax: Any,
+    path: Path,
+    title: str,
+    ylabel: str,
+    xlabel: str = "seconds since the first delivery",
+) -> None:
+    """Label, lay out and write a plot (every plot shares the look)."""
     import matplotlib.pyplot as plt
 
-    ax.set_xlabel("seconds since the first delivery")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend()

@@ -1,17 +1,18 @@
-"""Fan-out: many articles to many accounts through the durable outbox, against a sequential loop.
+"""Fan-out: many articles to many accounts through the durable outbox, against a store-less sender.
 
-Run: .venv/bin/python bench/fanout_bench.py [--articles 200] [--accounts 10] [--postgres]
+Run: .venv/bin/python bench/fanout_bench.py [--articles 200] [--accounts 10]
 Every platform call goes to a `distributor sandbox` process with 20 ms latency per request.
-`distributor` plans every delivery into the store, then `distributor worker` processes send them;
-the baseline posts one by one with the same adapters and client libraries, no store (how feed
-bots post today), for a bounded time, and its rate is what is compared. The worker's peak RSS is
-the memory figure. With --postgres a second run uses PostgreSQL and 4 worker processes. Each
-send run is bounded (`--max-seconds`): a run stopped early reports the rate of what it sent.
+`distributor` plans every delivery into the store, then one `distributor worker` sends them with
+`--concurrency` threads; the yardstick (bench/storeless.py) sends with the same adapters on the
+same number of threads without the store, in the same run. The ratio of the two rates (first to
+last send) is what durability costs. The worker's peak RSS is the memory figure. Each send run
+is bounded (`--max-seconds`): a run stopped early reports the rate of what it sent.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -33,7 +34,7 @@ from common import (
     secrets_for,
     write_config,
 )
-from pg import postgres_url
+from storeless import storeless
 
 
 def plan(
@@ -81,7 +82,8 @@ def run_workers(
     for proc in procs:
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode:
+        # -SIGTERM: stopped while still starting up (before its handler was installed)
+        if proc.returncode not in (0, -signal.SIGTERM):
             raise RuntimeError(f"worker exited with {proc.returncode}")
         peak = max(peak, usage.ru_maxrss / 1024)
         cpu += usage.ru_utime + usage.ru_stime
@@ -89,7 +91,24 @@ def run_workers(
 
 
 def settled(database: str) -> int:
-    return sum(n for s, n in outcome(database)[0].items() if s in ("sent", "failed", "unknown"))
+    """Deliveries that reached a final state, read without taking a write lock (the store's
+    own SQLite connections begin IMMEDIATE, which would compete with the workers measured)."""
+    return sum(n for s, n in read_states(database).items() if s in ("sent", "failed", "unknown"))
+
+
+def read_states(database: str) -> dict[str, int]:
+    """Deliveries per state: SQLite opened read-only, PostgreSQL in a plain read."""
+    query = "SELECT state, count(*) FROM deliveries GROUP BY state"
+    if database.startswith("sqlite:///"):
+        import sqlite3
+
+        path = database.removeprefix("sqlite:///")
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            return {str(s): int(n) for s, n in conn.execute(query)}
+    import psycopg
+
+    with psycopg.connect(database) as conn:
+        return {str(s): int(n) for s, n in conn.execute(query).fetchall()}
 
 
 def outcome(database: str, times: bool = False) -> tuple[dict[str, int], list[float]]:
@@ -144,26 +163,6 @@ def why_not_sent(database: str) -> dict[str, int]:
         store.close()
 
 
-def baseline(config: Path, secrets: dict[str, str], n: int, seconds: float) -> tuple[int, float]:
-    """Post one by one (render, publish), article by article, channel by channel, for at most
-    `seconds`; (posts, seconds)."""
-    from distributor.config import load_config
-    from distributor.platforms.registry import build_adapter
-    from distributor.render import render
-
-    settings = load_config(config, environ=secrets)
-    adapters = {c.name: build_adapter(c, settings) for c in settings.channels}
-    done, start = 0, time.perf_counter()
-    for i, article in enumerate(articles(n, tag="baseline-")):
-        for channel in settings.channels:
-            draft = render(article, channel, settings=settings)
-            adapters[channel.name].publish(draft, key=f"baseline-{i}-{channel.name}")
-            done += 1
-            if time.perf_counter() - start >= seconds:
-                return done, time.perf_counter() - start
-    return done, time.perf_counter() - start
-
-
 def fanout(
     url: str, work: Path, database: str, args: argparse.Namespace, workers: int
 ) -> dict[str, Any]:
@@ -201,20 +200,17 @@ def fanout(
     }
 
 
-def plot(runs: list[dict[str, Any]], base_rate: float, path: Path) -> None:
+def plot(run: dict[str, Any], yard: dict[str, Any], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4))
-    for run in runs:
-        times = run["times"]
-        label = f"{run['database']}, {run['workers']} worker(s): {run['per_s']:.0f}/s"
-        ax.plot(times, range(1, len(times) + 1), label=label)
-    if runs and runs[0]["times"]:
-        end = runs[0]["times"][-1]
-        ax.plot([0, end], [0, base_rate * end], "--", label=f"sequential loop: {base_rate:.0f}/s")
+    label = f"worker with the store: {run['steady_per_s']:.0f}/s"
+    ax.plot(run["times"], range(1, len(run["times"]) + 1), label=label)
+    label = f"store-less sender, same threads: {yard['steady_per_s']:.0f}/s"
+    ax.plot(yard["times"], range(1, len(yard["times"]) + 1), "--", label=label)
     title = "fanout: deliveries over time (sandbox latency 20 ms)"
     save_plot(fig, ax, path, title, "deliveries sent")
 
@@ -224,7 +220,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--accounts", type=int, default=10, help="accounts per platform")
     parser.add_argument("--concurrency", type=int, default=50, help="sends in flight per worker")
-    parser.add_argument("--baseline-seconds", type=float, default=20.0)
+    parser.add_argument("--yardstick-seconds", type=float, default=20.0)
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument(
         "--max-seconds",
@@ -232,7 +228,6 @@ def main() -> None:
         default=80.0,
         help="bound of each send run (rate of what was sent)",
     )
-    parser.add_argument("--postgres", action="store_true", help="also PostgreSQL, 4 workers")
     parser.add_argument("--plot", type=Path, default=OUT / "fanout.png")
     args = parser.parse_args()
     # X's default 100 posts per 15 min per account would cap the run, not distributor.
@@ -242,17 +237,12 @@ def main() -> None:
         sandbox("--latency", str(args.latency), "--limit", limit) as url,
     ):
         work = Path(tmp)
-        runs = [fanout(url, work, f"sqlite:///{work}/fanout.db", args, 1)]
+        sq = fanout(url, work, f"sqlite:///{work}/fanout.db", args, 1)
         secrets = secrets_for(FANOUT_PLATFORMS, args.accounts)
-        config = work / "fanout-1.toml"
-        posts, secs = baseline(config, secrets, args.articles, args.baseline_seconds)
-        base_rate = posts / secs
-        pg_note = ""
-        if args.postgres:
-            with postgres_url(work) as (pg, pg_note):
-                if pg:
-                    runs.append(fanout(url, work, pg, args, 4))
-    sq = runs[0]
+        yard = storeless(
+            work / "fanout-1.toml", secrets, args.articles, args.concurrency, args.yardstick_seconds
+        )
+    ratio = sq["steady_per_s"] / max(yard["steady_per_s"], 1e-9)
     print(
         f"fanout: {sq['deliveries']} deliveries ({args.articles} articles x "
         f"{len(FANOUT_PLATFORMS) * args.accounts} channels), states {sq['states']}"
@@ -267,29 +257,19 @@ def main() -> None:
         f"{sq['cpu_ms_per_delivery']:.1f} ms CPU per delivery"
     )
     print(
-        f"  baseline sequential loop: {posts} posts in {secs:.1f} s = {base_rate:.1f}/s; "
-        f"ratio {sq['per_s'] / base_rate:.1f}x"
+        f"  store-less sender, {args.concurrency} threads: {yard['sent']} posts in "
+        f"{yard['seconds']:.1f} s, {yard['steady_per_s']:.0f}/s first to last send, "
+        f"{yard['cpu_ms_per_delivery']:.1f} ms "
+        f"CPU per delivery; worker/store-less ratio {ratio:.2f}x"
     )
     print(f"memory: worker peak RSS {sq['peak_rss_mb']:.0f} MB")
     result: dict[str, Any] = {
         "fanout": {k: v for k, v in sq.items() if k != "times"},
-        "baseline_per_s": base_rate,
-        "ratio": sq["per_s"] / base_rate,
+        "storeless": {k: v for k, v in yard.items() if k != "times"},
+        "ratio": ratio,
     }
-    if len(runs) > 1:
-        pg_run = runs[1]
-        ratio = pg_run["per_s"] / sq["per_s"]
-        print(
-            f"postgres: 4 workers {pg_run['per_s']:.0f}/s, states {pg_run['states']}, "
-            f"peak RSS {pg_run['peak_rss_mb']:.0f} MB; ratio {ratio:.2f}x SQLite 1 worker"
-        )
-        result["postgres"] = {k: v for k, v in pg_run.items() if k != "times"}
-        result["postgres_ratio"] = ratio
-    elif args.postgres:
-        print(f"postgres: skipped ({pg_note})")
-        result["postgres_skipped"] = pg_note
     if args.plot.name:
-        plot(runs, base_rate, args.plot)
+        plot(sq, yard, args.plot)
         print(f"plot: {args.plot}")
     print("RESULT " + json.dumps({"fanout": result}))
 

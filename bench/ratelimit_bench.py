@@ -9,7 +9,9 @@ X gives the reset in whole epoch seconds). `headers (mastodon)`: the same with M
 `X-RateLimit-*` headers, whose reset is an ISO-8601 time with microseconds.
 The ideal schedule is (posts / limit) x window; the measured one runs from the first send to the
 last plus one window (worker start-up is shown apart); 429 answers are counted from the sandbox
-log.
+log. For X a second, rounding-aware ideal is reported beside it: X's reset is in whole seconds,
+so no client that obeys X's headers can open a window before a whole second, and every window
+but the last lasts floor(window) + 1 seconds.
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ def one_run(url: str, work: Path, args: argparse.Namespace, mode: str) -> dict[s
     log = requests.get(f"{url}/__sandbox/requests?platform={platform}", timeout=5).json()
     creates = [e for e in log if e["route"] == "create"]
     ideal = args.posts / args.limit * args.window
+    windows = -(-args.posts // args.limit)
+    # X states its reset in whole epoch seconds: a client that obeys it starts the next window
+    # at a whole second at the earliest, and the window then opened runs floor(W) + 1 seconds
+    # until the next whole-second reset. Mastodon's reset has microseconds: no rounding.
+    rounded = (windows - 1) * (int(args.window) + 1) + args.window if platform == "x" else ideal
     # The schedule's length: first send to last send, plus the last window it opens (so the
     # ideal schedule, 30 sends at t = 0, 3, ..., 27 s, takes exactly 300/30 x 3 s = 30 s).
     span = (times[-1] if times else 0.0) + args.window
@@ -52,8 +59,10 @@ def one_run(url: str, work: Path, args: argparse.Namespace, mode: str) -> dict[s
         "with_worker_start_s": took,
         "ideal_s": ideal,
         "ratio": span / ideal,
+        "ideal_rounded_s": rounded,
+        "ratio_rounded": span / rounded,
         "responses_429": sum(e["status"] == 429 for e in creates),
-        "windows": -(-args.posts // args.limit),
+        "windows": windows,
         "times": times,
     }
 
@@ -91,7 +100,9 @@ def main() -> None:
     for mode, run in runs.items():
         print(
             f"{mode}: {run['posts']} posts, limit {args.limit}/{args.window:g} s: "
-            f"{run['seconds']:.1f} s vs ideal {run['ideal_s']:.1f} s = {run['ratio']:.2f}x ideal; "
+            f"{run['seconds']:.1f} s vs ideal {run['ideal_s']:.1f} s = {run['ratio']:.2f}x ideal, "
+            f"{run['ratio_rounded']:.2f}x the whole-second-reset ideal "
+            f"({run['ideal_rounded_s']:.1f} s); "
             f"{run['responses_429']} responses 429 over {run['windows']} windows; {run['states']}"
         )
         result[mode] = {k: v for k, v in run.items() if k != "times"}

@@ -1,15 +1,20 @@
 """Signed webhook requests accepted per second by `distributor serve` (a script, not a test).
 
-Run: .venv/bin/python bench/webhook_bench.py [--seconds 10] [--clients 8]
-`distributor serve` (1 process, SQLite store) listens on 127.0.0.1; `--clients` threads post
-distinct, pre-signed articles (Standard Webhooks headers) for a bounded time. Each 202 means the
-article's deliveries are committed to the outbox. Figures: accepted/s and latency p50/p99.
+Run: .venv/bin/python bench/webhook_bench.py [--seconds 10] [--clients 8] [--open 0.5 0.8]
+`distributor serve` (1 process, SQLite store) listens on 127.0.0.1. Closed loop: `--clients`
+threads post distinct, signed articles (Standard Webhooks headers) back to back for a bounded
+time; its accepted/s is the measured capacity. Open loop: requests are sent on a fixed schedule
+at each `--open` fraction of that capacity, whether or not earlier ones were answered, and each
+latency counts from the request's scheduled time (so a server that falls behind shows it).
+Each 202 means the article's deliveries are committed to the outbox. The server's CPU per
+accepted request comes from its /proc counters over each phase.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -44,12 +49,61 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
+def _signed(tag: str) -> tuple[bytes, dict[str, str]]:
+    from distributor.web.signing import parse_secret, sign_headers
+
+    body = json.dumps(
+        {
+            "url": f"https://www.nordstadt-kurier.de/hook/{tag}",
+            "title": f"Eilmeldung {tag}: Rat beschließt Haushalt",
+        }
+    ).encode()
+    return body, {
+        **sign_headers(parse_secret(SECRET, "bench"), body),
+        "Content-Type": "application/json",
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its waited-for children, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(x) for x in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def open_loop(
+    url: str, rate: float, seconds: float, tag: str
+) -> tuple[list[float], dict[int, int]]:
+    """Send at `rate` per second on a fixed schedule; latency from each scheduled time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    local = threading.local()
+    start = time.perf_counter() + 0.2
+
+    def one(i: int) -> None:
+        due = start + i / rate
+        body, headers = _signed(f"{tag}/{i}")
+        time.sleep(max(0.0, due - time.perf_counter()))
+        http = getattr(local, "http", None) or requests.Session()
+        local.http = http
+        status = http.post(url, data=body, headers=headers, timeout=30).status_code
+        with lock:
+            latencies.append(time.perf_counter() - due)
+            statuses[status] = statuses.get(status, 0) + 1
+
+    with ThreadPoolExecutor(64) as pool:
+        list(pool.map(one, range(int(rate * seconds))))
+    return latencies, statuses
+
+
 def load(url: str, seconds: float, clients: int) -> tuple[list[float], dict[int, int]]:
     import requests
 
-    from distributor.web.signing import parse_secret, sign_headers
-
-    key = parse_secret(SECRET, "bench")
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
@@ -58,13 +112,7 @@ def load(url: str, seconds: float, clients: int) -> tuple[list[float], dict[int,
     def client(n: int) -> None:
         http, i = requests.Session(), 0
         while time.perf_counter() < deadline:
-            body = json.dumps(
-                {
-                    "url": f"https://news.example/hook/{n}/{i}",
-                    "title": f"Eilmeldung {n}-{i}: Rat beschließt Haushalt",
-                }
-            ).encode()
-            headers = {**sign_headers(key, body), "Content-Type": "application/json"}
+            body, headers = _signed(f"{n}/{i}")
             start = time.perf_counter()
             status = http.post(url, data=body, headers=headers, timeout=30).status_code
             took = time.perf_counter() - start
@@ -81,13 +129,46 @@ def load(url: str, seconds: float, clients: int) -> tuple[list[float], dict[int,
     return latencies, statuses
 
 
+def _phase(
+    latencies: list[float], statuses: dict[int, int], took: float, cpu: float
+) -> dict[str, Any]:
+    latencies = sorted(latencies)
+    accepted = statuses.get(202, 0)
+    return {
+        "requests": len(latencies),
+        "statuses": statuses,
+        "accepted_per_s": accepted / took,
+        "p50_ms": 1000 * statistics.median(latencies) if latencies else 0.0,
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
+        if latencies
+        else 0.0,
+        "server_cpu_ms_per_accepted": 1000 * cpu / max(accepted, 1),
+    }
+
+
+def _wait_healthy(base: str) -> None:
+    import requests
+
+    for _ in range(300):
+        try:
+            requests.get(f"{base}/healthz", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+
+
+def _measure(pid: int, fn: Any, *args: Any) -> dict[str, Any]:
+    cpu0, start = cpu_seconds(pid), time.perf_counter()
+    latencies, statuses = fn(*args)
+    return _phase(latencies, statuses, time.perf_counter() - start, cpu_seconds(pid) - cpu0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--open", type=float, nargs="*", default=[0.5, 0.8])
     args = parser.parse_args()
-    import requests
-
     port = _port()
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "distributor.toml"
@@ -100,35 +181,30 @@ def main() -> None:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            for _ in range(300):
-                try:
-                    requests.get(f"{base}/healthz", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.05)
-            start = time.perf_counter()
-            latencies, statuses = load(f"{base}/hooks/articles", args.seconds, args.clients)
-            took = time.perf_counter() - start
+            url = f"{base}/hooks/articles"
+            _wait_healthy(base)
+            result = _measure(proc.pid, load, url, args.seconds, args.clients)
+            result["clients"] = args.clients
+            capacity, result["open"] = result["accepted_per_s"], []
+            for share in args.open:
+                rate = max(1.0, share * capacity)
+                run = _measure(proc.pid, open_loop, url, rate, args.seconds, f"open{share}")
+                result["open"].append({"share": share, "offered_per_s": rate, **run})
         finally:
             proc.terminate()
             proc.wait(20)
-    latencies.sort()
-    accepted = statuses.get(202, 0)
-    result: dict[str, Any] = {
-        "requests": len(latencies),
-        "statuses": statuses,
-        "accepted_per_s": accepted / took,
-        "p50_ms": 1000 * statistics.median(latencies) if latencies else 0.0,
-        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
-        if latencies
-        else 0.0,
-        "clients": args.clients,
-    }
     print(
-        f"webhook: {accepted} accepted (202) in {took:.1f} s = {result['accepted_per_s']:.0f}/s "
-        f"with {args.clients} clients; latency p50 {result['p50_ms']:.0f} ms, "
-        f"p99 {result['p99_ms']:.0f} ms; statuses {statuses}"
+        f"webhook: closed loop, {args.clients} clients: {result['accepted_per_s']:.0f} accepted/s; "
+        f"latency p50 {result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms; server CPU "
+        f"{result['server_cpu_ms_per_accepted']:.1f} ms per accepted request; {result['statuses']}"
     )
+    for run in result["open"]:
+        print(
+            f"  open loop at {run['share']:.0%} of that ({run['offered_per_s']:.0f}/s offered): "
+            f"{run['accepted_per_s']:.0f} accepted/s, p50 {run['p50_ms']:.0f} ms, p99 "
+            f"{run['p99_ms']:.0f} ms, server CPU {run['server_cpu_ms_per_accepted']:.1f} ms per "
+            f"accepted request; {run['statuses']}"
+        )
     print("RESULT " + json.dumps({"webhook": result}))
 
 
