@@ -391,3 +391,26 @@ def test_a_send_that_breaks_does_not_stop_the_worker(
     assert store.get(ids[0]).state is State.SENDING  # left for reconcile, lease running out
     assert adapters["b"].calls  # the worker went on to the next account
     assert any("reconcile will resolve it" in r.getMessage() for r in caplog.records)
+
+
+def test_an_idle_worker_wakes_on_planned_work_not_at_its_poll(
+    store: Store, clock: FakeClock
+) -> None:
+    """Time to post: a delivery planned while the worker idles with a 60 s poll is sent at
+    once (the store's wake-up), well before the next poll."""
+    fake = FakeAdapter()
+    disp = _dispatcher(store, clock, {"a": fake})
+    stop = threading.Event()
+    worker = threading.Thread(target=lambda: disp.run(stop, poll=60.0))
+    worker.start()
+    try:
+        time.sleep(0.3)  # idle and waiting
+        (i,) = _plan(store, 1)
+        deadline = time.monotonic() + 10
+        while store.get(i).state is not State.SENT and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert store.get(i).state is State.SENT
+    finally:
+        stop.set()
+        worker.join(10)
+    assert not worker.is_alive()  # a stop ends the idle wait at once, not after 60 s

@@ -140,6 +140,7 @@ class Dispatcher:
         self._stop = stop or threading.Event()
         in_flight: set[Future[Delivery | None]] = set()
         claims, paused_said = 0, False
+        waiter = self.store.waiter()  # wakes the idle loop when work is committed
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="send") as pool:
             try:
                 while not self._stop.is_set():
@@ -158,7 +159,7 @@ class Dispatcher:
                         if until_idle and until is None:
                             break
                         paused_said = self._say_paused(paused_said)
-                        self._stop.wait(poll)
+                        waiter.wait(poll, self._stop)
                         continue
                     if in_flight:
                         done, in_flight = wait(in_flight, timeout=poll, return_when=FIRST_COMPLETED)
@@ -167,6 +168,7 @@ class Dispatcher:
             finally:
                 for f in in_flight:  # stopping: let in-flight sends finish and record
                     _outcome(f)
+                waiter.close()
         return claims
 
     def _say_paused(self, said: bool) -> bool:

@@ -25,6 +25,7 @@ from distributor.store.models import (
 from distributor.store.progress import ProgressMixin
 from distributor.store.queries import QueriesMixin
 from distributor.store.schedule import ScheduleMixin
+from distributor.store.wakeup import Waiter, notify, waiter_for
 from distributor.store.webhooks import WebhookCall, WebhooksMixin
 
 if TYPE_CHECKING:
@@ -53,6 +54,10 @@ class Store(ScheduleMixin, ProgressMixin, AlertsMixin, FeedsMixin, WebhooksMixin
 
     def close(self) -> None:
         self._engine.dispose()
+
+    def waiter(self) -> Waiter:
+        """A wake-up source for idle workers (see store/wakeup.py)."""
+        return waiter_for(self._engine.url.render_as_string(hide_password=False))
 
     def _now(self, now: datetime | None) -> float:
         return to_ts(now if now is not None else self._clock.now())
@@ -129,6 +134,8 @@ class Store(ScheduleMixin, ProgressMixin, AlertsMixin, FeedsMixin, WebhooksMixin
             )
             if webhook is not None:
                 self._answer_webhook(conn, webhook.id, webhook.respond(result))
+            if created:
+                notify(conn)
         return result
 
     def _upsert_article(self, conn: Any, article: Article, source: str, ts: float) -> str:
@@ -392,4 +399,6 @@ class Store(ScheduleMixin, ProgressMixin, AlertsMixin, FeedsMixin, WebhooksMixin
                 .returning(*d.c)
             ).one()
             self._event(conn, ts, actor, f"{src}->{to}", id, cur.article_id, reason)
+            if to is State.QUEUED:
+                notify(conn)
         return rows.delivery(row)
