@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from distributor.cli.escape import terminal_safe
 from distributor.errors import DistributorError
 
 # name -> "module:function"; a command whose module does not exist yet is simply not listed.
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> Any:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        _show_escaped(exc)
         sys.exit(exc.exit_code)
     except click.Abort:
         click.echo("aborted", err=True)
@@ -203,7 +204,17 @@ def main(argv: list[str] | None = None) -> Any:
     except DistributorError as exc:
         from distributor.redact import scrub
 
-        click.echo(f"error: {scrub(str(exc))}", err=True)
+        click.echo(terminal_safe(f"error: {scrub(str(exc))}"), err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+def _show_escaped(exc: click.ClickException) -> None:
+    """click's own error output (usage line included), control characters escaped: an
+    argument echoed back may carry them."""
+    import io
+
+    buf = io.StringIO()
+    exc.show(file=buf)
+    click.echo(terminal_safe(buf.getvalue()), err=True, nl=False)

@@ -17,6 +17,7 @@ from distributor.cli.common import (
     actor_option,
     console,
     delivery_id,
+    echo,
     open_store_for,
     print_json,
     settings,
@@ -156,7 +157,7 @@ def retract(
         print_json([_step_json(step) for step in done])
     else:
         for step in done:
-            click.echo(_step_line(step))
+            echo(_step_line(step))
     if any(step.outcome == "failed" for step in done):
         ctx.exit(4)
     if any(step.outcome == "unresolved" for step in done):

@@ -26,15 +26,28 @@ def settings(ctx: click.Context) -> Settings:
 
 
 def print_json(data: Any) -> None:
-    """Write `data` as pretty JSON to stdout (UTF-8, umlauts unescaped)."""
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+    """Write `data` as pretty JSON to stdout (UTF-8, umlauts unescaped; C1 controls and bidi
+    overrides as `\\u` escapes, which JSON leaves raw and terminals would obey)."""
+    from distributor.cli.escape import json_safe
+
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write(json_safe(text) + "\n")
+
+
+def echo(text: str, err: bool = False) -> None:
+    """`click.echo` for lines that carry outside data (titles, platform errors): control
+    characters are shown as escapes (`distributor.cli.escape`)."""
+    from distributor.cli.escape import terminal_safe
+
+    click.echo(terminal_safe(text), err=err)
 
 
 def console() -> Any:
-    """A rich console on stdout (imported lazily: rich tables cost start-up time)."""
-    from rich.console import Console
+    """A rich console on stdout (imported lazily: rich tables cost start-up time) that shows
+    control characters in printed data as escapes (`distributor.cli.escape`)."""
+    from distributor.cli.escape import safe_console
 
-    return Console(highlight=False)
+    return safe_console()
 
 
 def store_options(command: Any) -> Any:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from distributor.cli.common import console
+from distributor.cli.common import console, echo
 from distributor.resources import packaged_path
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def _publish_samples(settings: Settings, timeout: float) -> bool:
         console().print(f"[bold cyan]publish[/bold cyan] {sample}")
         report: PublishReport = publish(str(path), config=settings, wait=True, timeout=timeout)
         for plan in report.plans:
-            click.echo("  " + _plan_line(plan))
+            echo("  " + _plan_line(plan))
         if report.outcomes:
             _outcome_table(report.outcomes)
         failed = failed or any(d.state is State.FAILED for d in report.outcomes)

@@ -15,6 +15,7 @@ from distributor.cli.common import (
     actor_name,
     actor_option,
     console,
+    echo,
     open_store_for,
     print_json,
     settings,
@@ -50,7 +51,7 @@ def check(ctx: click.Context, config: str | None, database: str | None, as_json:
     else:
         for inc in report.open:
             sent = " (notified now)" if inc.key in {a.key for a in report.notified} else ""
-            click.echo(f"OPEN {inc.key}: {inc.summary}{sent}")
+            echo(f"OPEN {inc.key}: {inc.summary}{sent}")
         for alert in report.resolved:
             click.echo(f"resolved {alert.key}")
         if not report.open:
@@ -163,13 +164,13 @@ def reauth(
             result = check_channel(channel, conf, timeout)
             if not result.ok:
                 failed = True
-                click.echo(f"{channel.name}: still refused: {result.error}", err=True)
+                echo(f"{channel.name}: still refused: {result.error}", err=True)
                 continue
             was = store.account(channel.account_key).needs_reauth
             store.clear_reauth(channel.account_key)
             store.record_event(actor_name(actor), "reauth cleared", detail=channel.account_key)
             verdict = "can send again" if was else "was not waiting for re-authentication"
-            click.echo(f"{channel.name}: credentials OK ({result.account}); {verdict}")
+            echo(f"{channel.name}: credentials OK ({result.account}); {verdict}")
     if failed:
         ctx.exit(1)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from distributor.cli.common import print_json, settings
+from distributor.cli.common import echo, print_json, settings
 from distributor.service import PreviewItem
 
 
@@ -69,7 +69,7 @@ def report_errors(ctx: click.Context, items: Sequence[PreviewItem]) -> None:
     """One line per failed channel on stderr, then exit 2 if there was any."""
     failed = [item for item in items if item.error]
     for item in failed:
-        click.echo(f"error: {item.error}", err=True)
+        echo(f"error: {item.error}", err=True)
     if failed:
         ctx.exit(2)
 

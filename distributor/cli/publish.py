@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from distributor.cli.common import console, open_store_for, print_json, settings, store_options
+from distributor.cli.common import (
+    console,
+    echo,
+    open_store_for,
+    print_json,
+    settings,
+    store_options,
+)
 from distributor.cli.preview import use_config
 from distributor.cli.schedule import at_option, parse_at_option
 
@@ -102,12 +109,12 @@ def _report(
         )
     else:
         for plan in plans:
-            click.echo(_plan_line(plan))
+            echo(_plan_line(plan))
         if outcomes:
             _outcome_table(outcomes)
     errors = [p.error for p in plans if p.error]
     for error in errors:
-        click.echo(f"error: {error}", err=True)
+        echo(f"error: {error}", err=True)
     states = {d.state for d in outcomes}
     if errors:
         ctx.exit(2)
@@ -250,7 +257,7 @@ def reconcile(ctx: click.Context, config: str | None, database: str | None, as_j
         print_json(report.to_dict())
         return
     for x in report.decisions:
-        click.echo(f"{x.delivery_id} {x.channel}: {x.before} -> {x.after} ({x.action}): {x.reason}")
+        echo(f"{x.delivery_id} {x.channel}: {x.before} -> {x.after} ({x.action}): {x.reason}")
     counts = ", ".join(f"{n} {a}" for a, n in sorted(report.counts.items())) or "nothing to do"
     click.echo(f"reconciled: {counts}")
     if report.needs_human:

@@ -107,9 +107,12 @@ def log(
 
 
 def write_csv(rows: list[dict[str, Any]]) -> None:
+    """CSV for spreadsheets: no cell starts a formula, no raw control characters."""
+    from distributor.cli.escape import csv_cell
+
     out = csv.DictWriter(sys.stdout, fieldnames=FIELDS, lineterminator="\n")
     out.writeheader()
-    out.writerows(rows)
+    out.writerows({k: csv_cell(v) for k, v in r.items()} for r in rows)
 
 
 def log_table(found: list[Delivery]) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 import click
 
-from distributor.cli.common import print_json, settings
+from distributor.cli.common import echo, print_json, settings
 from distributor.errors import ArticleError, ConfigError
 
 APP_FACTORY = "distributor.cli.serve:app_from_environment"
@@ -285,9 +285,9 @@ def send(
         if status is not None and status < 500:
             break
         if attempt < retries:
-            click.echo(f"{text}; trying again ({attempt + 1}/{retries})", err=True)
+            echo(f"{text}; trying again ({attempt + 1}/{retries})", err=True)
             time.sleep(min(2.0**attempt, 30.0))
-    click.echo(text)
+    echo(text)
     if status is None or not 200 <= status < 300:
         ctx.exit(EXIT_REFUSED)
 
