@@ -2,11 +2,13 @@
 
 Exit codes: 0 fine; 2 bad input, configuration or template (that article planned nothing);
 3 the store; 4 `publish --wait` ended with a failed delivery; 5 it ended with an unknown one
-(nothing failed, but a person or `distributor reconcile` must decide).
+(nothing failed, but a person or `distributor reconcile` must decide); 7 it ended with a
+delivery not sent yet (the timeout, or a platform unreachable; a worker sends it later).
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -66,22 +68,25 @@ def publish(
     --at TIME posts no earlier than then (the article's `publish_at` otherwise); times
     without an offset are the newsroom's (`[distributor] timezone`). See docs/scheduling.md.
 
-    Exit code 4 if --wait ended with a failed delivery, 5 with one whose outcome is unknown.
+    Exit code 4 if --wait ended with a failed delivery, 5 with one whose outcome is unknown,
+    7 with one not sent yet (--timeout passed, or the platform is unreachable).
     """
+    from distributor.cli.waiting import quiet_retries
     from distributor.planning import publish as run_publish
 
     use_config(ctx, config)
     when = parse_at_option(ctx, at) if at else None
-    report = run_publish(
-        source,
-        config=settings(ctx),
-        channels=channels,
-        dry_run=dry_run,
-        wait=wait,
-        timeout=timeout,
-        database=database,
-        at=when,
-    )
+    with quiet_retries(ctx) if wait else contextlib.nullcontext():
+        report = run_publish(
+            source,
+            config=settings(ctx),
+            channels=channels,
+            dry_run=dry_run,
+            wait=wait,
+            timeout=timeout,
+            database=database,
+            at=when,
+        )
     _report(ctx, report.plans, report.outcomes, as_json)
 
 
@@ -100,6 +105,7 @@ def _dispatcher(conf: Settings, store: Store, concurrency: int = 4) -> Dispatche
 def _report(
     ctx: click.Context, plans: Sequence[ArticlePlan], outcomes: list[Delivery], as_json: bool
 ) -> None:
+    from distributor.cli.waiting import EXIT_NOT_SENT, not_sent_line
     from distributor.review import row
     from distributor.store.models import State
 
@@ -115,6 +121,9 @@ def _report(
     errors = [p.error for p in plans if p.error]
     for error in errors:
         echo(f"error: {error}", err=True)
+    not_sent = not_sent_line(outcomes, settings(ctx))
+    if not_sent:
+        echo(f"error: {not_sent}", err=True)
     states = {d.state for d in outcomes}
     if errors:
         ctx.exit(2)
@@ -123,6 +132,8 @@ def _report(
     if State.UNKNOWN in states:
         click.echo("some outcomes are unknown: run `distributor reconcile`, then `audit`", err=True)
         ctx.exit(5)
+    if not_sent:
+        ctx.exit(EXIT_NOT_SENT)
 
 
 def _plan_line(plan: ArticlePlan) -> str:

@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from distributor.clock import SYSTEM, Clock
@@ -63,6 +63,7 @@ class Dispatcher:
         self._stop = threading.Event()
         self._last_beat: float | None = None
         self._tasks: list[_Periodic] = []
+        self._deadline: float | None = None  # `wait_for(timeout=)`: no retrying past it
 
     # -- adapters ---------------------------------------------------------------------------
     def _build_adapter(self, channel: Channel) -> Adapter:
@@ -80,8 +81,14 @@ class Dispatcher:
 
     # -- one round ---------------------------------------------------------------------------
     def _ctx(self) -> Context:
+        policy = self.policy
+        if self._deadline is not None:  # a send's retries and pacing end by the deadline
+            left = max(0.0, self._deadline - self.clock.monotonic())
+            policy = replace(
+                policy, budget=min(policy.budget, left), pace_limit=min(policy.pace_limit, left)
+            )
         return Context(
-            self.store, self.clock, self.worker_id, self.policy, self._stop, self.settings.timezone
+            self.store, self.clock, self.worker_id, policy, self._stop, self.settings.timezone
         )
 
     def claim(self, limit: int) -> list[Claimed]:
@@ -136,7 +143,8 @@ class Dispatcher:
         until: Callable[[], bool] | None = None,
     ) -> int:
         """Send until `stop` is set (or, with `until_idle`, until nothing is due; or until
-        `until()` is true). In-flight sends always finish. Returns the number of claims."""
+        `until()` is true, checked every round). In-flight sends always finish. Returns the
+        number of claims."""
         self._stop = stop or threading.Event()
         in_flight: set[Future[Delivery | None]] = set()
         claims, paused_said = 0, False
@@ -144,6 +152,8 @@ class Dispatcher:
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="send") as pool:
             try:
                 while not self._stop.is_set():
+                    if until is not None and until():
+                        break
                     self.heartbeat()
                     self._periodic()
                     got = (
@@ -154,8 +164,6 @@ class Dispatcher:
                     claims += len(got)
                     in_flight |= {pool.submit(self.deliver, c) for c in got}
                     if not got and not in_flight:
-                        if until is not None and until():
-                            break
                         if until_idle and until is None:
                             break
                         paused_said = self._say_paused(paused_said)
@@ -181,7 +189,8 @@ class Dispatcher:
         self, ids: Iterable[int], *, timeout: float | None = None, poll: float = 0.2
     ) -> list[Delivery]:
         """Dispatch in this process until every delivery in `ids` is final, unknown or waiting
-        for review (or `timeout` seconds passed); returns them as they are then."""
+        for review, or `timeout` seconds passed (no send retries past it: a delivery not sent
+        by then stays queued for a worker); returns them as they are then."""
         ids = list(ids)
         deadline = None if timeout is None else self.clock.monotonic() + timeout
 
@@ -190,10 +199,13 @@ class Dispatcher:
                 return True
             return all(self.store.get(i).state in SETTLED for i in ids)
 
-        if ids and not settled():
-            try:
+        self._deadline = deadline
+        try:
+            if ids and not settled():
                 self.run(until=settled, poll=poll)
-            finally:
+        finally:
+            self._deadline = None
+            if ids:
                 self.stopped()
         return [self.store.get(i) for i in ids]
 
