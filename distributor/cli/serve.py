@@ -88,9 +88,30 @@ def serve(
         _run(uvicorn, app, **options)
         return
     _export_config(ctx)
-    create_app_check(conf)
-    click.echo(f"serving on http://{host}:{port} with {workers} workers", err=True)
-    _run(uvicorn, APP_FACTORY, factory=True, workers=workers, **options)
+    with _shared_metrics():
+        create_app_check(conf)
+        click.echo(f"serving on http://{host}:{port} with {workers} workers", err=True)
+        _run(uvicorn, APP_FACTORY, factory=True, workers=workers, **options)
+
+
+@contextlib.contextmanager
+def _shared_metrics() -> Iterator[None]:
+    """prometheus_client's multiprocess mode for the worker processes: each writes its webhook
+    counts to a fresh folder (PROMETHEUS_MULTIPROC_DIR, inherited) and a scrape of any of them
+    sums all, so counters never go down. A folder the operator set is used as it is."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="distributor-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    try:
+        yield
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run(uvicorn: Any, app: Any, **options: Any) -> None:

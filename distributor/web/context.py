@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -30,11 +31,15 @@ class WebContext:
     hooks: HookSettings
     stuck_after: float
     outcomes: Counter[str] = field(default_factory=Counter)
+    # also told every outcome: /metrics' shared counter under `serve --workers N`
+    on_count: Callable[[str], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, outcome: str) -> None:
         with self._lock:
             self.outcomes[outcome] += 1
+        if self.on_count is not None:
+            self.on_count(outcome)
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
