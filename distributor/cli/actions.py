@@ -29,6 +29,23 @@ def _done(before: str, d: Any, note: str = "") -> None:
     click.echo(f"delivery {d.id} ({d.channel}): {before} -> {d.state}{note}")
 
 
+def json_option(command: Any) -> Any:
+    """`--json` on an action: the result as JSON instead of a sentence."""
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        help="Print the result as JSON (the `log --json` fields plus action, before, by).",
+    )(command)
+
+
+def result(action: str, before: Any, d: Any, who: str) -> dict[str, Any]:
+    """One acted-on delivery as JSON: `log --json`'s fields, what was done, from which state."""
+    from distributor.review import row
+
+    return {"action": action, "before": str(before), "by": who, **row(d)}
+
+
 @click.command()
 @click.argument("id", metavar="[ID]", required=False)
 @click.option("--failed", "all_failed", is_flag=True, help="Retry every failed delivery.")
@@ -39,6 +56,7 @@ def _done(before: str, d: Any, note: str = "") -> None:
 )
 @actor_option
 @store_options
+@json_option
 @click.pass_context
 def retry(
     ctx: click.Context,
@@ -48,12 +66,14 @@ def retry(
     actor: str | None,
     config: str | None,
     database: str | None,
+    as_json: bool,
 ) -> None:
     """Queue delivery ID (or every failed one) to be sent again.
 
     A failed delivery is queued at once. One whose outcome is unknown, whose worker died while
     sending, or that waits for its own retry may already be on the platform: check there, then
-    pass --force. A sent delivery is never sent twice.
+    pass --force. A sent delivery is never sent twice. With --json: one object (an array
+    with --failed).
     """
     from distributor import actions
     from distributor.errors import ConfigError
@@ -64,12 +84,16 @@ def retry(
     with open_store_for(ctx, config, database) as store:
         if id is None:
             done = actions.retry_failed(store, who)
+            if as_json:
+                print_json([result("retry", "failed", d, who) for d in done])
+                return
             for d in done:
                 _done("failed", d)
             click.echo(f"{len(done)} failed deliveries queued again")
             return
         before = actions.get(store, delivery_id(id)).state
-        _done(before, actions.retry(store, delivery_id(id), who, force=force))
+        d = actions.retry(store, delivery_id(id), who, force=force)
+    print_json(result("retry", before, d, who)) if as_json else _done(before, d)
 
 
 @click.command()
@@ -77,6 +101,7 @@ def retry(
 @click.option("--text", help="Post this text instead (checked against the platform's limit).")
 @actor_option
 @store_options
+@json_option
 @click.pass_context
 def approve(
     ctx: click.Context,
@@ -85,6 +110,7 @@ def approve(
     actor: str | None,
     config: str | None,
     database: str | None,
+    as_json: bool,
 ) -> None:
     """Release delivery ID (a channel with `review = true`) to be sent."""
     from distributor import actions
@@ -92,16 +118,25 @@ def approve(
     who = actor_name(actor)
     with open_store_for(ctx, config, database) as store:
         d = actions.approve(store, delivery_id(id), who, text)
-    _done("awaiting_review", d, " (text edited)" if text is not None else "")
+    if as_json:
+        print_json({**result("approve", "awaiting_review", d, who), "edited": text is not None})
+    else:
+        _done("awaiting_review", d, " (text edited)" if text is not None else "")
 
 
 @click.command()
 @click.argument("id", metavar="ID")
 @actor_option
 @store_options
+@json_option
 @click.pass_context
 def cancel(
-    ctx: click.Context, id: str, actor: str | None, config: str | None, database: str | None
+    ctx: click.Context,
+    id: str,
+    actor: str | None,
+    config: str | None,
+    database: str | None,
+    as_json: bool,
 ) -> None:
     """Stop delivery ID before it is posted."""
     from distributor import actions
@@ -109,7 +144,8 @@ def cancel(
     who = actor_name(actor)
     with open_store_for(ctx, config, database) as store:
         before = actions.get(store, delivery_id(id)).state
-        _done(before, actions.cancel(store, delivery_id(id), who))
+        d = actions.cancel(store, delivery_id(id), who)
+    print_json(result("cancel", before, d, who)) if as_json else _done(before, d)
 
 
 @click.command()
@@ -199,30 +235,46 @@ def _step_json(step: Any) -> dict[str, Any]:
 @click.command()
 @actor_option
 @store_options
+@json_option
 @click.pass_context
-def pause(ctx: click.Context, actor: str | None, config: str | None, database: str | None) -> None:
+def pause(
+    ctx: click.Context, actor: str | None, config: str | None, database: str | None, as_json: bool
+) -> None:
     """Stop all workers from sending (they obey within one poll); `resume` undoes it."""
-    _switch(ctx, actor, config, database, pausing=True)
+    _switch(ctx, actor, config, database, pausing=True, as_json=as_json)
 
 
 @click.command()
 @actor_option
 @store_options
+@json_option
 @click.pass_context
-def resume(ctx: click.Context, actor: str | None, config: str | None, database: str | None) -> None:
+def resume(
+    ctx: click.Context, actor: str | None, config: str | None, database: str | None, as_json: bool
+) -> None:
     """Let workers send again after `pause`."""
-    _switch(ctx, actor, config, database, pausing=False)
+    _switch(ctx, actor, config, database, pausing=False, as_json=as_json)
 
 
 def _switch(
-    ctx: click.Context, actor: str | None, config: str | None, database: str | None, pausing: bool
+    ctx: click.Context,
+    actor: str | None,
+    config: str | None,
+    database: str | None,
+    *,
+    pausing: bool,
+    as_json: bool,
 ) -> None:
     from distributor import actions
 
     who = actor_name(actor)
     with open_store_for(ctx, config, database, create=True) as store:
         was = (actions.pause if pausing else actions.resume)(store, who)
-    if pausing:
+    if as_json:  # pause returns whether it was paused already, resume whether it was paused
+        changed = not was if pausing else was
+        action = "pause" if pausing else "resume"
+        print_json({"action": action, "by": who, "paused": pausing, "changed": changed})
+    elif pausing:
         click.echo("queue was already paused" if was else f"queue paused by {who}")
     else:
         click.echo(f"queue resumed by {who}" if was else "queue was not paused")

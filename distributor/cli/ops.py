@@ -141,6 +141,9 @@ def backup(ctx: click.Context, dest: str, database: str | None, force: bool, as_
 @store_options
 @actor_option
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds per request.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one object per channel as a JSON array."
+)
 @click.pass_context
 def reauth(
     ctx: click.Context,
@@ -149,30 +152,49 @@ def reauth(
     database: str | None,
     actor: str | None,
     timeout: float,
+    as_json: bool,
 ) -> None:
     """After new credentials: verify each CHANNEL's account and let it send again.
 
     An account whose credentials the platform refused sends nothing until this succeeds.
-    Put the new token in .env first; restart running workers so they use it.
+    Put the new token in .env first; restart running workers so they use it. Exit 1 when a
+    channel's credentials are still refused.
     """
-    from distributor.cli.check import check_channel
-
-    failed = False
     with open_store_for(ctx, config, database) as store:
         conf = settings(ctx)
-        for channel in [conf.channel(name) for name in channels]:
-            result = check_channel(channel, conf, timeout)
-            if not result.ok:
-                failed = True
-                echo(f"{channel.name}: still refused: {result.error}", err=True)
+        results = [
+            _reauth_one(store, conf, conf.channel(name), timeout, actor_name(actor))
+            for name in channels
+        ]
+    if as_json:
+        print_json(results)
+    else:
+        for r in results:
+            if not r["ok"]:
+                echo(f"{r['channel']}: still refused: {r['error']}", err=True)
                 continue
-            was = store.account(channel.account_key).needs_reauth
-            store.clear_reauth(channel.account_key)
-            store.record_event(actor_name(actor), "reauth cleared", detail=channel.account_key)
-            verdict = "can send again" if was else "was not waiting for re-authentication"
-            echo(f"{channel.name}: credentials OK ({result.account}); {verdict}")
-    if failed:
+            verdict = (
+                "can send again" if r["was_waiting"] else "was not waiting for re-authentication"
+            )
+            echo(f"{r['channel']}: credentials OK ({r['verified_as']}); {verdict}")
+    if not all(r["ok"] for r in results):
         ctx.exit(1)
+
+
+def _reauth_one(store: Any, conf: Any, channel: Any, timeout: float, who: str) -> dict[str, Any]:
+    """Verify one channel's credentials; clear its account's re-auth mark if they work."""
+    from distributor.cli.check import check_channel
+
+    result = check_channel(channel, conf, timeout)
+    was = store.account(channel.account_key).needs_reauth
+    out = {"action": "reauth", "by": who, "channel": channel.name}
+    out |= {"account": channel.account_key, "ok": result.ok, "was_waiting": bool(was)}
+    out |= {"verified_as": result.account if result.ok else None}
+    out |= {"error": None if result.ok else result.error}
+    if result.ok:
+        store.clear_reauth(channel.account_key)
+        store.record_event(who, "reauth cleared", detail=channel.account_key)
+    return out
 
 
 def print_status(snap: dict[str, Any]) -> None:
