@@ -51,6 +51,11 @@ class StoreError(DistributorError):
     exit_code = 3
 
 
+class StoreFull(StoreError):
+    """The store's disk is full: the write was rolled back. A worker stops on it (sending
+    posts whose outcome cannot be recorded would only make work for reconcile)."""
+
+
 class StaleLease(StoreError):
     """A worker wrote with a fencing token that is no longer current (its lease was taken over)."""
 

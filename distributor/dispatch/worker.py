@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from distributor.clock import SYSTEM, Clock
 from distributor.dispatch.policy import Policy, policy_from
 from distributor.dispatch.send import Context, deliver
+from distributor.errors import StoreFull
 from distributor.store.models import FINAL, Claimed, Delivery, State
 
 if TYPE_CHECKING:
@@ -229,5 +230,7 @@ def _outcome(f: Future[Delivery | None]) -> None:
     out and reconcile resolves the delivery. A broken claim, in contrast, stops the worker."""
     try:
         f.result()
+    except StoreFull:
+        raise  # the worker stops: every further send would go unrecorded as well
     except Exception:
         log.exception("a send failed before its outcome was recorded; reconcile will resolve it")

@@ -49,18 +49,12 @@ def _guard(fn: Callable[[], object], url: str) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from distributor.errors import StoreError
+    from distributor.store.engine import safe_url
 
     try:
         fn()
     except SQLAlchemyError as exc:
         raise StoreError(
-            f"store {_safe(url)}: {exc.__class__.__name__}: "
+            f"store {safe_url(url)}: {exc.__class__.__name__}: "
             f"{str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}"
         ) from None
-
-
-def _safe(url: str) -> str:
-    """The URL without its password."""
-    import re
-
-    return re.sub(r"//[^/@]*@", "//***@", url)

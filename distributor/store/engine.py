@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from distributor.errors import ConfigError, StoreError
+from distributor.errors import ConfigError, StoreError, StoreFull
 
 BUSY_TIMEOUT_MS = 30_000
+FULL_BELOW_BYTES = 1 << 20  # free space under which an I/O error means "disk full"
 
 
 def make_engine(url: str) -> Any:
@@ -16,6 +17,7 @@ def make_engine(url: str) -> Any:
     if url.startswith("sqlite:///"):
         engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         _sqlite_hooks(engine)
+        _full_disk_hook(engine, url)
         return engine
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         try:
@@ -25,7 +27,9 @@ def make_engine(url: str) -> Any:
                 "PostgreSQL needs the 'postgres' extra: pip install 'distributor[postgres]'"
             ) from None
         driver_url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return sa.create_engine(driver_url, pool_pre_ping=True)
+        engine = sa.create_engine(driver_url, pool_pre_ping=True)
+        _full_disk_hook(engine, url)
+        return engine
     raise ConfigError(f"store URL {url!r}: use sqlite:///FILE or postgresql://...")
 
 
@@ -48,3 +52,66 @@ def _sqlite_hooks(engine: Any) -> None:
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password."""
+    import re
+
+    return re.sub(r"//[^/@]*@", "//***@", url)
+
+
+def _full_disk_hook(engine: Any, url: str) -> None:
+    """A full disk is a StoreFull (one line, exit 3), whichever statement ran into it."""
+    from sqlalchemy import event
+
+    folder = _sqlite_folder(url)
+
+    @event.listens_for(engine, "handle_error")
+    def _full(ctx: Any) -> None:
+        exc = ctx.original_exception
+        if is_disk_full(exc) or _io_error_on_full_disk(exc, folder):
+            first = (str(exc).strip().splitlines() or ["no space left"])[0]
+            raise StoreFull(
+                f"store {safe_url(url)}: the disk is full ({first}); "
+                "nothing of this change was saved: free space, then run it again"
+            ) from None
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """SQLITE_FULL, PostgreSQL's disk_full (SQLSTATE 53100) or ENOSPC, anywhere in the chain."""
+    import errno
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if (
+            getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL"
+            or getattr(exc, "sqlstate", "") == "53100"
+        ):
+            return True
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _sqlite_folder(url: str) -> str | None:
+    import os
+
+    if not url.startswith("sqlite:///"):
+        return None
+    return os.path.dirname(os.path.abspath(url.removeprefix("sqlite:///"))) or "."
+
+
+def _io_error_on_full_disk(exc: BaseException | None, folder: str | None) -> bool:
+    """SQLite reports ENOSPC on its WAL index (`-shm`) as SQLITE_IOERR_*: a "disk I/O error"
+    while the database's file system has no room left is a full disk as well."""
+    import shutil
+
+    name = str(getattr(exc, "sqlite_errorname", ""))
+    if folder is None or not name.startswith("SQLITE_IOERR"):
+        return False
+    try:
+        return shutil.disk_usage(folder).free < FULL_BELOW_BYTES
+    except OSError:
+        return False
