@@ -51,6 +51,11 @@ def _v5(conn: Any, md: Any) -> None:
             conn.execute(sa.text(f"ALTER TABLE deliveries ADD COLUMN {name} {ddl}"))
 
 
+def _v6(conn: Any, md: Any) -> None:
+    (index,) = [i for i in md.tables["deliveries"].indexes if i.name == "ix_deliveries_claim"]
+    index.create(conn, checkfirst=True)  # a fresh store got it from step 1's create_all
+
+
 # (version, description, step). Append only; never edit a released step.
 MIGRATIONS: list[tuple[int, str, Callable[[Any, Any], None]]] = [
     (1, "initial post log", _v1),
@@ -58,6 +63,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Any, Any], None]]] = [
     (3, "watched feeds", _v3),
     (4, "webhook answers for replays", _v4),
     (5, "scheduling: priority, embargo, hold, channel spacing", _v5),
+    (6, "claim index in queue order over claimable rows", _v6),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -65,6 +65,16 @@ def build() -> Any:
         sa.UniqueConstraint("article_id", "channel", "generation", name="uq_delivery"),
     )
     sa.Index("ix_deliveries_due", d.c.state, d.c.not_before)
+    # migration 6: the claim's queue order, only over claimable rows (store/claim.py)
+    claimable = sa.text("state IN ('queued', 'retry_wait')")
+    sa.Index(
+        "ix_deliveries_claim",
+        d.c.priority.desc(),
+        d.c.created_at,
+        d.c.id,
+        sqlite_where=claimable,
+        postgresql_where=claimable,
+    )
     sa.Index("ix_deliveries_account", d.c.account_key, d.c.state)
     sa.Index("ix_deliveries_state_created", d.c.state, d.c.created_at, d.c.id)
     sa.Index("ix_deliveries_channel_created", d.c.channel, d.c.created_at, d.c.id)

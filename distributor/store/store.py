@@ -10,11 +10,11 @@ from distributor.clock import SYSTEM, Clock
 from distributor.errors import StaleLease, StoreError
 from distributor.store import rows
 from distributor.store.alerts import AlertsMixin
+from distributor.store.claim import ClaimMixin
 from distributor.store.feeds import FeedsMixin
 from distributor.store.models import (
     LEASED,
     Attempt,
-    Claimed,
     Delivery,
     PlanItem,
     PlanResult,
@@ -37,10 +37,11 @@ _OUTCOMES = {
     "unknown": State.UNKNOWN,
     "failed": State.FAILED,
 }
-_CLAIM_LOCK = 7_240_002
 
 
-class Store(ScheduleMixin, ProgressMixin, AlertsMixin, FeedsMixin, WebhooksMixin, QueriesMixin):
+class Store(
+    ClaimMixin, ScheduleMixin, ProgressMixin, AlertsMixin, FeedsMixin, WebhooksMixin, QueriesMixin
+):
     """The post log and outbox on SQLite or PostgreSQL (see docs/store.md)."""
 
     def __init__(self, engine: Any, md: Any, clock: Clock = SYSTEM) -> None:
@@ -157,78 +158,6 @@ class Store(ScheduleMixin, ProgressMixin, AlertsMixin, FeedsMixin, WebhooksMixin
         for key in keys:
             conn.execute(rows.insert_ignore(conn, keys_t).values(key=key, article_id=aid))
         return str(aid)
-
-    # -- claiming and leases ------------------------------------------------------------
-    def claim(
-        self, worker: str, *, lease_seconds: float, limit: int = 10, now: datetime | None = None
-    ) -> list[Claimed]:
-        """Lease up to `limit` due deliveries: at most one per account (its highest priority,
-        then oldest), none for paused queue, blocked or re-auth accounts, none where one is
-        already in flight; none held, under embargo or whose channel's spacing slot is ahead."""
-        import sqlalchemy as sa
-
-        ts = self._now(now)
-        d, acc = self._t["deliveries"], self._t["accounts"]
-        with self._engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # Claims are serialised (milliseconds each) so "one in flight per account" holds.
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
-            if self._is_paused(conn):
-                return []
-            busy = sa.select(d.c.account_key).where(
-                d.c.state.in_([s.value for s in LEASED])
-                | ((d.c.state == State.RETRY_WAIT.value) & (d.c.not_before > ts))
-            )
-            held = sa.select(acc.c.account_key).where(
-                (acc.c.blocked_until > ts) | acc.c.needs_reauth.is_(True)
-            )
-            due = (
-                sa.select(d.c.id, d.c.account_key)
-                .where(
-                    (
-                        (d.c.state == State.QUEUED.value)
-                        & (d.c.not_before.is_(None) | (d.c.not_before <= ts))
-                    )
-                    | ((d.c.state == State.RETRY_WAIT.value) & (d.c.not_before <= ts)),
-                    d.c.account_key.not_in(busy),
-                    d.c.account_key.not_in(held),
-                    *self._claimable(ts),
-                )
-                .order_by(d.c.priority.desc(), d.c.created_at, d.c.id)
-            )
-            first: dict[str, int] = {}
-            for r in conn.execute(due):
-                first.setdefault(r.account_key, r.id)
-                if len(first) >= limit:
-                    break
-            return self._lease(conn, list(first.values()), worker, ts, lease_seconds)
-
-    def _lease(
-        self, conn: Any, ids: list[int], worker: str, ts: float, lease_seconds: float
-    ) -> list[Claimed]:
-        d = self._t["deliveries"]
-        if not ids:
-            return []
-        sel = d.select().where(d.c.id.in_(ids))
-        if conn.dialect.name == "postgresql":
-            sel = sel.with_for_update(skip_locked=True)
-        out = []
-        for r in sorted(conn.execute(sel), key=lambda r: (r.created_at, r.id)):
-            until = ts + lease_seconds
-            row = conn.execute(  # RETURNING: no second query per claimed row
-                d.update()
-                .where(d.c.id == r.id)
-                .values(
-                    state=State.CLAIMED.value,
-                    lease_owner=worker,
-                    lease_until=until,
-                    fence=r.fence + 1,
-                    updated_at=ts,
-                )
-                .returning(*d.c)
-            ).one()
-            out.append(Claimed(rows.delivery(row), r.fence + 1, rows._dt(until)))
-        return out
 
     def _fenced(
         self, conn: Any, id: int, fence: int, states: Iterable[State], values: dict[str, Any]
