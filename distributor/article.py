@@ -20,30 +20,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from distributor.errors import ArticleError
+from distributor.links import IDENTITY_PREFIXES, IDENTITY_STRIP
 
-# Query parameters that identify a campaign or a click, never a story.
-TRACKING_PARAMS = frozenset(
-    {
-        "fbclid",
-        "gclid",
-        "dclid",
-        "msclkid",
-        "mc_cid",
-        "mc_eid",
-        "igshid",
-        "wt_mc",
-        "wt_zmc",
-        "wtmc",
-        "ocid",
-        "cmpid",
-        "ref_src",
-        "xtor",
-        "at_medium",
-        "at_campaign",
-        "_ga",
-    }
-)
-TRACKING_PREFIXES = ("utm_", "at_", "pk_", "mtm_")
+TRACKING_PARAMS = IDENTITY_STRIP  # what the article id ignores (see distributor.links)
+TRACKING_PREFIXES = IDENTITY_PREFIXES
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 from distributor.envfiles import EnvSource, find_env_file, load_env
 from distributor.errors import ConfigError
+from distributor.links import DEFAULT_POLICY, LinkPolicy
 from distributor.resources import packaged_path
 from distributor.schedule.rules import Quiet, quiet_option, timezone_option
 from distributor.secrets import Secret
@@ -58,6 +59,7 @@ _CHANNEL_KEYS = {
     "hashtags",
     "quiet",
     "min_gap",
+    "language",
 }
 
 
@@ -106,6 +108,7 @@ class Channel:
     hashtags: bool = True
     quiet: Quiet | None = None  # no posts in these wall-clock hours (newsroom time zone)
     min_gap: float = 0.0  # seconds between two posts of this channel, across all workers
+    language: str | None = None  # for articles whose language is not known
     options: Mapping[str, str] = field(default_factory=dict)
     credentials: Mapping[str, str] = field(default_factory=dict)  # role -> env var name
 
@@ -136,6 +139,7 @@ class Settings:
     sandbox_url: str | None = None
     timezone: str = "UTC"  # the newsroom's: quiet hours and `--at` without an offset
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    links: LinkPolicy = DEFAULT_POLICY  # [links] strip/keep: what posted links lose
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
     env_source: EnvSource = field(default_factory=EnvSource)
 
@@ -238,6 +242,7 @@ def _settings(
         sandbox_url=sandbox or None,
         timezone=timezone_option(main.get("timezone", "UTC"), where),
         sections={k: v for k, v in data.items() if k not in ("distributor", "channels")},
+        links=LinkPolicy.from_table(data.get("links"), where),
         env=env,
         env_source=source,
     )
@@ -300,6 +305,7 @@ def _channel(name: str, raw: Mapping[str, Any], where: str) -> Channel:
         hashtags=_bool(raw.get("hashtags", True), err, "hashtags"),
         quiet=quiet_option(raw.get("quiet"), err),
         min_gap=parse_duration(raw.get("min_gap", 0), err, "min_gap"),
+        language=_language(raw.get("language"), err),
         options=options,
         credentials=credentials,
     )
@@ -353,6 +359,14 @@ def _utm(value: Any, err: Any) -> dict[str, str]:
             raise err(f"utm.{k}", "must be a string")
         out[k if k.startswith("utm_") else f"utm_{k}"] = str(v)
     return out
+
+
+def _language(value: Any, err: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2,3}", value.strip()):
+        raise err("language", "must be a language code like 'de' or 'en'")
+    return value.strip().lower()
 
 
 def _limit(value: Any, err: Any) -> int | None:

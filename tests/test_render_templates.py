@@ -226,15 +226,18 @@ def test_templates_see_plain_values_only(tmp_path: Path) -> None:
         "|{{ channel }}|{{ language }}|{{ article_id }} {{ link }}",
     )
     text = render(ARTICLE, x(), settings=settings).text
-    assert text.startswith(
-        f"dpa|Bild: dpa|Bundesländer,Klima-Schutz|x|x-main|de|{ARTICLE.article_id} "
-    )
+    assert text.startswith(f"dpa|dpa|Bundesländer,Klima-Schutz|x|x-main|de|{ARTICLE.article_id} ")
 
 
-def test_credit_label_follows_language(tmp_path: Path) -> None:
+def test_credit_is_the_bare_credit_the_label_belongs_to_the_template(tmp_path: Path) -> None:
     from dataclasses import replace
 
     settings = user_templates(tmp_path, x__txt__j2="{{ credit }} {{ link }}")
-    for language, label in ((None, "Bild"), ("de", "Bild"), ("en", "Photo"), ("fr", "Photo")):
+    for language in (None, "de", "en", "fr"):
         text = render(replace(ARTICLE, language=language), x(), settings=settings).text
-        assert text.startswith(f"{label}: dpa ")
+        assert text.startswith("dpa https://")
+    for language, label in (("de", "Foto: dpa"), ("en", "Photo: dpa"), ("fr", "© dpa")):
+        text = render(
+            replace(ARTICLE, language=language), Channel(name="fb", platform="facebook")
+        ).text
+        assert label in text

@@ -48,6 +48,9 @@ class Draft:
     length: int = 0
     limit: int = 0
     format: str = "text"  # "text" or "html" (Telegram parse_mode=HTML)
+    link_text: str = (
+        ""  # how the text shows `link` when shortened (Bluesky: "news.de/politik/wladi…")
+    )
 
     def to_dict(self) -> dict[str, object]:
         image = None
@@ -66,6 +69,7 @@ class Draft:
             "length": self.length,
             "limit": self.limit,
             "format": self.format,
+            "link_text": self.link_text,
         }
 
     @classmethod

@@ -151,7 +151,8 @@ class BlueskyAdapter(RestAdapter):
         record: dict[str, Any] = {"$type": POST, "text": draft.text, "createdAt": created}
         if draft.language:
             record["langs"] = [draft.language]
-        found = facets(draft.text, (draft.link,) if draft.link else ())
+        shown = {draft.link_text: draft.link} if draft.link_text else None
+        found = facets(draft.text, (draft.link,) if draft.link else (), shown)
         if found:
             record["facets"] = found
         blob = self._blob(draft) if draft.image is not None else None

@@ -10,6 +10,7 @@ The TLD list is twitter-text's (already a dependency); the SDK uses the IANA lis
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 import regex
@@ -48,15 +49,20 @@ def _byte_index(text: str) -> list[int]:
     return offsets
 
 
-def facets(text: str, links: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def facets(
+    text: str, links: tuple[str, ...] = (), shown: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """The `app.bsky.richtext.facet` list for the links and tags in `text`, in text order.
 
     `links` are URLs known to be links (the article's): each occurrence is linked exactly, even
-    where detection would drop a trailing `.` or `)` that belongs to the URL.
+    where detection would drop a trailing `.` or `)` that belongs to the URL. `shown` maps a
+    display form in the text (`news.de/politik/wladi…`) to the full URL its facet links to.
     """
     at = _byte_index(text)
+    known = {url: url for url in links if url}
+    known.update({display: url for display, url in (shown or {}).items() if display and url})
     found: list[tuple[int, dict[str, Any]]] = []
-    for start, end, uri in _exact(text, links, _links(text)):
+    for start, end, uri in _exact(text, known, _links(text)):
         feature = {"$type": "app.bsky.richtext.facet#link", "uri": uri}
         found.append((start, _facet(at[start], at[end], feature)))
     for start, end, tag in _tags(text):
@@ -92,16 +98,27 @@ def _links(text: str) -> list[tuple[int, int, str]]:
 
 
 def _exact(
-    text: str, known: tuple[str, ...], detected: list[tuple[int, int, str]]
+    text: str, known: Mapping[str, str], detected: list[tuple[int, int, str]]
 ) -> list[tuple[int, int, str]]:
-    """Detected links, with those starting where a known URL occurs replaced by it."""
-    spans = {}
-    for url in known:
-        start = text.find(url)
-        while url and start >= 0:
-            spans[start] = (start, start + len(url), url)
-            start = text.find(url, start + len(url))
-    return [spans.get(start, (start, end, uri)) for start, end, uri in detected]
+    """Every occurrence of a known text (linked to its URL), then the detected links that do
+    not overlap one."""
+    spans: list[tuple[int, int, str]] = []
+    for shown, uri in known.items():
+        start = text.find(shown)
+        while start >= 0:
+            spans.append((start, start + len(shown), uri))
+            start = text.find(shown, start + len(shown))
+    spans = [s for s in spans if not any(_overlap(s, o) and _longer(o, s) for o in spans)]
+    spans += [d for d in detected if not any(_overlap(d, s) for s in spans)]
+    return sorted(spans)
+
+
+def _overlap(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
+    return a is not b and a[0] < b[1] and b[0] < a[1]
+
+
+def _longer(a: tuple[int, int, str], b: tuple[int, int, str]) -> bool:
+    return (a[1] - a[0], a[0]) > (b[1] - b[0], b[0])
 
 
 def _tags(text: str) -> list[tuple[int, int, str]]:

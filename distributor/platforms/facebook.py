@@ -365,13 +365,12 @@ def is_ours(draft: Draft, post: Mapping[str, Any], wanted: set[str]) -> bool:
 
 
 def message_for(draft: Draft) -> str:
-    """The text as posted: with the image credit appended when the template left it out."""
+    """The text as posted: with the image credit ("© dpa") appended when the template left it
+    out (a language-neutral mark: the words of a post come from its template)."""
     image = draft.image
     if image is None or not image.credit or image.credit in draft.text:
         return draft.text
-    from distributor.render.context import credit_line
-
-    return f"{draft.text.rstrip()}\n\n{credit_line(image.credit, draft.language)}"
+    return f"{draft.text.rstrip()}\n\n© {image.credit}"
 
 
 def graph_version(channel: str, value: str | None) -> str:

@@ -73,7 +73,7 @@ BUILTIN: dict[str, PlatformSpec] = {
             Limits(300),
             "https://bsky.social",
             required_options=("handle",),
-            optional_options=("embed",),
+            optional_options=("embed", "link_text"),
             credentials=("app_password",),
         ),
         PlatformSpec(

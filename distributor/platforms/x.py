@@ -277,10 +277,11 @@ def _not_sent(error: PublishError) -> NotSent:
 
 
 def alt_text(image: Image, language: str | None) -> str:
-    """The image's alt text with its credit ("Bild: dpa"), at most X's 1000 characters."""
-    from distributor.render.context import credit_line
+    """The image's alt text with its credit ("© dpa"), at most X's 1000 characters.
 
-    credit = credit_line(image.credit, language) if image.credit else ""
+    The credit is marked with "©", not a word: labels belong to the templates, so Python never
+    puts a German word into an English post."""
+    credit = f"© {image.credit}" if image.credit else ""
     parts = [image.alt.strip(), f"({credit})" if image.alt.strip() and credit else credit]
     return " ".join(p for p in parts if p)[:MAX_ALT]
 

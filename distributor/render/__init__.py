@@ -13,16 +13,18 @@ Rendering is pure: same article, channel and templates -> the same draft.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from distributor import limits
 from distributor.errors import TemplateError
+from distributor.links import DEFAULT_POLICY, add_utm
 from distributor.platforms.base import Draft
 from distributor.platforms.registry import spec
 from distributor.render import context, engine, guard
-from distributor.render.context import add_utm, hashtag, hashtag_list, hashtags_filter
+from distributor.render.context import hashtag, hashtag_list, hashtags_filter
 from distributor.render.engine import clear_cache
 from distributor.render.fit import FitError, fit
 from distributor.resources import packaged_path
@@ -119,12 +121,15 @@ def telegram_length(text: str, filename: str) -> int:
 
 def render(article: Article, channel: Channel, *, settings: Settings | None = None) -> Draft:
     """The post for `article` on `channel`, fitted to the platform's limit."""
+    if article.language is None:
+        article = replace(article, language=context.post_language(article, channel))
     template = _template(channel, article.language, settings)
     filename = template.filename or template.name or "template"
     html = filename.endswith(".html.j2")
     platform = channel.platform
     limit = limits.limit_for(platform, caption=article.image is not None, override=channel.limit)
-    values = context.build(article, channel, limit=limit)
+    links = settings.links if settings is not None else DEFAULT_POLICY
+    values = context.build(article, channel, limit=limit, links=links)
     cap = max(10 * limit, MIN_OUTPUT_CAP)
 
     budget = guard.Budget(engine.MAX_SECONDS)  # one time budget for every fitting attempt
@@ -141,7 +146,7 @@ def render(article: Article, channel: Channel, *, settings: Settings | None = No
             limit=limit,
             teaser=values["teaser"],
             hashtags=tags,
-            german=article.language in (None, "de"),
+            german=article.language == "de",
         )
     except FitError as exc:
         raise TemplateError(
@@ -154,7 +159,8 @@ def render(article: Article, channel: Channel, *, settings: Settings | None = No
         platform=channel.platform,
         article_id=values["article_id"],
         text=text,
-        link=values["link"],
+        link=values["posted_link"],
+        link_text=values["link"] if values["link"] != values["posted_link"] else "",
         title=article.title,
         description=values["teaser"],
         image=article.image,

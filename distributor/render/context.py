@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from distributor.article import Article
 from distributor.config import Channel
+from distributor.errors import ConfigError
+from distributor.links import (
+    DEFAULT_POLICY,
+    LinkPolicy,
+    clean_url,
+    display_link,
+    posted_link,
+)
 
 # Separators a tag may contain that simply disappear in its hashtag ("Ukraine-Krieg").
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—_.'’/:·]+")
 _WORD = re.compile(r"\w+")
-_CREDIT_LABEL = {"de": "Bild"}
 DEFAULT_LANGUAGE = "de"  # the packaged base templates are German
 DEFAULT_TEASER_CHARS = 280
 
@@ -62,38 +68,6 @@ def hashtags_filter(tags: Iterable[str] | str) -> str:
     return " ".join(hashtag_list(tags))
 
 
-@lru_cache(maxsize=4096)
-def _add_utm(url: str, params: tuple[tuple[str, str], ...]) -> str:
-    if not params:
-        return url
-    parts = urlsplit(url)
-    # Keep every other parameter byte for byte (re-encoding could change the story's URL);
-    # replace existing utm_* so a link copied from a newsletter is not tagged twice.
-    kept = [
-        p
-        for p in parts.query.split("&")
-        if p and not unquote(p.split("=", 1)[0]).lower().startswith("utm_")
-    ]
-    kept += [f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in params]
-    return urlunsplit(parts._replace(query="&".join(kept)))
-
-
-def add_utm(url: str, params: Mapping[str, Any] | None = None, **more: Any) -> str:
-    """`url` with utm parameters set (existing utm_* replaced, fragment and other query kept)."""
-    merged = {**(params or {}), **more}
-    items = tuple(
-        (k if k.startswith("utm_") else f"utm_{k}", str(v)) for k, v in merged.items() if v != ""
-    )
-    return _add_utm(url, items)
-
-
-def credit_line(credit: str, language: str | None) -> str:
-    """`"Bild: dpa"` for German (or unknown), `"Photo: dpa"` otherwise; "" without a credit."""
-    if not credit:
-        return ""
-    return f"{_CREDIT_LABEL.get(language or DEFAULT_LANGUAGE, 'Photo')}: {credit}"
-
-
 @lru_cache(maxsize=512)
 def derived_teaser(body: str, language: str | None, max_chars: int) -> str:
     from distributor.teaser import derive_teaser
@@ -110,10 +84,43 @@ def teaser_for(article: Article, max_chars: int = DEFAULT_TEASER_CHARS) -> str:
     return ""
 
 
-def build(article: Article, channel: Channel, *, limit: int) -> dict[str, Any]:
+LINK_TEXT = ("short", "full", "none")  # Bluesky's `link_text` option
+
+
+def link_text(channel: Channel, link: str) -> str:
+    """What the post's text shows for `link`: the URL, or on Bluesky its short display form
+    (`link_text = "short"`, the default) or nothing (`"none"`: the link card carries it)."""
+    if channel.platform != "bluesky":
+        return link
+    choice = channel.options.get("link_text", "short")
+    if choice not in LINK_TEXT:
+        raise ConfigError(
+            f"channel {channel.name!r} key 'link_text': must be one of {', '.join(LINK_TEXT)}, "
+            f"not {choice!r}"
+        )
+    if choice == "none" and channel.options.get("embed", "external") == "external":
+        return ""
+    return link if choice == "full" else display_link(link)
+
+
+def post_language(article: Article, channel: Channel) -> str:
+    """The language a post is written in: the article's, else the channel's `language`, else
+    the one language the channel routes (`languages = ["en"]`), else German."""
+    if article.language:
+        return article.language
+    if channel.language:
+        return channel.language
+    routed = channel.filters.languages
+    return routed[0].lower() if len(routed) == 1 else DEFAULT_LANGUAGE
+
+
+def build(
+    article: Article, channel: Channel, *, limit: int, links: LinkPolicy = DEFAULT_POLICY
+) -> dict[str, Any]:
     """The template context for `article` on `channel` (fitting later swaps teaser/hashtags)."""
     image = article.image
     tags = list(article.tags)
+    posted = posted_link(article.url, channel.utm, links)
     return {
         "title": article.title,
         "teaser": teaser_for(article),
@@ -124,11 +131,12 @@ def build(article: Article, channel: Channel, *, limit: int) -> dict[str, Any]:
         "language": article.language or "",
         "author": article.author or "",
         "published_at": article.published_at.isoformat() if article.published_at else "",
-        "url": article.url,
-        "link": add_utm(article.url, channel.utm),
+        "url": clean_url(article.url, links),
+        "link": link_text(channel, posted),
+        "posted_link": posted,
         "article_id": article.article_id,
         "image": ({"url": image.url, "alt": image.alt, "credit": image.credit} if image else None),
-        "credit": credit_line(image.credit, article.language) if image else "",
+        "credit": image.credit if image else "",
         "channel": channel.name,
         "platform": channel.platform,
         "limit": limit,

@@ -28,6 +28,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from distributor.errors import TemplateError
+from distributor.links import add_utm
 from distributor.render import context as ctxmod
 from distributor.render import guard
 from distributor.render.guard import MAX_VALUE, Budget, RenderTimeout, time_limit
@@ -99,7 +100,7 @@ def _teaser_filter(
 
 
 def _utm_filter(url: str, **params: Any) -> str:
-    return ctxmod.add_utm(str(url), params)
+    return add_utm(str(url), params)
 
 
 def _autoescape(name: str | None) -> bool:

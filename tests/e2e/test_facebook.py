@@ -65,13 +65,13 @@ def test_credit_goes_into_the_caption_when_the_template_left_it_out(
 ) -> None:
     d = draft(sandbox_settings, CHANNEL)
     assert d.image is not None
-    bare = replace(d, text=d.text.replace(f"Bild: {d.image.credit}", "").strip())
+    bare = replace(d, text=d.text.replace(f"Foto: {d.image.credit}", "").strip())
     assert d.image.credit not in bare.text
     fb = adapter(sandbox_settings, CHANNEL)
     since = datetime.now(UTC)
     receipt = fb.publish(bare, key="k")
     [post] = sandbox.posts("facebook")
-    assert post.text == f"{bare.text}\n\nBild: {d.image.credit}"
+    assert post.text == f"{bare.text}\n\n© {d.image.credit}"  # no German word in Python
     found = fb.lookup(bare, key="k", since=since)
     assert found is not None and found.remote_id == receipt.remote_id
 
