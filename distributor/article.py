@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from distributor.errors import ArticleError
 from distributor.links import IDENTITY_PREFIXES, IDENTITY_STRIP
+from distributor.untrusted import clean_text, clean_url
 
 TRACKING_PARAMS = IDENTITY_STRIP  # what the article id ignores (see distributor.links)
 TRACKING_PREFIXES = IDENTITY_PREFIXES
@@ -33,6 +34,12 @@ class Image:
     url: str
     alt: str = ""
     credit: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.url, str):
+            object.__setattr__(self, "url", clean_url(self.url, "image.url"))
+        object.__setattr__(self, "alt", clean_text(self.alt, "image.alt"))
+        object.__setattr__(self, "credit", clean_text(self.credit, "image.credit"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +66,7 @@ class Article:
     extra: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
+        _clean_fields(self)  # the constructor is a door too: the same rule as from_dict
         if not isinstance(self.title, str) or not self.title.strip():
             raise ArticleError("missing title")
         check_url(self.url, "url")
@@ -110,6 +118,22 @@ class Article:
 
 
 _TEXT_FIELDS = ("url", "title", "teaser", "body", "section", "language", "author", "guid")
+_CLEANED = ("title", "teaser", "body", "section", "author", "guid")
+
+
+def _clean_fields(article: Article) -> None:
+    """Apply `untrusted.clean_text` / `clean_url` to the text fields and tags (NUL refused)."""
+    for name in _CLEANED:
+        value = getattr(article, name)
+        if isinstance(value, str):
+            object.__setattr__(article, name, clean_text(value, name))
+    if isinstance(article.url, str):
+        object.__setattr__(article, "url", clean_url(article.url, "url"))
+    if article.tags:
+        tags = tuple(clean_text(t, "tags") for t in article.tags if isinstance(t, str))
+        object.__setattr__(article, "tags", tags)
+
+
 _KNOWN = {*_TEXT_FIELDS, "tags", "published_at", "updated_at", "image", "id"}
 _KNOWN |= {"publish_at", "embargo_until", "priority"}
 
@@ -169,7 +193,9 @@ def _text(value: Any, key: str) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ArticleError(f"field {key!r} must be a string, got {_type(value)}")
-    return str(value)
+    if key in ("url", "image.url"):
+        return str(value)  # a link is refused, not changed, when it holds a control character
+    return clean_text(str(value), key)  # before squashing: a removed character leaves no gap
 
 
 def _blank_to_none(value: str | None) -> str | None:
@@ -191,7 +217,7 @@ def _tags(value: Any) -> tuple[str, ...]:
     for tag in value:
         if not isinstance(tag, str):
             raise ArticleError(f"field 'tags' must be a list of strings, found {_type(tag)}")
-        tag = _squash(tag)
+        tag = _squash(clean_text(tag, "tags"))
         if tag and tag not in out:
             out.append(tag)
     return tuple(out)

@@ -137,12 +137,16 @@ def decode_text(data: bytes, where: str) -> str:
 
 def parse_json(text: str, where: str) -> list[Article]:
     """Articles from JSON text: one object or a list of objects."""
+    from distributor.untrusted import JSONRefused, loads
+
     try:
-        data = json.loads(text)
+        data = loads(text)
     except json.JSONDecodeError as exc:
         raise ArticleError(
             f"{where}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from None
+    except JSONRefused as exc:  # nesting, huge numbers, lone surrogates
+        raise ArticleError(f"{where}: not valid JSON: {exc.msg}") from None
     return articles_from_data(data, where)
 
 

@@ -11,7 +11,6 @@ article:* tags and JSON-LD. BeautifulSoup is imported lazily and only metadata t
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from distributor.article import Article
 from distributor.errors import ArticleError
 from distributor.sources.text import absolute_url, clean_line
 from distributor.teaser import fill_teaser
+from distributor.untrusted import loads
 
 _ARTICLE_TYPES = frozenset(
     [
@@ -149,8 +149,8 @@ def _article_ld(blocks: list[str]) -> dict[str, Any]:
     """The first schema.org *Article object in the page's JSON-LD (broken blocks ignored)."""
     for block in blocks:
         try:
-            data = json.loads(block, strict=False)  # raw newlines in strings are common
-        except ValueError:
+            data = loads(block, strict=False)  # raw newlines in strings are common
+        except ValueError:  # broken, or beyond the limits of `untrusted.loads`
             continue
         for obj in _walk_ld(data):
             types = obj.get("@type")

@@ -145,11 +145,14 @@ def _replayed(ctx: WebContext, msg_id: str, answer: dict[str, Any]) -> tuple[int
 
 def _article(ctx: WebContext, body: bytes) -> Article:
     from distributor.sources.files import articles_from_data, decode_text
+    from distributor.untrusted import JSONRefused, loads
 
     try:
-        data = json.loads(decode_text(body, WHERE))
+        data = loads(decode_text(body, WHERE))
     except json.JSONDecodeError as exc:
         raise ArticleError(f"{WHERE}: not valid JSON: {exc.msg} (line {exc.lineno})") from None
+    except JSONRefused as exc:  # nesting, huge numbers, lone surrogates: 422, never a 500
+        raise ArticleError(f"{WHERE}: not valid JSON: {exc.msg}") from None
     if isinstance(data, Mapping) and set(data) == {"url"}:
         return _fetched(ctx, data["url"])
     if not isinstance(data, Mapping):

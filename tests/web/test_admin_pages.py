@@ -220,6 +220,19 @@ def test_preview_shows_every_channel_with_length_and_limit(site: dict[str, Any])
     assert r.status_code == 422 and "paste an article" in r.text and "root:" not in r.text
     r = post(site, "/preview", "/preview", source='{"title": "no url"}')
     assert r.status_code == 422 and "url" in r.text
+    # Hostile JSON is a 422 naming the limit, not a 500 (issue 13 finding 9).
+    hostile = {
+        '{"url": "https://n.example/a", "title": "T", "x": '
+        + "[" * 1000
+        + "]" * 1000
+        + "}": "deep",
+        '{"url": "https://n.example/a", "title": "T", "x": ' + "7" * 5000 + "}": "digits",
+        '{"url": "https://n.example/a", "title": "\\ud800"}': "lone surrogate",
+        '{"url": "https://n.example/a", "title": "T\\u0000"}': "NUL character",
+    }
+    for source, expected in hostile.items():
+        r = post(site, "/preview", "/preview", source=source)
+        assert r.status_code == 422 and expected in r.text, expected
 
 
 def test_unknown_delivery_and_article_are_404(site: dict[str, Any]) -> None:

@@ -177,6 +177,14 @@ def test_oversized_body_is_refused_before_it_is_read(base: str, store: Store) ->
         (b'{"url": "ftp://news.example/x", "title": "T"}', "url"),
         (b"[1, 2]", "one article object"),
         (b"\xff\xfe\x00garbage", "request body"),
+        # issue 13 findings 5 and 9: 422s, not 503 "try again" or 500
+        (b'{"url": "https://news.example/x", "title": "T\\u0000"}', "NUL character"),
+        (
+            b'{"url": "https://n.example/x", "title": "T", "t": ' + b"[" * 995 + b"]" * 995 + b"}",
+            "deep",
+        ),
+        (b'{"url": "https://news.example/x", "title": "T", "n": ' + b"1" * 4400 + b"}", "digits"),
+        (b'{"url": "https://news.example/x", "title": "T\\ud800"}', "lone surrogate"),
     ],
 )
 def test_invalid_article_is_422_with_one_line(
