@@ -145,13 +145,25 @@ def _twitter_text() -> tuple[Callable[..., Any], Callable[..., Any]]:
     return parse_tweet, extract_urls_with_indices
 
 
+def load_twitter_text() -> None:
+    """Import twitter_text safely (see `_twitter_text`); do this before importing from it."""
+    _twitter_text()
+
+
+def extract_urls(text: str) -> list[dict[str, Any]]:
+    """twitter-text's URLs in `text`, each `{"url": ..., "indices": [start, end]}`."""
+    return list(_twitter_text()[1](text))
+
+
 @contextmanager
 def _pkg_resources_stand_in() -> Iterator[None]:
     """Let twitter_text read its emoji list without importing pkg_resources (~60 ms of start-up).
 
     Its `regexp/emoji.py` only calls `pkg_resources.resource_string(__name__, file)`; a stand-in
     module with that one function is present while twitter_text imports, then removed, so code
-    that really wants pkg_resources later still gets the real one.
+    that really wants pkg_resources later still gets the real one. It is also why setuptools
+    (which provides pkg_resources, and dropped it in 81) is no dependency: every import of
+    twitter_text goes through here (`load_twitter_text`, `extract_urls`).
     """
     if "pkg_resources" in sys.modules:
         yield

@@ -27,8 +27,7 @@ def snapshot(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
             "host": w.get("host"),
             "pid": w.get("pid"),
             "heartbeat_age_seconds": round((now - w["heartbeat_at"]).total_seconds(), 1),
-            "alive": w["stopped_at"] is None
-            and (now - w["heartbeat_at"]).total_seconds() <= timeout,
+            "alive": worker_alive(w, now, timeout),
             "stopped_at": iso(w["stopped_at"]),
         }
         for w in store.workers()
@@ -64,6 +63,12 @@ def snapshot(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
             for a in store.alerts(open_only=True, limit=100)
         ],
     }
+
+
+def worker_alive(worker: dict[str, Any], now: datetime, timeout: float) -> bool:
+    """Not cleanly stopped and heard from within `timeout` seconds."""
+    age = (now - worker["heartbeat_at"]).total_seconds()
+    return worker["stopped_at"] is None and age <= timeout
 
 
 def healthy(snap: dict[str, Any]) -> bool:

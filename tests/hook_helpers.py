@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -103,6 +104,14 @@ def page_server(
 PAGE = b"""<html><head><meta property="og:title" content="Fetched story">
 <meta property="og:url" content="https://news.example/fetched"></head><body></body></html>"""
 ALLOW_LOOPBACK = '[watch]\nallow_hosts = ["127.0.0.1"]\nallow_private = true\n'
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 def database_url(kind: str, folder: Path) -> str:

@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,6 +27,7 @@ from hook_helpers import (
     KEY,
     PAGE,
     SECRET,
+    free_port,
     hook_settings_for,
     page_server,
     post,
@@ -156,13 +156,6 @@ def test_hook_without_a_secret_is_one_line_error(
     monkeypatch.setenv("BROKEN", "whsec_short")
     code, _, err = run(capsys, "hook", "sign", "--secret-env", "BROKEN", str(ARTICLE_FILE))
     assert code != 0 and "BROKEN" in err and "whsec_short" not in err and "Traceback" not in err
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def start_serve(config: Path, port: int, workers: int = 1) -> subprocess.Popen[str]:

@@ -66,3 +66,50 @@ def test_global_options_work_where_the_docs_say() -> None:
             n for n, c in _leaf_commands() if option not in {o for p in c.params for o in p.opts}
         ]
         assert not refused, f"{option} is not accepted after: {refused}"
+
+
+def _project() -> dict[str, Any]:
+    import tomllib
+
+    project: dict[str, Any] = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]
+    return project
+
+
+def _install_names(text: str) -> list[str]:
+    """The distribution names `pip install ...` lines ask for (paths, wheels, options left out)."""
+    import shlex
+
+    names = []
+    for line in re.findall(r"pip install ([^`\n]*)", text):
+        try:
+            words = shlex.split(line.split(" #")[0])
+        except ValueError:  # a quote closed outside the line (a Python string): plain words
+            words = [word.strip("'\"") for word in line.split()]
+        for word in words:
+            if word.startswith(("-", ".", "/", "$")) or word.endswith(".whl"):
+                continue
+            name = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", word)
+            if name:
+                names.append(name.group(0))
+    return names
+
+
+def test_install_instructions_name_this_distribution() -> None:
+    """`distributor` on PyPI is another project: every install line must use ours."""
+    ours = _project()["name"]
+    sources = [*PAGES, REPO / "Dockerfile", *sorted((REPO / "distributor").rglob("*.py"))]
+    found = {
+        str(path.relative_to(REPO)): _install_names(path.read_text(encoding="utf-8"))
+        for path in sources
+    }
+    assert sum(map(len, found.values())) >= 5, found  # the docs do give install lines
+    wrong = {where: names for where, names in found.items() if set(names) - {ours}}
+    assert not wrong, f"install lines not naming {ours}: {wrong}"
+    assert _install_names("pip install 'distributor[web]'  # x") == ["distributor"]
+
+
+def test_git_install_urls_are_the_project_source() -> None:
+    source = _project()["urls"]["Source"]
+    text = "\n".join(page.read_text(encoding="utf-8") for page in PAGES)
+    urls = re.findall(r"@ (git\+https://[^\s\"'`]+)", text)
+    assert urls and all(url == f"git+{source}" for url in urls), urls

@@ -9,6 +9,8 @@ is pointed at the sandbox, whatever the configuration says.
 from __future__ import annotations
 
 import os
+import shlex
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -28,15 +30,28 @@ SAMPLES = (
 
 
 def next_steps() -> list[tuple[str, str]]:
-    """Commands worth trying after the demo, with what they show."""
+    """Commands worth trying after the demo, with what they show.
+
+    They must work wherever the demo ran: from a checkout and from an installed wheel alike, so
+    the sample article is named by where it really is and the rerun is `distributor demo`.
+    """
+    article = shown_path(packaged_path(f"examples/{SAMPLES[0]}"))
     return [
         ("distributor log", "the post log (add --json or --csv for machines)"),
         ("distributor show 1", "one delivery with every attempt"),
         ("distributor audit", "what is not finished yet, oldest first"),
-        ("distributor preview examples/articles/radbruecke-stadtrat.json", "posts without sending"),
+        (f"distributor preview {article}", "posts without sending"),
         ("distributor sandbox", "the platform emulators on :8900, to try channels by hand"),
-        ("make demo", "again: the same articles plan nothing new, nothing is posted twice"),
+        ("distributor demo", "again: the same articles plan nothing new, nothing is posted twice"),
     ]
+
+
+def shown_path(path: Path) -> str:
+    """`path` as a user types it here: relative below the working folder, else absolute."""
+    try:
+        return shlex.quote(str(path.relative_to(Path.cwd())))
+    except ValueError:
+        return shlex.quote(str(path))
 
 
 @click.command()

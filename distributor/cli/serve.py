@@ -68,7 +68,7 @@ def serve(
         import uvicorn
     except ImportError:
         raise ConfigError(
-            "`distributor serve` needs the web extra: pip install 'distributor[web]'"
+            "`distributor serve` needs the web extra: pip install 'newsroom-distributor[web]'"
         ) from None
     _info_logs(ctx)
     _warn_if_exposed(host)

@@ -30,6 +30,9 @@ MAX_TAG_GRAPHEMES = 64
 
 @functools.cache
 def _tld_pattern() -> regex.Pattern[str]:
+    from distributor.limits import load_twitter_text
+
+    load_twitter_text()  # safely (without pkg_resources), before importing from it
     from twitter_text.regexp.valid_cctld import valid_cctld
     from twitter_text.regexp.valid_gtld import valid_gtld
 

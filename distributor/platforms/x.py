@@ -342,11 +342,11 @@ def same_post(text: str, tweet: Mapping[str, Any]) -> bool:
 
 def _shape(text: str) -> tuple[str, list[str]]:
     """The text with every URL replaced by one placeholder and whitespace collapsed."""
-    from twitter_text import extract_urls_with_indices
+    from distributor.limits import extract_urls
 
     text = unicodedata.normalize("NFC", text)
     out, urls, pos = "", [], 0
-    for found in extract_urls_with_indices(text):
+    for found in extract_urls(text):
         start, end = found["indices"]
         out += text[pos:start] + " \u2060 "
         urls.append(found["url"])

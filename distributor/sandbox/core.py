@@ -76,8 +76,10 @@ def _preload() -> None:
     that package's circular imports fail ("partially initialized module") when two threads
     import it at once, e.g. the first X and Mastodon posts of a fan-out.
     """
+    from distributor.limits import load_twitter_text
+
     with contextlib.suppress(ImportError):
-        importlib.import_module("twitter_text")
+        load_twitter_text()
 
 
 class Sandbox:

@@ -39,10 +39,10 @@ def linkify(text: str) -> str:
     """Text as Mastodon's formatter writes it: HTML-escaped, every URL an `<a href>` (with `&amp;`)
     whose visible text is split into spans: the scheme hidden, 30 characters shown, the rest
     hidden behind an ellipsis. Hashtags and mentions stay plain text here."""
-    from twitter_text import extract_urls_with_indices
+    from distributor.limits import extract_urls
 
     out, pos = "", 0
-    for found in extract_urls_with_indices(text):
+    for found in extract_urls(text):
         url = found["url"]
         if not url.lower().startswith(("http://", "https://")):
             continue

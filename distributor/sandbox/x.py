@@ -329,10 +329,10 @@ def shorten(
     text: str, media: list[dict[str, Any]], username: str, tweet_id: str
 ) -> tuple[str, list[dict[str, Any]]]:
     """The text as X returns it (t.co links, media link appended, HTML-escaped) and its URLs."""
-    from twitter_text import extract_urls_with_indices
+    from distributor.limits import extract_urls
 
     out, urls, pos = "", [], 0
-    for found in extract_urls_with_indices(text):
+    for found in extract_urls(text):
         start, end = found["indices"]
         out += text[pos:start]
         short = tco(found["url"])

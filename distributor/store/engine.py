@@ -24,7 +24,8 @@ def make_engine(url: str) -> Any:
             import psycopg  # noqa: F401
         except ImportError:
             raise StoreError(
-                "PostgreSQL needs the 'postgres' extra: pip install 'distributor[postgres]'"
+                "PostgreSQL needs the 'postgres' extra: "
+                "pip install 'newsroom-distributor[postgres]'"
             ) from None
         driver_url = "postgresql+psycopg://" + url.split("://", 1)[1]
         engine = sa.create_engine(driver_url, pool_pre_ping=True)
