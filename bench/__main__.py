@@ -52,24 +52,28 @@ IDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    from distributor.progress import progress
+
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run, no figures")
     args = parser.parse_args(argv)
     machine = f"{platform.machine()}, Python {platform.python_version()}, {_cpus()} cores"
     print(f"machine: {machine}", flush=True)
     failed, outputs = 0, {}
-    for script, (full, quick) in BENCHMARKS.items():
-        print(f"\n== {script} ({', '.join(IDS.get(script, [script]))})", flush=True)
-        done = subprocess.run(
-            [sys.executable, str(HERE / script), *(quick if args.quick else full)],
-            cwd=HERE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        lines = [ln for ln in done.stdout.splitlines() if not ln.startswith("worker ")]
-        print("\n".join(ln for ln in lines if not ln.startswith("RESULT ")), flush=True)
-        outputs[script] = lines
-        failed += done.returncode != 0
+    with progress("benchmarks", total=len(BENCHMARKS)) as bar:  # on a terminal only
+        for n, (script, (full, quick)) in enumerate(BENCHMARKS.items()):
+            bar.update(completed=n, description=f"bench {script}")
+            print(f"\n== {script} ({', '.join(IDS.get(script, [script]))})", flush=True)
+            done = subprocess.run(
+                [sys.executable, str(HERE / script), *(quick if args.quick else full)],
+                cwd=HERE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            lines = [ln for ln in done.stdout.splitlines() if not ln.startswith("worker ")]
+            print("\n".join(ln for ln in lines if not ln.startswith("RESULT ")), flush=True)
+            outputs[script] = lines
+            failed += done.returncode != 0
     if not args.quick:
         import json
 

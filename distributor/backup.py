@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shlex
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 from distributor.errors import ConfigError, StoreError
 
 SQLITE_PREFIX = "sqlite:///"
+STEPS = ("copying", "checking integrity", "writing one file")  # told to `on_step`, in order
 
 
 @dataclass(frozen=True)
@@ -54,29 +56,35 @@ def _target(dest: str, force: bool, now: datetime) -> Path:
     return path
 
 
-def backup_sqlite(url: str, dest: str, *, force: bool = False) -> BackupResult:
-    """Copy the SQLite store at `url` to `dest` (a file, or a folder for a dated name)."""
+def backup_sqlite(
+    url: str, dest: str, *, force: bool = False, on_step: Callable[[str], None] | None = None
+) -> BackupResult:
+    """Copy the SQLite store at `url` to `dest` (a file, or a folder for a dated name);
+    `on_step(what)` is called as each of the STEPS starts."""
     source = Path(url[len(SQLITE_PREFIX) :])
     if not source.is_file():
         raise StoreError(f"store {url}: no such database file")
     path = _target(dest, force, datetime.now(UTC))
     partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
-        _copy(source, partial)
+        _copy(source, partial, on_step or (lambda what: None))
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     return _describe(path)
 
 
-def _copy(source: Path, partial: Path) -> None:
+def _copy(source: Path, partial: Path, on_step: Callable[[str], None]) -> None:
     src = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True, timeout=30)
     dst = sqlite3.connect(partial)
     try:
+        on_step(STEPS[0])
         src.backup(dst)  # all pages in one step: a consistent snapshot
+        on_step(STEPS[1])
         problems = [r[0] for r in dst.execute("PRAGMA integrity_check")]
         if problems != ["ok"]:
             raise StoreError(f"backup of {source} failed its integrity check: {problems[0]}")
+        on_step(STEPS[2])
         dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
         dst.commit()
     except sqlite3.Error as exc:

@@ -14,7 +14,7 @@ The same article arriving again plans nothing new and is reported as already kno
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -237,13 +237,15 @@ def publish(
     clock: Clock | None = None,
     stdin: IO[str] | None = None,
     at: datetime | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> PublishReport:
     """Plan `source` (file, feed, URL, `-`, Article(s)) for every routed channel; with `wait`,
     dispatch in this process until its deliveries are final, unknown or awaiting review.
 
     Uses `store` if given, else opens `database` (default: the configuration's). A dry run
     writes nothing, not even a new database file. `at` (aware) overrides every article's
-    `publish_at` (docs/scheduling.md).
+    `publish_at` (docs/scheduling.md). With `wait`, `on_progress(settled, total)` is told how
+    far the sends are, about every 0.2 s.
     """
     from distributor.clock import SYSTEM
     from distributor.service import _settings, preview
@@ -272,7 +274,8 @@ def publish(
 
         ids = [d.id for p in plans for d in (*p.created, *p.existing)]
         dispatcher = Dispatcher(settings, db, clock=clock)
-        return PublishReport(plans, dispatcher.wait_for(ids, timeout=timeout))
+        outcomes = dispatcher.wait_for(ids, timeout=timeout, on_progress=on_progress)
+        return PublishReport(plans, outcomes)
     finally:
         if db is not None and db is not store:
             db.close()

@@ -18,6 +18,7 @@ def test_quick_bench_runs_every_benchmark() -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
+    assert "━" not in done.stderr and "bench " not in done.stderr  # piped: no progress bar
     from bench.__main__ import BENCHMARKS, IDS
 
     for script in BENCHMARKS:

@@ -14,7 +14,7 @@ from review_helpers import run
 
 from distributor.web.signing import new_secret
 
-PYTHON_MAIN = "from distributor.cli import main; main()"
+PYTHON_MAIN = "import sys; from distributor.cli import main; sys.exit(main())"
 
 
 @pytest.fixture

@@ -126,7 +126,15 @@ def backup(ctx: click.Context, dest: str, database: str | None, force: bool, as_
             "error: backup copies SQLite stores; use pg_dump (above) for PostgreSQL", err=True
         )
         ctx.exit(2)
-    done = backup_sqlite(url, dest, force=force)
+    from distributor.backup import STEPS
+    from distributor.progress import progress
+
+    with progress("backup", total=len(STEPS)) as bar:
+
+        def on_step(what: str) -> None:
+            bar.update(completed=STEPS.index(what), description=f"backup: {what}")
+
+        done = backup_sqlite(url, dest, force=force, on_step=on_step)
     if as_json:
         print_json({**done.__dict__, "path": str(done.path)})
     else:

@@ -8,7 +8,6 @@ delivery not sent yet (the timeout, or a platform unreachable; a worker sends it
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -71,12 +70,12 @@ def publish(
     Exit code 4 if --wait ended with a failed delivery, 5 with one whose outcome is unknown,
     7 with one not sent yet (--timeout passed, or the platform is unreachable).
     """
-    from distributor.cli.waiting import quiet_retries
+    from distributor.cli.waiting import sending_progress
     from distributor.planning import publish as run_publish
 
     use_config(ctx, config)
     when = parse_at_option(ctx, at) if at else None
-    with quiet_retries(ctx) if wait else contextlib.nullcontext():
+    with sending_progress(ctx, wait) as on_progress:
         report = run_publish(
             source,
             config=settings(ctx),
@@ -86,6 +85,7 @@ def publish(
             timeout=timeout,
             database=database,
             at=when,
+            on_progress=on_progress,
         )
     _report(ctx, report.plans, report.outcomes, as_json)
 

@@ -1,4 +1,5 @@
-"""`publish --wait`: retry chatter kept off the console, and one line for what was not sent.
+"""`publish --wait`: progress on a terminal, retry chatter kept off the console, and one line
+for what was not sent.
 
 The outcome table already gives every delivery's reason, so the per-try "retrying in 2.0s"
 warnings (dozens when a platform is down) stay out of the way unless `--log-level` asks for
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import click
@@ -22,6 +23,22 @@ if TYPE_CHECKING:
 EXIT_NOT_SENT = 7
 CHATTY = ("distributor.dispatch", "distributor.platforms")
 UNREACHABLE = ("connection refused or host unreachable", "connect timeout")
+
+
+@contextlib.contextmanager
+def sending_progress(ctx: click.Context, wait: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """With --wait: quiet retries and a bar of settled deliveries (on a terminal only)."""
+    if not wait:
+        yield None
+        return
+    from distributor.progress import progress
+
+    with quiet_retries(ctx), progress("planning") as bar:
+
+        def on_progress(done: int, total: int) -> None:
+            bar.update(completed=done, total=total, description="sending")
+
+        yield on_progress
 
 
 @contextlib.contextmanager

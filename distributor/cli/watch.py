@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from typing import Any
 
 import click
 
@@ -88,6 +89,7 @@ def watch(
             raise KeyboardInterrupt
         stop.set()
 
+    bar = BackfillBar() if backfill else None
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         results = run_watch(
@@ -100,8 +102,11 @@ def watch(
             rebaseline=baseline,
             once=once,
             stop=stop,
+            on_plan=bar,
         )
     finally:
+        if bar is not None:
+            bar.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if as_json:
@@ -110,3 +115,28 @@ def watch(
         ctx.exit(FEED_FAILED)
     if not once:
         click.echo("watch stopped", err=True)
+
+
+class BackfillBar:
+    """A progress bar while a feed's backfill is planned (on a terminal; none when piped).
+
+    It exists only during that planning: the watch loop's log lines never cross a live bar."""
+
+    def __init__(self) -> None:
+        self._open: Any = None
+        self._bar: Any = None
+
+    def __call__(self, feed: str, done: int, total: int) -> None:
+        from distributor.progress import progress
+
+        if self._bar is None:
+            self._open = progress(f"backfill {feed}", total=total)
+            self._bar = self._open.__enter__()
+        self._bar.update(completed=done, total=total)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self._open is not None:
+            self._open.__exit__(None, None, None)
+            self._open = self._bar = None

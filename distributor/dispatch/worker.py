@@ -187,18 +187,27 @@ class Dispatcher:
         return paused
 
     def wait_for(
-        self, ids: Iterable[int], *, timeout: float | None = None, poll: float = 0.2
+        self,
+        ids: Iterable[int],
+        *,
+        timeout: float | None = None,
+        poll: float = 0.2,
+        on_progress: Callable[[int, int], None] | None = None,
     ) -> list[Delivery]:
         """Dispatch in this process until every delivery in `ids` is final, unknown or waiting
         for review, or `timeout` seconds passed (no send retries past it: a delivery not sent
-        by then stays queued for a worker); returns them as they are then."""
+        by then stays queued for a worker); returns them as they are then. `on_progress(done,
+        total)` hears how many are settled, every round."""
         ids = list(ids)
         deadline = None if timeout is None else self.clock.monotonic() + timeout
 
         def settled() -> bool:
             if deadline is not None and self.clock.monotonic() >= deadline:
                 return True
-            return all(self.store.get(i).state in SETTLED for i in ids)
+            done = sum(1 for i in ids if self.store.get(i).state in SETTLED)
+            if on_progress is not None:
+                on_progress(done, len(ids))
+            return done == len(ids)
 
         self._deadline = deadline
         try:

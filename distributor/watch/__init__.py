@@ -94,11 +94,13 @@ def watch(
     once: bool = False,
     stop: threading.Event | None = None,
     clock: Clock | None = None,
+    on_plan: Callable[[str, int, int], None] | None = None,
 ) -> list[PollResult]:
     """Watch `sources` (else `[watch] feeds`) until `stop`; with `once`, one round.
 
     Every source is checked before the first poll (scheme, allowed host, file exists):
-    ConfigError names the first bad one. Returns the last round's results.
+    ConfigError names the first bad one. Returns the last round's results. `on_plan(feed,
+    done, total)` follows the planning of a backfill (for a progress bar).
     """
     from distributor.clock import SYSTEM
     from distributor.errors import ConfigError
@@ -124,6 +126,7 @@ def watch(
             backfill=backfill,
             max_new=max_new,
             rebaseline=rebaseline,
+            on_plan=on_plan,
         )
         every = conf.interval if interval is None else interval
         return run(poller, feeds, interval=every, stop=stop or threading.Event(), once=once)

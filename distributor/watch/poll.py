@@ -26,6 +26,8 @@ from distributor.errors import ArticleError, ConfigError
 from distributor.sources.hosts import HostRefused
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from distributor.article import Article
     from distributor.clock import Clock
     from distributor.config import Settings
@@ -125,9 +127,11 @@ class Poller:
         backfill: int = 0,
         max_new: int | None = None,
         rebaseline: bool = False,
+        on_plan: Callable[[str, int, int], None] | None = None,
     ) -> None:
         self.settings, self.store, self.watch, self.clock = settings, store, watch, clock
         self.backfill = backfill
+        self.on_plan = on_plan  # (feed, planned so far, to plan): a progress bar's feed
         self.max_new = watch.max_new if max_new is None else max_new
         self.rebaseline = rebaseline  # treat each feed's first poll here as its first ever
         self._polled: set[str] = set()
@@ -235,13 +239,24 @@ class Poller:
         )
 
     def _plan(self, articles: list[Article], source: str) -> list[Any]:
-        """Route, render and plan exactly as `publish` does."""
+        """Route, render and plan exactly as `publish` does (one article at a time when
+        someone follows the progress)."""
         from distributor.planning import plan_previews
         from distributor.service import preview
 
-        items = preview(articles, config=self.settings)
         tz = self.settings.timezone
-        return plan_previews(items, self.store, source=source, now=self.clock.now(), tz=tz)
+        batches = [articles] if self.on_plan is None else [[a] for a in articles]
+        plans: list[Any] = []
+        for done, batch in enumerate(batches):
+            self._progress(source, done, len(batches))
+            items = preview(batch, config=self.settings)
+            plans += plan_previews(items, self.store, source=source, now=self.clock.now(), tz=tz)
+        self._progress(source, len(batches), len(batches))
+        return plans
+
+    def _progress(self, source: str, done: int, total: int) -> None:
+        if self.on_plan is not None:
+            self.on_plan(source.removeprefix("watch:"), done, total)
 
 
 def _file_stamp(path: str) -> str:
