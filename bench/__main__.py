@@ -35,6 +35,10 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "webhook_bench.py": ([], ["--seconds", "0.5", "--clients", "2"]),
     "memory_bench.py": ([], ["--items", "10", "100"]),
     "profile_fanout.py": (["--articles", "10"], ["--articles", "1", "--accounts", "1"]),
+    "schedule_bench.py": (
+        [],
+        ["--articles", "5", "--channels", "2", "--gap", "60", "--real-gap", "0.05"],
+    ),
 }
 # benchmark ids of the issue, by the script that reports them
 IDS = {
@@ -48,6 +52,7 @@ IDS = {
     "webhook_bench.py": ["webhook"],
     "memory_bench.py": ["memory"],
     "profile_fanout.py": ["profile"],
+    "schedule_bench.py": ["schedule"],
 }
 
 

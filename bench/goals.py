@@ -229,6 +229,24 @@ def feedmemory(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def schedule(r: dict[str, Any]) -> list[Row]:
+    """The burst with min_gap, once in virtual time and once in real time."""
+    return [
+        (
+            f"schedule ({mode} time)",
+            "<= 1.05x ideal, 0 gaps shorter than min_gap",
+            verdict(
+                [("time", m["ratio"], 1.05, False), ("short gaps", m["gaps_shorter"], 0, False)]
+            ),
+            f"{m['posts']} posts on {m['channels']} channels, min_gap {m['min_gap_s']:g} s: "
+            f"{m['ratio']:.3f}x ideal ({m['span_s']:.1f} s vs {m['ideal_s']:.1f} s); gaps "
+            f"{m['shortest_gap_s']:.3f} s (shortest) to {m['longest_gap_s']:.3f} s, median "
+            f"{m['median_gap_s']:.3f} s; {m['gaps_shorter']} shorter than min_gap",
+        )
+        for mode, m in r.get("schedule", {}).items()
+    ]
+
+
 SECTIONS: list[Callable[[dict[str, Any]], list[Row]]] = [
     fanout,
     backlog,
@@ -239,6 +257,7 @@ SECTIONS: list[Callable[[dict[str, Any]], list[Row]]] = [
     ratelimits,
     logquery,
     feedmemory,
+    schedule,
 ]
 
 

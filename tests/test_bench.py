@@ -26,7 +26,14 @@ def test_quick_bench_runs_every_benchmark() -> None:
     # every benchmark id of the issue reports a figure line (values are never asserted)
     for prefix in ("cold start", "render:", "fanout:", "memory:", "ratelimit:", "headers:"):
         assert any(line.startswith(prefix) for line in done.stdout.splitlines()), prefix
-    for prefix in ("logquery:", "webhook:", "  admin log page", "backlog:", "time to post:"):
+    for prefix in (
+        "logquery:",
+        "webhook:",
+        "  admin log page",
+        "backlog:",
+        "time to post:",
+        "schedule (",
+    ):
         assert any(line.startswith(prefix) for line in done.stdout.splitlines()), prefix
     assert {i for ids in IDS.values() for i in ids} >= {
         "fanout",
@@ -41,6 +48,7 @@ def test_quick_bench_runs_every_benchmark() -> None:
         "logquery",
         "webhook",
         "memory",
+        "schedule",
     }
     assert any(ln.startswith(("scaleout:", "scaleout: skipped")) for ln in done.stdout.splitlines())
 

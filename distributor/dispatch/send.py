@@ -94,12 +94,11 @@ def deliver(ctx: Context, claimed: Claimed, adapter_for: AdapterFor) -> Delivery
         channel, adapter = adapter_for(d.channel)
     except DistributorError as exc:  # channel gone from the config, credentials missing
         return _finish(ctx, d, fence, "failed", _attempt(ctx, "failed", exc), error=str(exc))
+    args = (ctx, d, fence, channel)  # embargo/quiet hours, then rate, then spacing
     try:
-        if not on_time(ctx, d, fence, channel) or not _pace(ctx, d, fence, channel):
+        if not (on_time(*args) and _pace(*args) and spaced(*args)):
             return None
-        if not spaced(ctx, d, fence, channel):
-            return None
-        sending = ctx.store.mark_sending(d.id, fence)
+        sending = ctx.store.mark_sending(d.id, fence, gap=channel.min_gap)
     except StaleLease as exc:
         _state(d, "not sent: %s", exc, level=logging.WARNING)
         return None
@@ -129,7 +128,7 @@ def _pace(ctx: Context, d: Delivery, fence: int, channel: Channel) -> bool:
 
 def _send(ctx: Context, d: Delivery, fence: int, adapter: Adapter) -> Delivery | None:
     draft = Draft.from_dict(d.draft)
-    started = ctx.clock.now()
+    started = d.updated_at  # the committed `sending` time: the post's time in the log
     try:
         with _lease_kept(ctx, d, fence):
             receipt = _with_retries(ctx, d, fence, lambda: _publish(adapter, draft, d))

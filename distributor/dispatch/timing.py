@@ -47,13 +47,17 @@ def spaced(ctx: Context, d: Delivery, fence: int, channel: Channel) -> bool:
     until then. A wait is followed by a fresh look at the embargo and quiet hours."""
     if channel.min_gap <= 0:
         return True
-    wait = ctx.store.reserve_gap(d.channel, channel.min_gap, max_wait=ctx.policy.pace_limit)
+    now = ctx.clock.now()
+    wait = ctx.store.reserve_gap(
+        d.channel, channel.min_gap, now=now, max_wait=ctx.policy.pace_limit
+    )
+    slot = now + timedelta(seconds=wait)
     if wait > ctx.policy.pace_limit:
-        when = ctx.clock.now() + timedelta(seconds=wait)
-        return _later(ctx, d, fence, when, f"min_gap {channel.min_gap:g}s")
+        return _later(ctx, d, fence, slot, f"min_gap {channel.min_gap:g}s")
     if wait <= 0:
         return True
-    ctx.clock.sleep(wait)
+    # until the slot itself: the reservation's own commit time is not added to every gap
+    ctx.clock.sleep(max(0.0, (slot - ctx.clock.now()).total_seconds()))
     return on_time(ctx, d, fence, channel)
 
 

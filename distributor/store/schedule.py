@@ -18,6 +18,9 @@ from distributor.store.models import Delivery, State, from_ts, to_ts
 
 # States whose schedule a person may change (nothing in flight, nothing final).
 WAITING = (State.PLANNED, State.AWAITING_REVIEW, State.QUEUED, State.RETRY_WAIT)
+# A spaced channel's next post may be claimed this long before its slot; the worker waits out
+# the rest, so it sends on the slot even when it looks at the queue only once a second.
+GAP_LEAD = 2.0
 
 
 class ScheduleMixin:
@@ -52,8 +55,21 @@ class ScheduleMixin:
         return [
             d.c.held.is_(False),
             d.c.embargo_until.is_(None) | (d.c.embargo_until <= ts),
-            d.c.channel.not_in(sa.select(g.c.channel).where(g.c.next_at > ts)),
+            d.c.channel.not_in(sa.select(g.c.channel).where(g.c.next_at > ts + GAP_LEAD)),
         ]
+
+    def _sent_at_gap(self, conn: Any, id: int, gap: float, ts: float) -> None:
+        """The delivery's channel sends at `ts` (marking it `sending`): its next slot is no
+        earlier than `ts + gap`, even if this send started later than its reserved slot."""
+        import sqlalchemy as sa
+
+        d, g = self._t["deliveries"], self._t["channel_gaps"]
+        channel = sa.select(d.c.channel).where(d.c.id == id).scalar_subquery()
+        conn.execute(
+            g.update()
+            .where(g.c.channel == channel, g.c.last_at < ts)
+            .values(last_at=ts, next_at=ts + gap)
+        )
 
     def reserve_gap(
         self,

@@ -179,11 +179,16 @@ class Store(
             )
         return rows.delivery(row)
 
-    def mark_sending(self, id: int, fence: int, *, now: datetime | None = None) -> Delivery:
-        """claimed -> sending; commit BEFORE the HTTP call. Refused once the lease expired."""
+    def mark_sending(
+        self, id: int, fence: int, *, now: datetime | None = None, gap: float = 0.0
+    ) -> Delivery:
+        """claimed -> sending, committed BEFORE the HTTP call; refused once the lease expired.
+        With `gap` (min_gap), the channel's next post is spaced from now."""
         ts = self._now(now)
         d = self._t["deliveries"]
         with self._engine.begin() as conn:
+            if gap > 0:
+                self._sent_at_gap(conn, id, gap, ts)
             cur = conn.execute(d.select().where(d.c.id == id)).first()
             if cur is not None and cur.fence == fence and (cur.lease_until or 0) < ts:
                 raise StaleLease(f"delivery {id}: lease expired before sending")

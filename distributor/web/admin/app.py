@@ -101,7 +101,7 @@ def build(settings: Settings, store: Store, options: AdminOptions, *, clock: Any
     from fastapi import FastAPI
     from fastapi.staticfiles import StaticFiles
 
-    from distributor.web.admin import forms, pages
+    from distributor.web.admin import forms, pages, schedule
     from distributor.web.headers import secure
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -121,6 +121,7 @@ def build(settings: Settings, store: Store, options: AdminOptions, *, clock: Any
     app.mount("/static", StaticFiles(packages=[("distributor.web.admin", "static")]), "static")
     app.include_router(pages.router)
     app.include_router(forms.router)
+    app.include_router(schedule.router)
     return app
 
 

@@ -121,7 +121,16 @@ def delivery_page(
         can_retry=d.state in views.RETRYABLE,
         needs_force=d.state in views.NEEDS_FORCE,
         can_cancel=d.state in views.CANCELLABLE,
+        **_schedule(d, admin.settings.timezone),
     )
+
+
+def _schedule(d: Any, timezone: str) -> dict[str, Any]:
+    """What the delivery page shows about timing (goes at, reschedule/hold/release)."""
+    from distributor.review import goes_at
+    from distributor.store.schedule import WAITING
+
+    return {"goes_at": goes_at(d), "can_schedule": d.state in WAITING, "timezone": timezone}
 
 
 @router.get("/articles/{id}", name="article")

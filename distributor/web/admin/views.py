@@ -36,6 +36,9 @@ RETRACTABLE = (State.SENT, *CANCELLABLE)
 # Fixed messages after a successful action (the redirect names one; free text never travels).
 DONE = {
     "approved": "Approved: the post is queued.",
+    "rescheduled": "Rescheduled.",
+    "held": "Held: it will not be sent until released.",
+    "released": "Released.",
     "retried": "Queued again.",
     "cancelled": "Cancelled.",
     "retracted": "Retract finished: see each delivery's outcome below.",
