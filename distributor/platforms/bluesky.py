@@ -37,11 +37,13 @@ if TYPE_CHECKING:
 
     import requests
 
+    from distributor.platforms.sessions import SessionCache
     from distributor.secrets import Secret
 
 __all__ = ["BlueskyAdapter", "facets"]
 log = logging.getLogger(__name__)
 POST = "app.bsky.feed.post"
+SESSION_KEYS = ("did", "handle", "accessJwt", "refreshJwt")
 LINK_FEATURE = "app.bsky.richtext.facet#link"
 MAX_BLOB = 1_000_000
 DEFAULT_RATE_WAIT = 300.0
@@ -70,6 +72,8 @@ class BlueskyAdapter(RestAdapter):
                 f"not {self.embed!r}"
             )
         self._session: dict[str, str] | None = None  # did, handle, accessJwt, refreshJwt
+        self.sessions: SessionCache | None = None  # the store's, shared by processes
+        self._kept = False  # whether the session came from the store (not made here)
         self.rkeys: dict[str, str] = {}  # delivery key -> the record key its first attempt used
 
     # -- the Adapter protocol -------------------------------------------------------------
@@ -209,49 +213,88 @@ class BlueskyAdapter(RestAdapter):
     def _did(self) -> str:
         return self._login()["did"]
 
-    def _login(self) -> dict[str, str]:
+    def _login(self, *, fresh: bool = False) -> dict[str, str]:
+        """The session: this adapter's, else the one other processes keep in the store, else a
+        new one (createSession is limited to 30 per 5 minutes per account)."""
+        if self._session is None and not fresh and self.sessions is not None:
+            kept = self.sessions.get(self._cache_key())
+            if kept and kept.get("accessJwt") and kept.get("did"):
+                self._session, self._kept = self._remember(kept), True
         if self._session is None:
             body = {"identifier": self.handle, "password": self._password.reveal()}
             response = self.http.call("POST", "/xrpc/com.atproto.server.createSession", json=body)
-            self._session = self._session_from(response)
+            self._keep(self._session_from(response))
+        assert self._session is not None
         return self._session
 
     def _refresh(self) -> None:
         session = self._login()
+        newer = self.sessions.get(self._cache_key()) if self.sessions is not None else None
+        if newer and newer.get("accessJwt") not in ("", session["accessJwt"]):
+            self._session, self._kept = self._remember(newer), True  # refreshed elsewhere
+            return
         headers = {"Authorization": f"Bearer {session['refreshJwt']}"}
         response = self.http.call(
             "POST", "/xrpc/com.atproto.server.refreshSession", headers=headers
         )
         if response.status_code != 200:
             self._session = None  # the refresh token expired too: log in once more
-            self._login()
+            self._login(fresh=True)
             return
-        self._session = self._session_from(response)
+        self._keep(self._session_from(response))
+
+    def _keep(self, session: dict[str, str]) -> None:
+        self._session, self._kept = session, False
+        if self.sessions is not None:
+            self.sessions.put(self._cache_key(), session)
+
+    def _cache_key(self) -> str:
+        return f"{self.channel.account_key}@{self.http.base_url}"
 
     def _session_from(self, response: requests.Response) -> dict[str, str]:
         if response.status_code != 200:
             self._raise(response)
         data = body_of(response)
-        session = {k: str(data.get(k) or "") for k in ("did", "handle", "accessJwt", "refreshJwt")}
-        for jwt in (session["accessJwt"], session["refreshJwt"]):
+        return self._remember({k: str(data.get(k) or "") for k in SESSION_KEYS})
+
+    @staticmethod
+    def _remember(session: dict[str, str]) -> dict[str, str]:
+        for jwt in (session.get("accessJwt"), session.get("refreshJwt")):
             if jwt:
                 redact.register(jwt)  # JWTs are bearer secrets too: scrub them from any log
-        return session
+        return {k: str(session.get(k) or "") for k in SESSION_KEYS}
 
     def _xrpc(self, method: str, nsid: str, **kwargs: Any) -> requests.Response:
-        """One call; an expired access token is refreshed and the same call sent once more
-        (the first was refused before it was processed, so this is no blind retry)."""
+        """One call; when it was refused for the session alone (an expired access token, or a
+        kept session the server no longer accepts) the session is renewed and the same call sent
+        once more: the first was refused before it was processed, so this is no blind retry."""
         extra = kwargs.pop("headers", {})
         for attempt in (1, 2):
             headers = {"Authorization": f"Bearer {self._login()['accessJwt']}", **extra}
             response = self.http.call(method, f"/xrpc/{nsid}", headers=headers, **kwargs)
             if response.status_code == 200:
                 return response
-            if attempt == 1 and body_of(response).get("error") == "ExpiredToken":
-                self._refresh()
+            if attempt == 1 and self._renewed(response):
                 continue
             break
         self._raise(response)
+
+    def _renewed(self, response: requests.Response) -> bool:
+        error = body_of(response).get("error")
+        if error == "ExpiredToken":
+            self._refresh()
+            return True
+        if self._kept and (response.status_code == 401 or error in AUTH_ERRORS):
+            self._forget()
+            self._login(fresh=True)
+            return True
+        return False
+
+    def _forget(self) -> None:
+        """Drop the session here and in the store (the server refused it)."""
+        self._session, self._kept = None, False
+        if self.sessions is not None:
+            self.sessions.drop(self._cache_key())
 
     def _raise(self, response: requests.Response) -> NoReturn:
         status, name = response.status_code, self.channel.name
@@ -263,7 +306,7 @@ class BlueskyAdapter(RestAdapter):
             wait, reset = rate_wait(response.headers)
             raise RateLimited("bluesky", name, label, retry_after=wait, reset_at=reset, code=error)
         if status == 401 or error in AUTH_ERRORS or error == "ExpiredToken":
-            self._session = None
+            self._forget()
             raise AuthFailed("bluesky", name, label, status=status, code=error or None)
         if 400 <= status < 500:
             raise Rejected("bluesky", name, label, status=status, code=error or None)

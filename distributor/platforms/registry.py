@@ -154,10 +154,15 @@ def build_adapter(
         from distributor.platforms.http import sandbox_session
 
         session = sandbox_session(settings.sandbox_url)
-    return cls(  # type: ignore[no-any-return]
+    adapter: Adapter = cls(
         channel,
         settings.credentials(channel),
         base_url=settings.base_url(channel),
         session=session,
         timeout=timeout,
     )
+    if hasattr(adapter, "sessions"):  # it keeps login sessions: in the store, for every process
+        from distributor.platforms.sessions import session_cache
+
+        adapter.sessions = session_cache(settings.database_url)
+    return adapter

@@ -1,4 +1,5 @@
-"""Per-account state shared by all workers: send-rate reservations, 429 blocks, re-auth flags."""
+"""Per-account state shared by all workers: send-rate reservations, 429 blocks, re-auth flags
+(and, from SessionsMixin, platform login sessions)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from distributor.store import rows
 from distributor.store.models import AccountState, from_ts, to_ts
+from distributor.store.sessions import SessionsMixin
 
 if TYPE_CHECKING:
     from distributor.config import Rate
 
 
-class AccountsMixin:
+class AccountsMixin(SessionsMixin):
     _engine: Any
     _t: Any
 

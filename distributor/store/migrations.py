@@ -56,6 +56,10 @@ def _v6(conn: Any, md: Any) -> None:
     index.create(conn, checkfirst=True)  # a fresh store got it from step 1's create_all
 
 
+def _v7(conn: Any, md: Any) -> None:
+    md.tables["sessions"].create(conn, checkfirst=True)
+
+
 # (version, description, step). Append only; never edit a released step.
 MIGRATIONS: list[tuple[int, str, Callable[[Any, Any], None]]] = [
     (1, "initial post log", _v1),
@@ -64,6 +68,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Any, Any], None]]] = [
     (4, "webhook answers for replays", _v4),
     (5, "scheduling: priority, embargo, hold, channel spacing", _v5),
     (6, "claim index in queue order over claimable rows", _v6),
+    (7, "platform login sessions shared by processes", _v7),
 ]
 LATEST = MIGRATIONS[-1][0]
 

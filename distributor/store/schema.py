@@ -145,6 +145,7 @@ def build() -> Any:
     alerts(md)
     feeds(md)
     gaps(md)
+    sessions(md)
     return md
 
 
@@ -213,4 +214,17 @@ def feeds(md: Any) -> Any:
         sa.Column("polls", sa.Integer, nullable=False, default=0),
         sa.Column("failures", sa.Integer, nullable=False, default=0),
         sa.Column("baseline_at", sa.Float),
+    )
+
+
+def sessions(md: Any) -> Any:
+    """Platform login sessions shared by processes (migration 7; see store/sessions.py)."""
+    import sqlalchemy as sa
+
+    return sa.Table(
+        "sessions",
+        md,
+        sa.Column("key", sa.String(600), primary_key=True),  # account key @ API host
+        sa.Column("data", sa.Text, nullable=False),  # JSON: the session's tokens (secrets)
+        sa.Column("updated_at", sa.Float, nullable=False),
     )
