@@ -3,7 +3,12 @@
 Shapes follow recorded Mastodon 4.x answers (Mastodon.py cassettes): Status JSON, `{"error": ...}`
 bodies, 422 "Validation failed: Text character limit of 500 exceeded" counted with
 `distributor.limits.length("mastodon", ...)` against the instance limit (`kv["max_characters"]`,
-default 500), `X-RateLimit-*` headers with an ISO-8601 microsecond reset.
+default 500), `X-RateLimit-*` headers with an ISO-8601 microsecond reset on every answer of
+every route (Mastodon's own limits per account: 300 statuses per 3 hours, 30 deletes and 30
+media uploads per 30 minutes, 300 other calls per 5 minutes), a media id already attached to
+a live status (or deleted with `delete_media`) refused with 422, a deleted status' media
+free to attach again. tests/fidelity/test_cassette_fidelity.py replays the cassettes and
+compares status codes, error keys, these headers and the media type.
 Tokens: any non-empty Bearer token is a valid account, except ones containing `invalid` (401)
 or `readonly` (403, outside the authorized scopes); one containing `suspended` belongs to an
 account its instance suspended (`"suspended": true` in the Account).
@@ -15,7 +20,7 @@ import html
 import re
 import zlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from distributor.sandbox.emulator import Emulator, Reply, Request, Route, html_error_page
 
@@ -75,6 +80,15 @@ class MastodonEmulator(Emulator):
     """The Mastodon REST endpoints `distributor` uses."""
 
     platform = "mastodon"
+    # per account, as Mastodon's rack-attack rules set them (the recorded headers agree)
+    default_limits: ClassVar[dict[str, tuple[int, float]]] = {
+        "create": (300, 3 * 3600.0),
+        "delete": (30, 1800.0),
+        "media": (30, 1800.0),
+        "verify": (300, 300.0),
+        "lookup": (300, 300.0),
+        "instance": (300, 300.0),
+    }
 
     def routes(self) -> list[Route]:
         return [
@@ -136,6 +150,8 @@ class MastodonEmulator(Emulator):
                 "idempotency_key": key,
             }
             post = self.state.record("mastodon", account["id"], text, data)
+            attached = self.state.kv["mastodon"].setdefault("attached", {})
+            attached.update(dict.fromkeys(media_ids, post.id))
             if key:
                 keys[(account["id"], key)] = (post.id, now)
         return Reply(200, self._status(post, account))
@@ -148,7 +164,19 @@ class MastodonEmulator(Emulator):
         if post is None or post.deleted or post.account != account["id"]:
             return fail(404, "Record not found")
         self.state.delete("mastodon", status_id)
+        self._release_media(post, req)
         return Reply(200, {**self._status(post, account), "text": post.text})
+
+    def _release_media(self, post: Any, req: Request) -> None:
+        """A deleted status' media may be attached again (delete-and-redraft), unless the
+        caller asked `delete_media`, which deletes them."""
+        flag = (req.query.get("delete_media") or [req.form().get("delete_media") or ""])[0]
+        kv = self.state.kv.setdefault("mastodon", {})
+        with self.state.lock:
+            for media_id in post.data.get("media_ids") or []:
+                kv.setdefault("attached", {}).pop(media_id, None)
+                if flag.lower() in ("1", "true"):
+                    kv.setdefault("media", {}).pop(media_id, None)
 
     def media(self, req: Request) -> Reply:
         account = self._account(req)
@@ -223,9 +251,10 @@ class MastodonEmulator(Emulator):
         from distributor.limits import length
 
         known = self.state.kv["mastodon"].get("media", {})
-        missing = [m for m in media_ids if m not in known]
+        attached = self.state.kv["mastodon"].get("attached", {})
+        missing = [m for m in media_ids if m not in known or m in attached]
         if missing:
-            return f"Could not find media attachments with IDs: {', '.join(missing)}"
+            return f"Media {', '.join(missing)} not found or already attached to another post"
         if not text.strip() and not media_ids:
             return "Validation failed: Text can't be blank"
         limit = self.state.kv["mastodon"].get("max_characters", 500)
