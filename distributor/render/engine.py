@@ -16,43 +16,56 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, pass_context
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes, pass_context
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.exceptions import SecurityError
-from jinja2.runtime import Context
+from jinja2.nodes import EvalContext
+from jinja2.runtime import Context, Macro, markup_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from distributor.errors import TemplateError
 from distributor.links import add_utm
+from distributor.render import bounds, guard
 from distributor.render import context as ctxmod
-from distributor.render import guard
 from distributor.render.guard import MAX_VALUE, Budget, RenderTimeout, time_limit
 
 MAX_SOURCE_BYTES = 64 * 1024
 MAX_EXPONENT = 64
 MAX_SECONDS = 2.0  # wall-clock budget of one render (all fitting attempts together)
+MAX_MACRO_DEPTH = 20
 
 
-def _too_big(value: Any) -> bool:
-    return isinstance(value, str | list | tuple | dict) and len(value) > MAX_VALUE
+class _Compiler(CodeGenerator):
+    """Jinja's code generator with bounded joins: `~` and the buffers of macros and blocks
+    (Jinja joins both with a plain `"".join`, which no sandbox hook sees)."""
 
+    def buffer(self, frame: Frame) -> None:
+        frame.buffer = self.temporary_identifier()
+        self.writeline(f"{frame.buffer} = environment.new_buffer()")
 
-def _guard(value: Any) -> Any:
-    if _too_big(value):
-        raise SecurityError(f"value too large ({len(value)} > {MAX_VALUE} items)")
-    if isinstance(value, int) and abs(value).bit_length() > 256:
-        raise SecurityError("number too large")
-    return value
+    @optimizeconst
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.join_parts(context.eval_ctx, (")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
 
 
 class _Sandbox(ImmutableSandboxedEnvironment):
-    """The sandbox with size checks on operators and calls (the usual amplification paths)."""
+    """The sandbox with size checks on operators, calls, `~` and block buffers."""
 
+    code_generator_class = _Compiler
+    concat = staticmethod(bounds.bounded_concat)
+    new_buffer = bounds.BoundedBuffer
     # `%` too: intercepting it also stops Jinja folding `"%999999999d" % 1` at compile time
     intercepted_binops = frozenset({"*", "**", "+", "%"})
 
@@ -61,23 +74,55 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             raise SecurityError(f"exponent too large ({right} > {MAX_EXPONENT})")
         if operator == "*":
             seq, count = (left, right) if isinstance(right, int) else (right, left)
-            if isinstance(count, int) and hasattr(seq, "__len__") and len(seq) * count > MAX_VALUE:
+            big = isinstance(count, int) and bounds.weight(seq) * count > MAX_VALUE
+            if big and hasattr(seq, "__len__"):
                 raise SecurityError(f"repetition too large (> {MAX_VALUE} items)")
         if operator == "%" and isinstance(left, str):
             guard.check_percent_format(left, right)
-        return _guard(super().call_binop(context, operator, left, right))
+            if bounds.percent_size(left, right) > MAX_VALUE:
+                raise bounds.too_large("% result")
+        return bounds.check(super().call_binop(context, operator, left, right))
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        args = tuple(bounds.bounded(a) for a in args)
+        kwargs = {k: bounds.bounded(v) for k, v in kwargs.items()}
         for value in (*args, *kwargs.values()):
             if isinstance(value, int) and not isinstance(value, bool) and value > MAX_VALUE:
                 raise SecurityError(f"argument too large ({value} > {MAX_VALUE})")
-            _guard(value)
-        if getattr(__obj, "__name__", "") in ("format", "format_map"):
-            # the sandbox hands out `str.format` wrapped; the string sits on the original
-            owner = getattr(getattr(__obj, "__wrapped__", __obj), "__self__", None)
-            if isinstance(owner, str):
-                guard.check_str_format(owner)
-        return _guard(super().call(__context, __obj, *args, **kwargs))
+            bounds.check(value)
+        # the sandbox hands out `str.format` wrapped; the string sits on the original
+        method = getattr(__obj, "__wrapped__", __obj)
+        name = getattr(method, "__name__", "")
+        bounds.check_method(getattr(method, "__self__", None), name, args, kwargs)
+        with _macro_depth(__obj):
+            return bounds.check(super().call(__context, __obj, *args, **kwargs))
+
+    @staticmethod
+    def join_parts(eval_ctx: EvalContext, parts: tuple[Any, ...]) -> str:
+        """`a ~ b`: Jinja's `str_join`/`markup_join`, with the total size checked first."""
+        texts = [p if isinstance(p, str) else str(p) for p in parts]
+        if sum(map(len, texts)) > MAX_VALUE:
+            raise bounds.too_large("~ result")
+        return markup_join(texts) if eval_ctx.autoescape else "".join(texts)
+
+
+_depth = threading.local()
+
+
+@contextmanager
+def _macro_depth(obj: Any) -> Iterator[None]:
+    """Macros may nest `MAX_MACRO_DEPTH` deep: every level keeps its arguments alive."""
+    if not isinstance(obj, Macro):
+        yield
+        return
+    depth = getattr(_depth, "n", 0)
+    if depth >= MAX_MACRO_DEPTH:
+        raise SecurityError(f"macros nested too deeply (> {MAX_MACRO_DEPTH})")
+    _depth.n = depth + 1
+    try:
+        yield
+    finally:
+        _depth.n = depth
 
 
 def _capped(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -85,8 +130,12 @@ def _capped(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)  # copies `jinja_pass_arg`, so Jinja still passes context/env
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        guard.check_filter(name, args[1:] if passes else args, kwargs)
-        return _guard(func(*args, **kwargs))
+        first = 1 if passes else 0
+        args = (*args[:first], *(bounds.bounded(a) for a in args[first:]))
+        own = args[first:]
+        bounds.check_decoration(name, kwargs, own)
+        guard.check_filter(name, own, kwargs)
+        return bounds.check(func(*args, **kwargs))
 
     return wrapper
 

@@ -26,8 +26,8 @@ from typing import Any
 from jinja2.exceptions import SecurityError
 
 MAX_VALUE = 200_000  # longest string/list any expression may produce
-_NUMBER = re.compile(r"\d+")
-_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?")
+NUMBER = re.compile(r"\d+")
+PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?")
 _local = threading.local()
 
 
@@ -48,7 +48,7 @@ def _refuse(what: str) -> SecurityError:
 
 
 def _check_numbers(spec: str, what: str) -> None:
-    if any(int(n) > MAX_VALUE for n in _NUMBER.findall(spec)):
+    if any(int(n) > MAX_VALUE for n in NUMBER.findall(spec)):
         raise _refuse(what)
 
 
@@ -67,7 +67,7 @@ def check_str_format(fmt: str) -> None:
 
 def check_percent_format(fmt: str, args: Any) -> None:
     """`%` formatting: widths and precisions, including `*` ones taken from the arguments."""
-    for width, precision in _PERCENT_SPEC.findall(fmt):
+    for width, precision in PERCENT_SPEC.findall(fmt):
         _check_numbers(width + " " + precision, "format width")
     values = args if isinstance(args, tuple) else (args,)
     for v in values:
