@@ -40,7 +40,12 @@ __all__ = [
 ]
 
 _FEED_ROOTS = ("rss", "feed", "rdf:rdf", "rdf")
-_XML_NOISE = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!doctype[^>]*>)", re.IGNORECASE | re.DOTALL)
+# Before the root: XML declaration, comments and a DOCTYPE, whose internal subset `[...]` holds
+# `>` of its own (`<!DOCTYPE rss [<!ENTITY x "y">]>`): skipping only to the first `>` would read
+# the feed as an HTML page.
+_XML_NOISE = re.compile(
+    rb"\s*(?:<\?.*?\?>|<!--.*?-->|<!doctype[^>\[]*(?:\[.*?\]\s*)?>)", re.IGNORECASE | re.DOTALL
+)
 _ROOT = re.compile(rb"\s*<([a-zA-Z][\w:.-]*)")
 
 
