@@ -44,5 +44,5 @@ def config_text(sandbox_url: str) -> str:
     for platform, (name, keys) in _CHANNELS.items():
         lines += [f"[channels.{name}]", f'platform = "{platform}"']
         lines += [f'{key} = "{value}"' for key, value in keys.items()]
-        lines.append("")
+        lines += ['utm = { source = "chaos", medium = "social" }', ""]
     return "\n".join(lines)

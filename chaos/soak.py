@@ -187,7 +187,8 @@ class Soak:
             while not self._stop.wait(self.article_every):
                 n = self.articles
                 article = Article(
-                    url=f"https://news.example/chaos/chaos-{n:04d}?utm_source=feed",
+                    # `&` in every posted link: lookups must match hrefs/entities, not text
+                    url=f"https://news.example/chaos/chaos-{n:04d}?ressort=politik&seite={n}",
                     title=f"Meldung chaos-{n:04d}: Der Landtag beschließt Vorlage {n}",
                     teaser=f"Nach langer Debatte stimmte eine Mehrheit für Vorlage {n}.",
                     tags=("Landtag", "Politik"),
