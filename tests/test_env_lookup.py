@@ -75,3 +75,15 @@ def test_hook_send_without_a_secret_says_where_it_looked(
     assert code == 2
     assert err.startswith("error: no webhook secret") and err.count("\n") == 1
     assert str(site.parent / ".env") in err and str(Path(".env").absolute()) in err
+
+
+def test_serve_without_a_webhook_secret_says_where_it_looked(
+    site: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from distributor.web.app import create_app
+
+    site.write_text(f'[distributor]\ndatabase = "sqlite:///{site.parent / "s.db"}"\n' + CHANNEL)
+    app = create_app(load_config(site, environ={}))
+    app.state.web.store.close()
+    [warning] = [r.getMessage() for r in caplog.records if "webhook disabled" in r.getMessage()]
+    assert str(site.parent / ".env") in warning and str(Path(".env").absolute()) in warning

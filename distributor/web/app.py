@@ -61,8 +61,9 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock =
     app.include_router(ops.router(ctx))
     if not hook_conf.enabled:
         log.warning(
-            "webhook disabled: set %s (make one with `distributor hook secret`)",
+            "webhook disabled: set %s (make one with `distributor hook secret`; %s)",
             " or ".join(hook_conf.names),
+            settings.env_source.where(),
         )
     _mount_admin(app, settings, db, clock)
     return app
