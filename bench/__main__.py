@@ -37,7 +37,18 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "profile_fanout.py": (["--articles", "10"], ["--articles", "1", "--accounts", "1"]),
     "schedule_bench.py": (
         [],
-        ["--articles", "5", "--channels", "2", "--gap", "60", "--real-gap", "0.05"],
+        [
+            "--articles",
+            "3",
+            "--channels",
+            "1",
+            "--gap",
+            "60",
+            "--real-gap",
+            "0.05",
+            "--workers",
+            "1",
+        ],
     ),
 }
 # benchmark ids of the issue, by the script that reports them

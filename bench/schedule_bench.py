@@ -144,8 +144,8 @@ def _rounds(disps: list[Any], clock: Any) -> None:
         t.join()
 
 
-def real(n: int, channels: int, gap: float, work: Path) -> dict[str, Any]:
-    """The sandbox and three worker processes, in real time."""
+def real(n: int, channels: int, gap: float, work: Path, workers: int = 3) -> dict[str, Any]:
+    """The sandbox and `workers` worker processes, in real time."""
     from distributor.config import load_config
     from distributor.planning import publish
 
@@ -174,11 +174,20 @@ def main() -> None:
     p.add_argument("--channels", type=int, default=7)
     p.add_argument("--gap", type=float, default=600.0, help="min_gap in virtual time, seconds")
     p.add_argument("--real-gap", type=float, default=0.25, help="min_gap in real time, seconds")
+    p.add_argument("--workers", type=int, default=3, help="worker processes in real time")
     args = p.parse_args()
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for mode, fn, gap in (("virtual", virtual, args.gap), ("real", real, args.real_gap)):
-            r = fn(args.articles, args.channels, gap, Path(tmp))
+        runs = (
+            ("virtual", lambda: virtual(args.articles, args.channels, args.gap, Path(tmp))),
+            (
+                "real",
+                lambda: real(args.articles, args.channels, args.real_gap, Path(tmp), args.workers),
+            ),
+        )
+        for mode, run in runs:
+            r = run()
+            gap = r["min_gap_s"]
             results[mode] = r
             print(
                 f"schedule ({mode} time): {r['posts']} posts on {r['channels']} channels, "

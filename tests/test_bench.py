@@ -5,9 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from locations import REPO
 
 
+@pytest.mark.timeout(900)  # the subprocess's own limit below, not pytest's default 120 s
 def test_quick_bench_runs_every_benchmark() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bench", "--quick"],
