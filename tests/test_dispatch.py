@@ -314,7 +314,7 @@ def test_log_lines_carry_delivery_context(
 ) -> None:
     (i,) = _plan(store, 1)
     fake = FakeAdapter(fail_with=[_err(NotSent, "refused")])
-    with caplog.at_level(logging.INFO, logger="distributor.dispatch"):
+    with caplog.at_level(logging.DEBUG, logger="distributor.dispatch"):
         _dispatcher(store, clock, {"a": fake}).run_once()
     ctxs = [getattr(r, "ctx", {}) for r in caplog.records]
     assert [c["state"] for c in ctxs if "state" in c][:2] == ["claimed", "sending"]
@@ -414,3 +414,22 @@ def test_an_idle_worker_wakes_on_planned_work_not_at_its_poll(
         stop.set()
         worker.join(10)
     assert not worker.is_alive()  # a stop ends the idle wait at once, not after 60 s
+
+
+def test_at_info_a_delivery_logs_its_outcome_only(
+    store: Store, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Routine steps (claimed, sending) are DEBUG; INFO carries one line per outcome."""
+    _plan(store, 1)
+    disp = _dispatcher(store, clock, {"a": FakeAdapter()})
+    with caplog.at_level(logging.INFO, logger="distributor.dispatch"):
+        disp.run_once()
+    mine = [r.getMessage() for r in caplog.records if r.name == "distributor.dispatch"]
+    assert mine == ["sent"]
+    caplog.clear()
+    (j,) = _plan(store, 1, start=1)
+    with caplog.at_level(logging.DEBUG, logger="distributor.dispatch"):
+        disp.run_once()
+    mine = [r.getMessage() for r in caplog.records if r.name == "distributor.dispatch"]
+    assert mine[0].startswith("claimed by") and "sending" in mine and mine[-1] == "sent"
+    assert store.get(j).state is State.SENT

@@ -74,6 +74,8 @@ def ctx_of(d: Delivery, **more: Any) -> dict[str, Any]:
 
 
 def _state(d: Delivery, message: str, *args: Any, level: int = logging.INFO) -> None:
+    if not log.isEnabledFor(level):  # the context below costs more than a skipped line
+        return
     more: dict[str, Any] = (
         {"remote_id": d.remote_id, "remote_url": d.remote_url} if d.remote_id else {}
     )
@@ -88,7 +90,7 @@ def deliver(ctx: Context, claimed: Claimed, adapter_for: AdapterFor) -> Delivery
     """Send one claimed delivery; the recorded delivery, or None if it went back unsent or
     its lease was taken over (reconcile owns it then)."""
     d, fence = claimed.delivery, claimed.fence
-    _state(d, "claimed by %s", ctx.worker)
+    _state(d, "claimed by %s", ctx.worker, level=logging.DEBUG)
     crash_point("after_claim")
     try:
         channel, adapter = adapter_for(d.channel)
@@ -102,7 +104,7 @@ def deliver(ctx: Context, claimed: Claimed, adapter_for: AdapterFor) -> Delivery
     except StaleLease as exc:
         _state(d, "not sent: %s", exc, level=logging.WARNING)
         return None
-    _state(sending, "sending")
+    _state(sending, "sending", level=logging.DEBUG)
     crash_point("before_http")
     return _send(ctx, sending, fence, adapter)
 
@@ -110,7 +112,13 @@ def deliver(ctx: Context, claimed: Claimed, adapter_for: AdapterFor) -> Delivery
 def _pace(ctx: Context, d: Delivery, fence: int, channel: Channel) -> bool:
     """Take the account's next rate slot: wait for it if it is near, else defer the delivery.
     False when the delivery went back to the queue (stopping) or was deferred."""
-    wait = ctx.store.reserve_send(d.account_key, channel.rate, max_wait=ctx.policy.pace_limit)
+    # Without a rate there is no slot to take: the claim already skipped blocked accounts
+    # (429, rate headers), and only this send of the account is in flight.
+    wait = (
+        ctx.store.reserve_send(d.account_key, channel.rate, max_wait=ctx.policy.pace_limit)
+        if channel.rate is not None
+        else 0.0
+    )
     if wait > ctx.policy.pace_limit:
         until = ctx.clock.now() + timedelta(seconds=wait)
         out = ctx.store.defer(d.id, fence, until, actor=ctx.worker, reason=f"rate {channel.rate}")

@@ -41,7 +41,7 @@ from distributor.errors import (
     Rejected,
 )
 from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
-from distributor.platforms.http import RewriteAdapter, classify_transport
+from distributor.platforms.http import RewriteAdapter, classify_transport, new_session
 from distributor.platforms.links import URL_IN_TEXT, any_same, unshim
 from distributor.platforms.rest import guard_url_logs
 from distributor.redact import scrub
@@ -112,12 +112,12 @@ def _graph_session(
     session: requests.Session | None, base_url: str, timeout: tuple[float, float]
 ) -> tuple[requests.Session, _GraphTransport]:
     """The session facebook-sdk gets, with a transport for graph.facebook.com mounted once."""
-    session = session or requests.Session()
+    session = session or new_session(base_url)
     mounted = session.adapters.get(GRAPH_HOST)
     if isinstance(mounted, _GraphTransport):
         if mounted.target == base_url.rstrip("/"):
             return session, mounted
-        session = requests.Session()  # the shared one serves another base_url: don't re-route it
+        session = new_session(base_url)  # the shared one serves another base_url: keep it
     transport = _GraphTransport(base_url, timeout)
     session.mount(GRAPH_HOST, transport)
     return session, transport

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 
-from distributor.platforms.http import classify_transport
+from distributor.platforms.http import classify_transport, new_session
 from distributor.redact import RedactingFilter
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class RestClient:
         self.platform = platform
         self.channel = channel
         self.base_url = base_url.rstrip("/")
-        self.session = session or requests.Session()
+        self.session = session or new_session(self.base_url)
         self.timeout = (min(5.0, timeout), timeout)
         guard_url_logs()
 

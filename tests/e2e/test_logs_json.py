@@ -30,7 +30,7 @@ def json_log() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     before = (list(root.handlers), root.level)
     out = io.StringIO()
-    logs.setup("INFO", "json", stream=out)
+    logs.setup("DEBUG", "json", stream=out)  # claimed/sending are DEBUG; outcomes are INFO
     yield out
     root.handlers[:] = before[0]
     root.setLevel(before[1])
