@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from distributor.store import rows
+from distributor.store.fenced import ATTEMPTS_PLUS_ONE
 from distributor.store.models import LEASED, Attempt, Delivery, State, from_ts, to_ts
 
 
@@ -50,7 +51,7 @@ class ProgressMixin:
         state stays `claimed`/`sending`, `attempts` counts it."""
         ts = self._now(now)
         values = {
-            "attempts": self._t["deliveries"].c.attempts + 1,
+            "attempts": ATTEMPTS_PLUS_ONE,
             "error_kind": attempt.error_kind,
             "last_error": attempt.detail or None,
             "updated_at": ts,

@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from distributor.clock import SYSTEM, Clock
-from distributor.errors import StaleLease, StoreError
+from distributor.errors import StoreError
 from distributor.store import rows
 from distributor.store.alerts import AlertsMixin
 from distributor.store.claim import ClaimMixin
 from distributor.store.feeds import FeedsMixin
+from distributor.store.fenced import ATTEMPTS_PLUS_ONE, FencedMixin
 from distributor.store.models import (
     LEASED,
     Attempt,
@@ -40,7 +41,14 @@ _OUTCOMES = {
 
 
 class Store(
-    ClaimMixin, ScheduleMixin, ProgressMixin, AlertsMixin, FeedsMixin, WebhooksMixin, QueriesMixin
+    FencedMixin,
+    ClaimMixin,
+    ScheduleMixin,
+    ProgressMixin,
+    AlertsMixin,
+    FeedsMixin,
+    WebhooksMixin,
+    QueriesMixin,
 ):
     """The post log and outbox on SQLite or PostgreSQL (see docs/store.md)."""
 
@@ -48,6 +56,7 @@ class Store(
         self._engine = engine
         self._t = md.tables
         self._clock = clock
+        self._stmts: dict[Any, Any] = {}  # hot statements, built once (store/fenced.py)
 
     @property
     def dialect(self) -> str:
@@ -159,43 +168,6 @@ class Store(
             conn.execute(rows.insert_ignore(conn, keys_t).values(key=key, article_id=aid))
         return str(aid)
 
-    def _fenced(
-        self, conn: Any, id: int, fence: int, states: Iterable[State], values: dict[str, Any]
-    ) -> Delivery:
-        d = self._t["deliveries"]
-        res = conn.execute(
-            d.update()
-            .where(d.c.id == id, d.c.fence == fence, d.c.state.in_([s.value for s in states]))
-            .values(**values)
-            .returning(*d.c)
-        )
-        row = res.first()
-        if row is None:
-            cur = conn.execute(d.select().where(d.c.id == id)).first()
-            if cur is None:
-                raise StoreError(f"delivery {id} does not exist")
-            raise StaleLease(
-                f"delivery {id}: fence {fence} is stale (now {cur.fence}, state {cur.state})"
-            )
-        return rows.delivery(row)
-
-    def mark_sending(
-        self, id: int, fence: int, *, now: datetime | None = None, gap: float = 0.0
-    ) -> Delivery:
-        """claimed -> sending, committed BEFORE the HTTP call; refused once the lease expired.
-        With `gap` (min_gap), the channel's next post is spaced from now."""
-        ts = self._now(now)
-        d = self._t["deliveries"]
-        with self._engine.begin() as conn:
-            if gap > 0:
-                self._sent_at_gap(conn, id, gap, ts)
-            cur = conn.execute(d.select().where(d.c.id == id)).first()
-            if cur is not None and cur.fence == fence and (cur.lease_until or 0) < ts:
-                raise StaleLease(f"delivery {id}: lease expired before sending")
-            return self._fenced(
-                conn, id, fence, [State.CLAIMED], {"state": State.SENDING.value, "updated_at": ts}
-            )
-
     def renew_lease(
         self, id: int, fence: int, *, lease_seconds: float, now: datetime | None = None
     ) -> Delivery:
@@ -247,7 +219,7 @@ class Store(
             "lease_owner": None,
             "lease_until": None,
             "updated_at": ts,
-            "attempts": self._t["deliveries"].c.attempts + 1,
+            "attempts": ATTEMPTS_PLUS_ONE,
             "error_kind": attempt.error_kind,
             "last_error": error if error is not None else (attempt.detail or None),
         }
@@ -266,24 +238,6 @@ class Store(
             out = self._fenced(conn, id, fence, src, values)
             self._append_attempt(conn, id, attempt, out.attempts)
         return out
-
-    def _append_attempt(self, conn: Any, id: int, a: Attempt, n: int) -> None:
-        conn.execute(
-            self._t["attempts"]
-            .insert()
-            .values(
-                delivery_id=id,
-                n=n,
-                started_at=to_ts(a.started_at),
-                finished_at=to_ts(a.finished_at),
-                outcome=a.outcome,
-                error_kind=a.error_kind,
-                detail=a.detail,
-                remote_id=a.remote_id,
-                latency_ms=a.latency_ms,
-                worker=a.worker,
-            )
-        )
 
     # -- human / reconcile transitions --------------------------------------------------
     def transition(
