@@ -94,7 +94,8 @@ def blob_cid(blob: dict[str, Any]) -> str:
 
 
 def sniff(data: bytes, declared: str) -> str:
-    """The MIME type the bytes show (as the PDS detects it), else what the client declared."""
+    """The MIME type the bytes show, else what the client declared (the reference PDS stored a
+    PNG sent as application/octet-stream as image/png; the other signatures are the formats')."""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
     if data.startswith(b"\xff\xd8\xff"):

@@ -165,7 +165,9 @@ class MastodonEmulator(Emulator):
             return fail(404, "Record not found")
         self.state.delete("mastodon", status_id)
         self._release_media(post, req)
-        return Reply(200, {**self._status(post, account), "text": post.text})
+        # Mastodon answers a delete with the status' source `text` instead of its `content`
+        status = {k: v for k, v in self._status(post, account).items() if k != "content"}
+        return Reply(200, {**status, "text": post.text})
 
     def _release_media(self, post: Any, req: Request) -> None:
         """A deleted status' media may be attached again (delete-and-redraft), unless the

@@ -129,8 +129,10 @@ def load_decoded(path: Path) -> list[Exchange]:
 
 def summary(status: int, headers: dict[str, str], body: Any) -> dict[str, Any]:
     lower = {k.lower(): v for k, v in headers.items()}
+    content = body.get("content") if isinstance(body, dict) else None
     return {
         "status": status,
+        "content": content,  # Mastodon's status HTML, as clients (and lookup) read it
         "error_keys": sorted(body) if status >= 400 and isinstance(body, dict) else None,
         "rate_headers": sorted(h for h in lower if RATE_HEADERS.fullmatch(h)),
         "content_type": lower.get("content-type", "").split(";")[0].strip(),
