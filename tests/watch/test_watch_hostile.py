@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 from hook_helpers import database_url
-from watch_helpers import BACKLOG, FeedServer, Item, deliveries, poller, rss, url_feed
+from watch_helpers import (
+    BACKLOG,
+    FeedServer,
+    Item,
+    deliveries,
+    poller,
+    rss,
+    url_feed,
+    watched,
+)
 
 from distributor.store import open_store
 from distributor.store.store import Store
@@ -25,10 +34,7 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) 
 def test_an_item_with_a_nul_entity_is_skipped_and_newer_items_are_planned(
     tmp_path: Path, server: FeedServer, any_store: Store, clock: FakeClock
 ) -> None:
-    p = poller(tmp_path, any_store, clock)
-    feed = url_feed(p, server.url("/feed"))
-    server.set("/feed", rss(BACKLOG))
-    assert p.poll(feed).ok  # the baseline
+    p, feed = watched(tmp_path, server, any_store, clock)  # after the baseline poll
     newest = [Item(7), Item(6, title="Kaputt &#0; Meldung"), *BACKLOG]
     server.set("/feed", rss(newest).replace(b"&amp;#0;", b"&#0;"))
     for _ in range(2):  # every later poll too: the broken item never blocks the feed
@@ -42,10 +48,7 @@ def test_an_item_with_a_nul_entity_is_skipped_and_newer_items_are_planned(
 def test_a_feed_that_gains_a_doctype_with_an_entity_is_still_a_feed(
     tmp_path: Path, server: FeedServer, any_store: Store, clock: FakeClock
 ) -> None:
-    p = poller(tmp_path, any_store, clock)
-    feed = url_feed(p, server.url("/feed"))
-    server.set("/feed", rss(BACKLOG))
-    assert p.poll(feed).ok
+    p, feed = watched(tmp_path, server, any_store, clock)
     doctype = b'<!DOCTYPE rss [\n  <!ENTITY site "Stadtanzeiger">\n]>\n'
     body = rss([Item(6, title="Neu bei &site;"), *BACKLOG])
     head, _, rest = body.partition(b"\n")
