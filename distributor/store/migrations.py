@@ -60,6 +60,10 @@ def _v7(conn: Any, md: Any) -> None:
     md.tables["sessions"].create(conn, checkfirst=True)
 
 
+def _v8(conn: Any, md: Any) -> None:
+    md.tables["admin_sessions"].create(conn, checkfirst=True)  # with its index
+
+
 # (version, description, step). Append only; never edit a released step.
 MIGRATIONS: list[tuple[int, str, Callable[[Any, Any], None]]] = [
     (1, "initial post log", _v1),
@@ -69,6 +73,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Any, Any], None]]] = [
     (5, "scheduling: priority, embargo, hold, channel spacing", _v5),
     (6, "claim index in queue order over claimable rows", _v6),
     (7, "platform login sessions shared by processes", _v7),
+    (8, "admin UI sign-ins, revocable", _v8),
 ]
 LATEST = MIGRATIONS[-1][0]
 

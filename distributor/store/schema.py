@@ -146,6 +146,7 @@ def build() -> Any:
     feeds(md)
     gaps(md)
     sessions(md)
+    admin_sessions(md)
     return md
 
 
@@ -228,3 +229,21 @@ def sessions(md: Any) -> Any:
         sa.Column("data", sa.Text, nullable=False),  # JSON: the session's tokens (secrets)
         sa.Column("updated_at", sa.Float, nullable=False),
     )
+
+
+def admin_sessions(md: Any) -> Any:
+    """Admin UI sign-ins (migration 8; see store/admin_sessions.py)."""
+    import sqlalchemy as sa
+
+    t = sa.Table(
+        "admin_sessions",
+        md,
+        sa.Column("key", sa.String(64), primary_key=True),  # sha256 of the cookie's session id
+        sa.Column("actor", sa.String(100), nullable=False),
+        sa.Column("credential", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("expires_at", sa.Float, nullable=False),
+        sa.Column("revoked_at", sa.Float),
+    )
+    sa.Index("ix_admin_sessions_expires", t.c.expires_at)
+    return t

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from distributor.clock import SYSTEM, Clock
 from distributor.errors import StoreError
 from distributor.store import rows
+from distributor.store.admin_sessions import AdminSessionsMixin
 from distributor.store.alerts import AlertsMixin
 from distributor.store.claim import ClaimMixin
 from distributor.store.feeds import FeedsMixin
@@ -48,6 +49,7 @@ class Store(
     AlertsMixin,
     FeedsMixin,
     WebhooksMixin,
+    AdminSessionsMixin,
     QueriesMixin,
 ):
     """The post log and outbox on SQLite or PostgreSQL (see docs/store.md)."""

@@ -117,3 +117,21 @@ def test_screenshots_phone_and_desktop(browser: Any, site: dict[str, Any]) -> No
     for shot in shots:
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 5000
     print(f"\nadmin screenshots in {OUTPUT.resolve()}")
+
+
+def test_sign_out_ends_the_session_for_good(page: Any, site: dict[str, Any]) -> None:
+    """Issue 13 finding 6: the cookie of a signed-out browser, replayed, opens nothing."""
+    import requests
+
+    base = site["base"]
+    sign_in(page, base)
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "distributor_admin"]
+    page.click("button:has-text('Sign out')")
+    page.wait_for_url("**/admin/login*")
+    page.context.add_cookies([cookie])  # put the old cookie back, as a thief would
+    page.goto(base + "/admin/")
+    assert "/admin/login" in page.url
+    r = requests.get(
+        base + "/admin/", cookies={cookie["name"]: cookie["value"]}, allow_redirects=False
+    )
+    assert r.status_code == 303

@@ -109,7 +109,7 @@ def build(settings: Settings, store: Store, options: AdminOptions, *, clock: Any
     app.state.admin = Admin(
         settings=settings,
         store=store,
-        auth=Auth(options),
+        auth=Auth(options, store),
         limiter=LoginLimiter(clock=getattr(clock, "monotonic", time.monotonic)),
         clock=clock,
         templates=_templates(),

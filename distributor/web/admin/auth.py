@@ -1,14 +1,17 @@
 """Who is asking: password and token checks, signed session cookies, CSRF tokens, login limits.
 
 Sessions are itsdangerous-signed cookies (HttpOnly, SameSite=Lax, expiring, `Secure` unless the
-browser talks plain http to a loopback host) carrying the user name and a per-session CSRF
-token; every POST must echo that token in its form. A bearer token (`Authorization: Bearer`)
-also authenticates; such requests need no CSRF token because browsers never add that header
-on their own.
+browser talks plain http to a loopback host) carrying the user name, a per-session CSRF token
+and a random session id. The id's row in the store (`store/admin_sessions.py`) makes a session
+revocable (logout ends it everywhere) and binds it to the credential that signed in: a changed
+password hash or token, or a removed account, ends it. Every POST must echo the CSRF token.
+A bearer token (`Authorization: Bearer`) also authenticates; such requests need no CSRF token
+because browsers never add that header on their own.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -19,6 +22,8 @@ from distributor.web.admin.options import AdminOptions
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
+
+    from distributor.store.store import Store
 
 SESSION_COOKIE = "distributor_admin"
 LOGIN_COOKIE = "distributor_login"  # double-submit CSRF token for the login form
@@ -31,17 +36,19 @@ class Session:
     user: str
     csrf: str
     bearer: bool = False  # came with an Authorization header: CSRF does not apply
+    sid: str = ""  # the cookie's session id (its SHA-256 keys the store's row)
 
 
 class Auth:
     """Checks credentials and reads/writes the session cookie for one admin app."""
 
-    def __init__(self, options: AdminOptions) -> None:
+    def __init__(self, options: AdminOptions, store: Store) -> None:
         from argon2 import PasswordHasher
         from itsdangerous import URLSafeTimedSerializer
 
         assert options.session_secret is not None  # mount() only builds Auth when enabled
         self.options = options
+        self.store = store
         self._hasher = PasswordHasher()
         # Verified against for unknown users too, so timing does not reveal who exists.
         self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
@@ -79,20 +86,41 @@ class Auth:
             data = self._sessions.loads(raw, max_age=self.options.session_seconds)
         except BadSignature:  # also SignatureExpired
             return None
-        user, csrf = data.get("u"), data.get("c")
-        if not isinstance(user, str) or not isinstance(csrf, str):
+        user, csrf, sid = data.get("u"), data.get("c"), data.get("s")
+        if not all(isinstance(v, str) for v in (user, csrf, sid)):
             return None
-        if user != TOKEN_ACTOR and user not in self.options.users:
-            return None  # the account was removed since the login
-        return Session(user, csrf)
+        row = self.store.admin_session(_key(sid))
+        if row is None or row.user != user:
+            return None  # logged out, or never recorded
+        if not hmac.compare_digest(row.credential, self.fingerprint(user) or "-"):
+            return None  # the password, the token or the account changed since the login
+        return Session(user, csrf, sid=sid)
 
     def start(self, request: Request, response: Response, user: str) -> None:
-        value = self._sessions.dumps({"u": user, "c": secrets.token_urlsafe(32)})
+        sid = secrets.token_urlsafe(32)
+        credential = self.fingerprint(user)
+        assert credential is not None  # only called right after the credential was checked
+        self.store.open_admin_session(_key(sid), user, credential, self.options.session_seconds)
+        value = self._sessions.dumps({"u": user, "c": secrets.token_urlsafe(32), "s": sid})
         self._cookie(request, response, SESSION_COOKIE, value, self.options.session_seconds)
         response.delete_cookie(LOGIN_COOKIE, path=_path(request))
 
-    def end(self, request: Request, response: Response) -> None:
+    def end(self, request: Request, response: Response, session: Session) -> None:
+        if session.sid:
+            self.store.revoke_admin_session(_key(session.sid))
         response.delete_cookie(SESSION_COOKIE, path=_path(request))
+
+    def fingerprint(self, user: str) -> str | None:
+        """A keyed digest of the credential `user` signs in with now (None: it has none).
+        Kept with each sign-in: a new password hash or token no longer matches it."""
+        if user == TOKEN_ACTOR:
+            credential = self.options.token.reveal() if self.options.token else None
+        else:
+            credential = self.options.users.get(user)
+        if credential is None:
+            return None
+        key = self.options.session_secret.reveal().encode()  # type: ignore[union-attr]
+        return hmac.new(key, credential.encode(), "sha256").hexdigest()[:32]
 
     # -- CSRF -------------------------------------------------------------------------------
     @staticmethod
@@ -133,6 +161,10 @@ class Auth:
             return mode == "always"
         plain_loopback = request.url.scheme == "http" and request.url.hostname in _LOOPBACK
         return not plain_loopback
+
+
+def _key(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
 
 
 def _path(request: Request) -> str:

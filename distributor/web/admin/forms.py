@@ -63,7 +63,7 @@ async def login(request: Request) -> Response:
         return login_page(request, nxt, "Wrong user name, password or token.", 401)
     admin.limiter.succeeded(user, addr)
     response = RedirectResponse(safe_next(request, nxt), 303)
-    admin.auth.start(request, response, user)
+    await run_in_threadpool(admin.auth.start, request, response, user)
     await run_in_threadpool(admin.store.record_event, user, "admin login", detail=f"from {addr}")
     return response
 
@@ -76,9 +76,9 @@ def _refused(request: Request, nxt: str, message: str, wait: int) -> Response:
 
 @router.post("/logout", name="logout")
 async def logout(request: Request) -> Response:
-    await require_post(request)
+    session, _ = await require_post(request)
     response = RedirectResponse(url(request, "login_form"), 303)
-    admin_of(request).auth.end(request, response)
+    await run_in_threadpool(admin_of(request).auth.end, request, response, session)
     return response
 
 
