@@ -433,3 +433,22 @@ def test_at_info_a_delivery_logs_its_outcome_only(
     mine = [r.getMessage() for r in caplog.records if r.name == "distributor.dispatch"]
     assert mine[0].startswith("claimed by") and "sending" in mine and mine[-1] == "sent"
     assert store.get(j).state is State.SENT
+
+
+def test_a_full_disk_stops_the_worker(
+    store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13 finding 12: a send whose outcome cannot be recorded because the disk is full
+    stops the loop (the CLI prints one line, exit 3) instead of claiming ever more."""
+    from distributor.errors import StoreFull
+
+    _plan(store, 3)
+    fake = FakeAdapter()
+
+    def full(*args: Any, **kwargs: Any) -> Any:
+        raise StoreFull("store sqlite:///x.db: the disk is full")
+
+    monkeypatch.setattr(store, "finish", full)
+    with pytest.raises(StoreFull):
+        _dispatcher(store, clock, {"a": fake}).run(until_idle=True)
+    assert len(fake.calls) == 1  # one send went out; no further claims after it

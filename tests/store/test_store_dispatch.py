@@ -184,3 +184,20 @@ def test_a_bad_page_cursor_is_a_store_error(store: Store, cursor: str) -> None:
         return
     with pytest.raises(StoreError, match="bad page cursor"):
         store.query(after=cursor)
+
+
+def test_admin_sessions_open_expire_and_revoke(store: Store, clock: FakeClock) -> None:
+    """Issue 13 finding 6: sign-ins are rows, so logout can end them for every process."""
+    store.open_admin_session("k1", "alice", "fp-a", seconds=3600)
+    store.open_admin_session("k2", "token", "fp-t", seconds=60)
+    one = store.admin_session("k1")
+    assert one is not None and (one.user, one.credential) == ("alice", "fp-a")
+    assert store.admin_session("nope") is None
+    assert store.revoke_admin_session("k1") and not store.revoke_admin_session("k1")
+    assert store.admin_session("k1") is None
+    assert store.admin_session("k2") is not None
+    clock.advance(61)
+    assert store.admin_session("k2") is None  # expired
+    clock.advance(86400)
+    store.open_admin_session("k3", "alice", "fp-a", seconds=60)  # sweeps the old rows
+    assert store.admin_session("k3") is not None
