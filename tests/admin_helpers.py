@@ -78,6 +78,29 @@ def build_app(settings: Settings, store: Store) -> Any:
 
 
 @contextmanager
+def app_over_sqlite(folder: Path) -> Iterator[tuple[Any, Store]]:
+    """The web app with the admin accounts over a new SQLite post log in `folder`, its sandbox
+    URL a closed port: (app, store); the store is closed afterwards."""
+    from review_helpers import closed_port
+
+    from distributor.store import open_store
+
+    db = f"sqlite:///{folder / 'log.db'}"
+    settings = admin_settings(folder, f"http://127.0.0.1:{closed_port()}", db)
+    store = open_store(db)
+    try:
+        yield build_app(settings, store), store
+    finally:
+        store.close()
+
+
+def admin_state(app: Any) -> Any:
+    """The mounted admin sub-app's state (limiter, auth, store)."""
+    mounted = next(r for r in app.routes if getattr(r, "path", "") == "/admin")
+    return mounted.app.state.admin
+
+
+@contextmanager
 def serve(app: Any) -> Iterator[str]:
     """Run `app` in real uvicorn on a free 127.0.0.1 port; yields the base URL."""
     import uvicorn

@@ -13,24 +13,16 @@ from typing import Any
 
 import pytest
 import requests
-from admin_helpers import PASSWORD, admin_settings, build_app, csrf_of, serve
-from review_helpers import closed_port
+from admin_helpers import PASSWORD, admin_state, app_over_sqlite, csrf_of, serve
 
-from distributor.store import open_store
 from distributor.testing import FakeClock
 from distributor.web.admin.limits import LoginLimiter
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    db = f"sqlite:///{tmp_path / 'log.db'}"
-    settings = admin_settings(tmp_path, f"http://127.0.0.1:{closed_port()}", db)
-    store = open_store(db)
-    app = build_app(settings, store)
-    admin = next(r for r in app.routes if getattr(r, "path", "") == "/admin").app.state.admin
-    with serve(app) as base:
-        yield {"base": base, "admin": admin}
-    store.close()
+    with app_over_sqlite(tmp_path) as (app, _), serve(app) as base:
+        yield {"base": base, "admin": admin_state(app)}
 
 
 class LoginForm:

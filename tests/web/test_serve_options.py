@@ -14,10 +14,8 @@ from typing import Any
 
 import pytest
 import requests
-from admin_helpers import PASSWORD, admin_settings, build_app, csrf_of
-from review_helpers import closed_port
+from admin_helpers import PASSWORD, admin_state, app_over_sqlite, csrf_of
 
-from distributor.store import open_store
 from distributor.store.store import Store
 from distributor.web.server import DeadlineH11Protocol, server_options
 
@@ -48,11 +46,8 @@ def served(app: Any, **options: Any) -> Iterator[str]:
 
 @pytest.fixture
 def app_and_store(tmp_path: Path) -> Iterator[tuple[Any, Store]]:
-    db = f"sqlite:///{tmp_path / 'log.db'}"
-    settings = admin_settings(tmp_path, f"http://127.0.0.1:{closed_port()}", db)
-    store = open_store(db)
-    yield build_app(settings, store), store
-    store.close()
+    with app_over_sqlite(tmp_path) as both:
+        yield both
 
 
 def try_login(base: str, password: str, forwarded_for: str) -> requests.Response:
@@ -77,7 +72,7 @@ def test_forwarded_for_is_ignored_unless_the_proxy_is_trusted(
     with served(app) as base:
         codes = [try_login(base, "wrong", f"10.0.0.{n}").status_code for n in range(6)]
         assert codes == [401] * 5 + [429]  # one client, whatever address it claims
-        app_state(app).limiter.succeeded("alice", "127.0.0.1")
+        admin_state(app).limiter.succeeded("alice", "127.0.0.1")
         assert try_login(base, PASSWORD, "203.0.113.7").status_code == 303
     assert login_origin(store) == "from 127.0.0.1"
 
@@ -87,11 +82,6 @@ def test_forwarded_for_counts_from_a_configured_proxy(app_and_store: tuple[Any, 
     with served(app, forwarded_allow_ips="127.0.0.1") as base:
         assert try_login(base, PASSWORD, "203.0.113.7").status_code == 303
     assert login_origin(store) == "from 203.0.113.7"
-
-
-def app_state(app: Any) -> Any:
-    mounted = next(r for r in app.routes if getattr(r, "path", "") == "/admin")
-    return mounted.app.state.admin
 
 
 def drip(base: str, request: bytes, pause: float, budget: float) -> tuple[float, bytes]:

@@ -9,30 +9,23 @@ from typing import Any
 
 import pytest
 import requests
-from admin_helpers import TOKEN, admin_settings, build_app, login, serve
-from review_helpers import closed_port
-
-from distributor.store import open_store
+from admin_helpers import TOKEN, app_over_sqlite, login, serve
 
 REQUIRED = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options")
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    db = f"sqlite:///{tmp_path / 'log.db'}"
-    settings = admin_settings(tmp_path, f"http://127.0.0.1:{closed_port()}", db)
-    store = open_store(db)
-    app = build_app(settings, store)
+    with app_over_sqlite(tmp_path) as (app, store):
 
-    @app.get("/boom-for-test")
-    def boom() -> None:
-        raise RuntimeError("secret detail /etc/passwd")
+        @app.get("/boom-for-test")
+        def boom() -> None:
+            raise RuntimeError("secret detail /etc/passwd")
 
-    with serve(app) as base:
-        http = requests.Session()
-        login(http, base)
-        yield {"base": base, "store": store, "http": http}
-    store.close()
+        with serve(app) as base:
+            http = requests.Session()
+            login(http, base)
+            yield {"base": base, "store": store, "http": http}
 
 
 def assert_secured(r: requests.Response) -> None:
