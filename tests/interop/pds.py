@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -57,13 +58,16 @@ class Pds:
         return log.read_text(encoding="utf-8") if log.exists() else ""
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        """Stop a server this process started, and remove its data folder."""
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.data, ignore_errors=True)
 
     def xrpc(self, method: str, nsid: str, token: str | None = None, **kw: Any) -> Any:
         """One XRPC call; returns the response (callers check status)."""
