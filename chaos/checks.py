@@ -5,7 +5,8 @@
   its post in the sandbox (lost = 0);
 * every delivery final or `unknown`, and every `unknown` one listed by `audit` (its reason is
   reported: Telegram holds for a person; elsewhere a lookup that could not prove absence);
-* the store's integrity check passes.
+* the store's integrity check passes;
+* no scheduled post (publish_at, embargo) exists on a platform before its time.
 """
 
 from __future__ import annotations
@@ -91,10 +92,26 @@ def check(soak: Soak, settings: Settings, box: Sandbox) -> Figures:
     # through. The short soak in the suite asserts there are none.
     if fig.integrity:
         problems.append(f"integrity: {fig.integrity[:5]}")
+    fig.scheduled, early = early_posts(box, soak.due)
+    if early:
+        problems.append(f"{len(early)} posts before their time: {early[:5]}")
     fig.worker_tracebacks = sum(
         p.read_text(errors="replace").count("Traceback") for p in soak.folder.glob("worker-*.log")
     )
     return fig
+
+
+def early_posts(box: Sandbox, due: dict[str, float]) -> tuple[int, list[str]]:
+    """(scheduled posts seen, those the sandbox stored before their article's time)."""
+    seen, early = 0, []
+    for platform in CHANNELS:
+        for post in box.posts(platform):
+            mark = _mark(post.text, post.data)
+            if mark in due:
+                seen += 1
+                if post.created_at < due[mark]:
+                    early.append(f"{platform} {mark} {due[mark] - post.created_at:.2f} s early")
+    return seen, early
 
 
 def _key(d: Any) -> tuple[str, str]:

@@ -17,7 +17,11 @@ _CHANNELS: dict[str, tuple[str, dict[str, str]]] = {
         "facebook_page",
         {"page_id": "104857600000001", "page_token_env": "FACEBOOK_PAGE_TOKEN"},
     ),
-    "mastodon": ("mastodon_main", {"access_token_env": "MASTODON_ACCESS_TOKEN"}),
+    # spacing on one channel: kills and retries must keep it (and lose nothing)
+    "mastodon": (
+        "mastodon_main",
+        {"access_token_env": "MASTODON_ACCESS_TOKEN", "min_gap": "0.2s"},
+    ),
     "bluesky": (
         "bluesky_main",
         {"handle": "news.example.com", "app_password_env": "BLUESKY_APP_PASSWORD"},

@@ -81,6 +81,7 @@ class Figures:
     integrity: list[str] = field(default_factory=list)
     reconcile: dict[str, int] = field(default_factory=dict)
     worker_tracebacks: int = 0
+    scheduled: int = 0  # posts of articles with publish_at or an embargo
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -101,7 +102,7 @@ class Figures:
             f"duplicates: {self.duplicates}, lost: {self.lost}, unknown: {unknown}",
             f"unknown not listed by audit: {self.audit_missing}; "
             f"integrity problems: {len(self.integrity)}; worker tracebacks: "
-            f"{self.worker_tracebacks}",
+            f"{self.worker_tracebacks}; scheduled posts (none before its time): {self.scheduled}",
             "invariants: OK" if self.ok else "invariants VIOLATED: " + "; ".join(self.problems),
         ]
 
@@ -157,6 +158,7 @@ class Soak:
         self.procs: list[subprocess.Popen[bytes]] = []
         self.started = self.killed = self.articles = 0
         self.decisions: Counter[str] = Counter()
+        self.due: dict[str, float] = {}  # article number -> not before (epoch s)
         self._stop = threading.Event()
 
     # -- setup ----------------------------------------------------------------------------
@@ -193,6 +195,7 @@ class Soak:
                     teaser=f"Nach langer Debatte stimmte eine Mehrheit für Vorlage {n}.",
                     tags=("Landtag", "Politik"),
                     language="de",
+                    **self._schedule(n),
                 )
                 report = publish(article, config=settings, store=store)
                 if report.errors:
@@ -200,6 +203,20 @@ class Soak:
                 self.articles += 1
         finally:
             store.close()
+
+    def _schedule(self, n: int) -> dict[str, Any]:
+        """Every third article is due a moment later (publish_at), every seventh is breaking
+        news under a short embargo; the check asserts none was posted before its time."""
+        now = datetime.now(UTC)
+        if n % 7 == 3:
+            until = now + timedelta(seconds=self.rng.uniform(0.5, 3.0))
+            self.due[f"{n:04d}"] = until.timestamp()
+            return {"embargo_until": until, "publish_at": now, "priority": "breaking"}
+        if n % 3 == 1:
+            at = now + timedelta(seconds=self.rng.uniform(0.5, 3.0))
+            self.due[f"{n:04d}"] = at.timestamp()
+            return {"publish_at": at}
+        return {}
 
     def _supervise(self, settings: Settings, box: Sandbox) -> None:
         """Kill a random worker now and then (SIGKILL), restart it; inject bursts and hangs."""
