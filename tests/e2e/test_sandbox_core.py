@@ -166,7 +166,10 @@ def test_limits_and_faults_must_name_real_routes(sandbox: Sandbox) -> None:
     refused = control(sandbox, "POST", "limits", json=both)
     assert refused.status_code == 400 and "mastadon" in refused.json()["error"]
     limits = control(sandbox, "GET", "limits").json()
-    assert [x for x in limits if x["platform"] == "mastodon"] == []  # all or nothing
+    create = [x for x in limits if (x["platform"], x["route"]) == ("mastodon", "create")]
+    assert create == [  # all or nothing: Mastodon's own default is still in force
+        {"platform": "mastodon", "route": "create", "limit": 300, "window": 10800.0}
+    ]
     with pytest.raises(ConfigError, match="unknown platform"):
         sandbox.faults.add(platform="myspace", kind="reset")
 
@@ -217,7 +220,11 @@ def test_reset_clears_posts_requests_faults_and_limits(sandbox: Sandbox) -> None
     assert control(sandbox, "POST", "reset").json() == {"ok": True}
     assert control(sandbox, "GET", "posts").json() == []
     assert sandbox.requests() == [] and sandbox.faults.rules() == []
-    assert "X-RateLimit-Limit" not in toot(sandbox).headers
+    answer = toot(sandbox)  # the limit set above is gone: Mastodon's own default again
+    assert (answer.headers["X-RateLimit-Limit"], answer.headers["X-RateLimit-Remaining"]) == (
+        "300",
+        "299",
+    )
     assert toot(sandbox).json()["id"] == "2"  # ids restart too
 
 
