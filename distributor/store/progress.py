@@ -33,6 +33,8 @@ class ProgressMixin:
 
         def _append_attempt(self, conn: Any, id: int, a: Attempt, n: int) -> None: ...
 
+        def _plan_stmt(self, name: str) -> Any: ...
+
         def _event(
             self,
             conn: Any,
@@ -119,7 +121,6 @@ class ProgressMixin:
 
     def article_id_for(self, identity_keys: Iterable[str]) -> str | None:
         """The stored id of the article known under any of these keys (None if new)."""
-        keys_t = self._t["article_keys"]
-        with self._engine.connect() as conn:
-            row = conn.execute(keys_t.select().where(keys_t.c.key.in_(list(identity_keys)))).first()
+        with self._engine.connect() as conn:  # the planning statement, built once
+            row = conn.execute(self._plan_stmt("keys"), {"keys": list(identity_keys)}).first()
         return None if row is None else str(row.article_id)

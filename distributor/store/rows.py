@@ -61,7 +61,7 @@ def attempt(row: Any) -> Attempt:
 
 
 def insert_ignore(conn: Any, table: Any) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect."""
+    """INSERT ... ON CONFLICT DO NOTHING for the dialect of `conn` (a connection or engine)."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql
 

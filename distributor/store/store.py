@@ -18,20 +18,19 @@ from distributor.store.models import (
     LEASED,
     Attempt,
     Delivery,
-    PlanItem,
-    PlanResult,
     State,
     allowed,
     to_ts,
 )
+from distributor.store.planning import PlanMixin
 from distributor.store.progress import ProgressMixin
 from distributor.store.queries import QueriesMixin
 from distributor.store.schedule import ScheduleMixin
 from distributor.store.wakeup import Waiter, notify, waiter_for
-from distributor.store.webhooks import WebhookCall, WebhooksMixin
+from distributor.store.webhooks import WebhooksMixin
 
 if TYPE_CHECKING:
-    from distributor.article import Article
+    pass
 
 _OUTCOMES = {
     "sent": State.SENT,
@@ -42,6 +41,7 @@ _OUTCOMES = {
 
 
 class Store(
+    PlanMixin,
     FencedMixin,
     ClaimMixin,
     ScheduleMixin,
@@ -73,102 +73,6 @@ class Store(
 
     def _now(self, now: datetime | None) -> float:
         return to_ts(now if now is not None else self._clock.now())
-
-    # -- planning -----------------------------------------------------------------------
-    def plan(
-        self,
-        article: Article,
-        items: Iterable[PlanItem],
-        *,
-        source: str = "",
-        now: datetime | None = None,
-        webhook: WebhookCall | None = None,
-    ) -> PlanResult:
-        """Upsert the article (a match on ANY identity key is the same article) and insert one
-        delivery per item, skipping those that exist; one transaction, race-safe.
-
-        With `webhook`, its id is recorded in the same transaction (WebhookReplay if known)."""
-        ts = self._now(now)
-        items = list(items)
-        with self._engine.begin() as conn:
-            if webhook is not None:
-                self._claim_webhook(conn, webhook.id, ts)
-            aid = self._upsert_article(conn, article, source, ts)
-            d = self._t["deliveries"]
-            created: list[int] = []
-            existing: list[int] = []
-            for it in items:
-                state = State.AWAITING_REVIEW if it.review else State.QUEUED
-                nb = to_ts(it.not_before) if it.not_before else None
-                stmt = (
-                    rows.insert_ignore(conn, d)
-                    .values(
-                        article_id=aid,
-                        channel=it.channel,
-                        platform=it.platform,
-                        account_key=it.account_key,
-                        generation=it.generation,
-                        state=state.value,
-                        draft=it.draft,
-                        idem_key=it.idem_key,
-                        not_before=nb,
-                        priority=it.priority,
-                        embargo_until=to_ts(it.embargo_until) if it.embargo_until else None,
-                        fence=0,
-                        attempts=0,
-                        created_at=ts,
-                        updated_at=ts,
-                    )
-                    .returning(d.c.id)
-                )
-                new_id = conn.execute(stmt).scalar()
-                if new_id is not None:
-                    created.append(new_id)
-                    self._event(conn, ts, source or "plan", "planned", new_id, aid, it.channel)
-                else:
-                    existing.append(
-                        conn.execute(
-                            d.select()
-                            .with_only_columns(d.c.id)
-                            .where(
-                                d.c.article_id == aid,
-                                d.c.channel == it.channel,
-                                d.c.generation == it.generation,
-                            )
-                        ).scalar_one()
-                    )
-            got = {
-                r.id: rows.delivery(r)
-                for r in conn.execute(d.select().where(d.c.id.in_(created + existing)))
-            }
-            result = PlanResult(
-                aid, tuple(got[i] for i in created), tuple(got[i] for i in existing)
-            )
-            if webhook is not None:
-                self._answer_webhook(conn, webhook.id, webhook.respond(result))
-            if created:
-                notify(conn)
-        return result
-
-    def _upsert_article(self, conn: Any, article: Article, source: str, ts: float) -> str:
-        keys_t, art_t = self._t["article_keys"], self._t["articles"]
-        keys = list(article.identity_keys())
-        found = conn.execute(keys_t.select().where(keys_t.c.key.in_(keys))).first()
-        aid = found.article_id if found else article.article_id
-        conn.execute(
-            rows.insert_ignore(conn, art_t).values(
-                id=aid,
-                canonical_url=article.canonical_url,
-                guid=article.guid,
-                title=article.title,
-                data=article.to_dict(),
-                first_seen=ts,
-                source=source,
-            )
-        )
-        for key in keys:
-            conn.execute(rows.insert_ignore(conn, keys_t).values(key=key, article_id=aid))
-        return str(aid)
 
     def renew_lease(
         self, id: int, fence: int, *, lease_seconds: float, now: datetime | None = None

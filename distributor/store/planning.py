@@ -1,0 +1,176 @@
+"""Planning in the store: one transaction upserts the article and inserts its deliveries.
+
+A webhook's or a feed item's whole cost on the store side is this transaction, so its
+statements are built once per store and executed with bound parameters (events and identity
+keys as one executemany each); created deliveries come back from the INSERT's RETURNING, so
+no second read is needed for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from distributor.store import rows
+from distributor.store.models import Delivery, PlanItem, PlanResult, State, to_ts
+from distributor.store.wakeup import notify
+
+if TYPE_CHECKING:
+    from distributor.article import Article
+    from distributor.store.webhooks import WebhookCall
+
+DELIVERY_COLUMNS = (
+    "article_id",
+    "channel",
+    "platform",
+    "account_key",
+    "generation",
+    "state",
+    "draft",
+    "idem_key",
+    "not_before",
+    "priority",
+    "embargo_until",
+    "fence",
+    "attempts",
+    "created_at",
+    "updated_at",
+)
+
+
+class PlanMixin:
+    _engine: Any
+    _t: Any
+    _stmts: dict[Any, Any]
+
+    if TYPE_CHECKING:
+
+        def _now(self, now: datetime | None) -> float: ...
+
+        def _claim_webhook(self, conn: Any, id: str, ts: float) -> None: ...
+
+        def _answer_webhook(self, conn: Any, id: str, response: Any) -> None: ...
+
+    def _plan_stmt(self, name: str) -> Any:
+        stmt = self._stmts.get(("plan", name))
+        if stmt is None:
+            stmt = self._stmts[("plan", name)] = self._build_plan_stmt(name)
+        return stmt
+
+    def _build_plan_stmt(self, name: str) -> Any:
+        import sqlalchemy as sa
+
+        t = self._t
+        d = t["deliveries"]
+
+        def ignore(table: Any) -> Any:
+            return rows.insert_ignore(self._engine, table)
+
+        if name == "delivery":
+            cols = {c: sa.bindparam(c, type_=d.c[c].type) for c in DELIVERY_COLUMNS}
+            return ignore(d).values(cols).returning(*d.c)
+        if name == "existing":
+            return d.select().where(
+                d.c.article_id == sa.bindparam("a"),
+                d.c.channel == sa.bindparam("c"),
+                d.c.generation == sa.bindparam("g"),
+            )
+        if name == "keys":
+            k = t["article_keys"]
+            return k.select().where(k.c.key.in_(sa.bindparam("keys", expanding=True)))
+        if name == "article":
+            return ignore(t["articles"])
+        if name == "key":
+            return ignore(t["article_keys"])
+        assert name == "event"
+        return t["events"].insert()
+
+    def plan(
+        self,
+        article: Article,
+        items: Iterable[PlanItem],
+        *,
+        source: str = "",
+        now: datetime | None = None,
+        webhook: WebhookCall | None = None,
+    ) -> PlanResult:
+        """Upsert the article (a match on ANY identity key is the same article) and insert one
+        delivery per item, skipping those that exist; one transaction, race-safe.
+
+        With `webhook`, its id is recorded in the same transaction (WebhookReplay if known)."""
+        ts = self._now(now)
+        items = list(items)
+        with self._engine.begin() as conn:
+            if webhook is not None:
+                self._claim_webhook(conn, webhook.id, ts)
+            aid = self._upsert_article(conn, article, source, ts)
+            created: list[Delivery] = []
+            existing: list[Delivery] = []
+            for it in items:
+                row = conn.execute(self._plan_stmt("delivery"), _delivery_row(aid, it, ts)).first()
+                if row is not None:
+                    created.append(rows.delivery(row))
+                else:
+                    key = {"a": aid, "c": it.channel, "g": it.generation}
+                    old = conn.execute(self._plan_stmt("existing"), key).one()
+                    existing.append(rows.delivery(old))
+            if created:
+                actor = source or "plan"
+                events = [_event(ts, actor, d, aid) for d in created]
+                conn.execute(self._plan_stmt("event"), events)
+            result = PlanResult(aid, tuple(created), tuple(existing))
+            if webhook is not None:
+                self._answer_webhook(conn, webhook.id, webhook.respond(result))
+            if created:
+                notify(conn)
+        return result
+
+    def _upsert_article(self, conn: Any, article: Article, source: str, ts: float) -> str:
+        keys = list(article.identity_keys())
+        found = conn.execute(self._plan_stmt("keys"), {"keys": keys}).first()
+        aid = found.article_id if found else article.article_id
+        values = {
+            "id": aid,
+            "canonical_url": article.canonical_url,
+            "guid": article.guid,
+            "title": article.title,
+            "data": article.to_dict(),
+            "first_seen": ts,
+            "source": source,
+        }
+        conn.execute(self._plan_stmt("article"), values)
+        conn.execute(self._plan_stmt("key"), [{"key": k, "article_id": aid} for k in keys])
+        return str(aid)
+
+
+def _delivery_row(aid: str, it: PlanItem, ts: float) -> dict[str, Any]:
+    state = State.AWAITING_REVIEW if it.review else State.QUEUED
+    return {
+        "article_id": aid,
+        "channel": it.channel,
+        "platform": it.platform,
+        "account_key": it.account_key,
+        "generation": it.generation,
+        "state": state.value,
+        "draft": it.draft,
+        "idem_key": it.idem_key,
+        "not_before": to_ts(it.not_before) if it.not_before else None,
+        "priority": it.priority,
+        "embargo_until": to_ts(it.embargo_until) if it.embargo_until else None,
+        "fence": 0,
+        "attempts": 0,
+        "created_at": ts,
+        "updated_at": ts,
+    }
+
+
+def _event(ts: float, actor: str, d: Delivery, aid: str) -> dict[str, Any]:
+    return {
+        "at": ts,
+        "actor": actor,
+        "action": "planned",
+        "delivery_id": d.id,
+        "article_id": aid,
+        "detail": d.channel,
+    }
