@@ -14,6 +14,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from distributor.article import Article, Image
 
 # Lines that are page furniture, not article text (matched at the start, case-insensitive).
@@ -24,7 +26,8 @@ _BOILERPLATE = re.compile(
         |artikel\s+teilen|teilen\s*:|themen\s*:?$|schlagworte\s*:|anzeige$|werbung$
         |bild\s*:|foto\s*:|fotos\s*:|quelle\s*:|video\s*:|©
         |read\s+more|related\s*:|sign\s+up\s+for|share\s+this|follow\s+us|advertisement$
-        |photograph\s*:|image\s*:|credit\s*:|see\s+also\b
+        |photograph\s*:|image\s*:|credit\s*:|see\s+also\b|follow\s+(?:for|our)\s+live
+        |\[(?:mehr|more|…|\.\.\.)\]$|das\s+könnte\s+sie\s+auch
         |\#{1,6}\s|[•·▪►>*+-]\s
     )""",
     re.IGNORECASE | re.VERBOSE,
@@ -182,13 +185,22 @@ def split_caption(caption: str) -> tuple[str, str]:
     return text[: match.start()].strip(), credit
 
 
-def fill_teaser(article: Article) -> Article:
-    """The article with a derived teaser when it has none, and a credit split off its image."""
-    if article.teaser is None and article.body:
-        article = article.with_teaser(derive_teaser(article.body, article.language))
-    if article.image is not None:
-        article = replace(article, image=split_image_credit(article.image))
-    return article
+def fill_teaser(article: Article, site_names: Iterable[str] = ()) -> Article:
+    """The article as posts need it, whatever its source: the site name out of the title, the
+    language detected when the source gave none, the teaser cleaned of furniture (or derived
+    from the body), and a credit split off the image's alt text."""
+    from distributor.furniture import clean_teaser, strip_site_name
+    from distributor.language import detect
+
+    title = strip_site_name(article.title, site_names)
+    language = article.language or detect(
+        " ".join(filter(None, (title, article.teaser, (article.body or "")[:2000])))
+    )
+    teaser = clean_teaser(article.teaser, language) if article.teaser else ""
+    if not teaser and article.body:
+        teaser = clean_teaser(derive_teaser(article.body, language) or "", language)
+    image = split_image_credit(article.image) if article.image is not None else None
+    return replace(article, title=title, teaser=teaser or None, language=language, image=image)
 
 
 def split_image_credit(image: Image) -> Image:

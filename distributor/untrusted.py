@@ -8,8 +8,10 @@ Characters (`clean_text`, applied by `Article` to every text field):
   surrogates (not characters; nothing can encode them), the bidi embedding, override and
   isolate controls U+202A-U+202E and U+2066-U+2069 (they reorder what readers see: a link that
   reads "gpj.exe"), and invisible characters that only hide text: U+200B zero-width space,
-  U+2060 word joiner, U+FEFF byte-order mark, U+180E. Kept: ZWJ/ZWNJ (emoji sequences, Persian
-  and Indic scripts), the LRM/RLM marks (they cannot reorder text) and soft hyphens.
+  U+2060 word joiner, U+FEFF byte-order mark, U+180E, the invisible operators U+2061-U+2064 and
+  soft hyphens U+00AD (a post is never hyphenated, yet every platform counts them and some show
+  them as "-"). Kept: ZWJ/ZWNJ (emoji sequences, Persian and Indic scripts) and the LRM/RLM
+  marks (they cannot reorder text).
 Links (`clean_url`): control characters are refused, `user:password@` is dropped (a link is
 posted publicly; credentials in it would be published).
 
@@ -31,6 +33,7 @@ MAX_DEPTH = 64  # an article is 3 levels deep; a JSON-LD @graph a few more
 MAX_DIGITS = 100  # an id or a timestamp, never a 4,300-digit number
 _REMOVED = [*range(0x01, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]
 _REMOVED += [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, 0x2060, 0xFEFF, 0x180E]
+_REMOVED += [0x00AD, *range(0x2061, 0x2065)]
 _REMOVED += range(0xD800, 0xE000)
 _TABLE: dict[int, None] = dict.fromkeys(_REMOVED)
 _FOUND = re.compile("[" + "".join(re.escape(chr(c)) for c in _REMOVED if c < 0xD800) + "]")

@@ -15,6 +15,7 @@ import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from distributor.article import Article
 from distributor.errors import ArticleError
@@ -60,12 +61,13 @@ def parse_feed(
     feed = parsed.feed
     base = absolute_url(base_url, feed.get("link")) or base_url
     language = _language(feed.get("language"))
+    site = [clean_line(feed.get("title")), urlsplit(base or "").hostname or ""]
     articles: list[Article] = []
     skipped: list[str] = []
     for n, entry in enumerate(parsed.entries, 1):
         try:
             item = entry_to_dict(entry, base, language)
-            articles.append(fill_teaser(Article.from_dict(item, f"{where}: item {n}")))
+            articles.append(fill_teaser(Article.from_dict(item, f"{where}: item {n}"), site))
         except ArticleError as exc:
             skipped.append(str(exc))
             if len(skipped) <= _MAX_NOTES:

@@ -82,7 +82,20 @@ def parse_html(
         ),
         "image": _image(meta, ld, page_url),
     }
-    return fill_teaser(Article.from_dict(fields, where))
+    return fill_teaser(Article.from_dict(fields, where), _site_names(meta, ld, page_url))
+
+
+def _site_names(meta: dict[str, list[str]], ld: dict[str, Any], page_url: str) -> list[str]:
+    """What the site calls itself: og:site_name, JSON-LD publisher.name, application-name,
+    and its host ("sz.de" names "SZ.de")."""
+    publisher = _one(ld.get("publisher"))
+    names = [
+        _first(meta.get("og:site_name")),
+        _first(publisher.get("name")) if isinstance(publisher, dict) else "",
+        _first(meta.get("application-name")),
+        urlsplit(page_url).hostname or "",
+    ]
+    return [n for n in names if n]
 
 
 def _scan(data: bytes | str, content_type: str) -> tuple[dict[str, list[str]], str, str, list[str]]:
