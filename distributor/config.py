@@ -17,6 +17,7 @@ from typing import Any
 
 from distributor.envfiles import EnvSource, find_env_file, load_env
 from distributor.errors import ConfigError
+from distributor.hashtags import stop_list
 from distributor.links import DEFAULT_POLICY, LinkPolicy
 from distributor.resources import packaged_path
 from distributor.schedule.rules import Quiet, quiet_option, timezone_option
@@ -105,7 +106,7 @@ class Channel:
     limit: int | None = None
     base_url: str | None = None
     enabled: bool = True
-    hashtags: bool = True
+    hashtags: bool | int = True  # how many: true = the platform's default, false = none
     quiet: Quiet | None = None  # no posts in these wall-clock hours (newsroom time zone)
     min_gap: float = 0.0  # seconds between two posts of this channel, across all workers
     language: str | None = None  # for articles whose language is not known
@@ -140,6 +141,7 @@ class Settings:
     timezone: str = "UTC"  # the newsroom's: quiet hours and `--at` without an offset
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     links: LinkPolicy = DEFAULT_POLICY  # [links] strip/keep: what posted links lose
+    hashtag_stop: frozenset[str] = frozenset()  # [hashtags] stop, added to the built-in list
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
     env_source: EnvSource = field(default_factory=EnvSource)
 
@@ -243,6 +245,7 @@ def _settings(
         timezone=timezone_option(main.get("timezone", "UTC"), where),
         sections={k: v for k, v in data.items() if k not in ("distributor", "channels")},
         links=LinkPolicy.from_table(data.get("links"), where),
+        hashtag_stop=stop_list(data.get("hashtags"), where),
         env=env,
         env_source=source,
     )
@@ -302,7 +305,7 @@ def _channel(name: str, raw: Mapping[str, Any], where: str) -> Channel:
         limit=_limit(raw.get("limit"), err),
         base_url=_opt_str(raw.get("base_url"), err, "base_url"),
         enabled=_bool(raw.get("enabled", True), err, "enabled"),
-        hashtags=_bool(raw.get("hashtags", True), err, "hashtags"),
+        hashtags=_hashtags(raw.get("hashtags", True), err),
         quiet=quiet_option(raw.get("quiet"), err),
         min_gap=parse_duration(raw.get("min_gap", 0), err, "min_gap"),
         language=_language(raw.get("language"), err),
@@ -359,6 +362,12 @@ def _utm(value: Any, err: Any) -> dict[str, str]:
             raise err(f"utm.{k}", "must be a string")
         out[k if k.startswith("utm_") else f"utm_{k}"] = str(v)
     return out
+
+
+def _hashtags(value: Any, err: Any) -> bool | int:
+    if isinstance(value, bool) or (isinstance(value, int) and 0 <= value <= 30):
+        return value
+    raise err("hashtags", "must be true, false or a number like 2")
 
 
 def _language(value: Any, err: Any) -> str | None:

@@ -40,6 +40,14 @@ _CREDIT = re.compile(
     re.IGNORECASE,
 )
 
+# "… (Foto: dpa)", "… [Bild: Reuters]", "… (© AFP)" at the end of a caption.
+_PAREN_CREDIT = re.compile(
+    r"\s*[(\[](?:(?:Bild|Foto|Fotos|Quelle|Image|Photo|Photograph|Credit)\s*:\s*|©\s*|\(c\)\s*)"
+    r"(?P<credit>[^()\[\]]+)[)\]]\s*$",
+    re.IGNORECASE,
+)
+_PIPE_CREDIT = re.compile(r"\s+\|\s+(?P<credit>[^|]{2,80})$")  # "Alt text | dpa"
+
 # Tokens ending in "." that do not end a sentence (compared lower-case, without the dot).
 _ABBREVIATIONS = frozenset(
     re.split(
@@ -175,14 +183,27 @@ def _is_abbreviation(text: str, dot: int, rest: str, german: bool) -> bool:
     return False
 
 
-def split_caption(caption: str) -> tuple[str, str]:
-    """Split "Alt text. Bild: picture alliance/dpa" into (alt, credit); credit may be ""."""
+def split_caption(caption: str, *, pipes: bool = True) -> tuple[str, str]:
+    """Split a caption into (alt, credit); credit may be "".
+
+    Forms: "Alt text. Bild: picture alliance/dpa", "Alt text (Foto: dpa)", "Alt text © dpa"
+    and, with `pipes`, "Alt text | dpa" (a short credit-like piece after the last " | ").
+    """
     text = " ".join(caption.split())
-    match = _CREDIT.search(text)
-    if match is None:
-        return text, ""
-    credit = (match.group("credit") or match.group("copy") or "").strip()
-    return text[: match.start()].strip(), credit
+    for pattern in (_PAREN_CREDIT, _CREDIT, *((_PIPE_CREDIT,) if pipes else ())):
+        match = pattern.search(text)
+        if match is None:
+            continue
+        credit = (match.group("credit") or match.groupdict().get("copy") or "").strip()
+        if pattern is _PIPE_CREDIT and not _credit_like(credit):
+            continue
+        return text[: match.start()].strip(), credit
+    return text, ""
+
+
+def _credit_like(text: str) -> bool:
+    """ "dpa", "picture alliance/dpa", "Reuters/Fabian Bimmer": short, no sentence in it."""
+    return len(text.split()) <= 8 and not text.rstrip().endswith((".", "!", "?", ":"))
 
 
 def fill_teaser(article: Article, site_names: Iterable[str] = ()) -> Article:

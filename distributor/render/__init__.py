@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 
 from distributor import limits
 from distributor.errors import TemplateError
+from distributor.hashtags import hashtag, hashtag_list, hashtags_filter
 from distributor.links import DEFAULT_POLICY, add_utm
 from distributor.platforms.base import Draft
 from distributor.platforms.registry import spec
 from distributor.render import context, engine, guard
-from distributor.render.context import hashtag, hashtag_list, hashtags_filter
 from distributor.render.engine import clear_cache
 from distributor.render.fit import FitError, fit
 from distributor.resources import packaged_path
@@ -129,7 +129,8 @@ def render(article: Article, channel: Channel, *, settings: Settings | None = No
     platform = channel.platform
     limit = limits.limit_for(platform, caption=article.image is not None, override=channel.limit)
     links = settings.links if settings is not None else DEFAULT_POLICY
-    values = context.build(article, channel, limit=limit, links=links)
+    stop = settings.hashtag_stop if settings is not None else frozenset()
+    values = context.build(article, channel, limit=limit, links=links, stop=stop)
     cap = max(10 * limit, MIN_OUTPUT_CAP)
 
     budget = guard.Budget(engine.MAX_SECONDS)  # one time budget for every fitting attempt
@@ -139,7 +140,7 @@ def render(article: Article, channel: Channel, *, settings: Settings | None = No
         text = normalise(engine.run(template, context, max_chars=cap, budget=budget))
         return text, telegram_length(text, filename) if html else limits.length(platform, text)
 
-    tags = hashtag_list(article.tags) if channel.hashtags else ()
+    tags = context.channel_hashtags(article, channel, stop)
     try:
         text, length = fit(
             attempt,

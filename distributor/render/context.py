@@ -1,21 +1,18 @@
 """What a template sees: plain strings, lists and dicts built from an article and a channel.
 
 Templates never get live objects (no `Article`, no `Channel`, no settings): only values that
-are safe to hand to a sandbox and cheap to copy. The helpers here are also the `hashtags`,
-`utm` and `teaser` filters.
+are safe to hand to a sandbox and cheap to copy.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
 from distributor.article import Article
 from distributor.config import Channel
 from distributor.errors import ConfigError
+from distributor.hashtags import cap, ranked
 from distributor.links import (
     DEFAULT_POLICY,
     LinkPolicy,
@@ -24,48 +21,18 @@ from distributor.links import (
     posted_link,
 )
 
-# Separators a tag may contain that simply disappear in its hashtag ("Ukraine-Krieg").
-_SEPARATORS = re.compile(r"[\s\-‐‑‒–—_.'’/:·]+")
-_WORD = re.compile(r"\w+")
 DEFAULT_LANGUAGE = "de"  # the packaged base templates are German
 DEFAULT_TEASER_CHARS = 280
 
 
-@lru_cache(maxsize=4096)
-def hashtag(tag: str) -> str | None:
-    """`"Ukraine-Krieg"` -> `"#UkraineKrieg"`; None when the tag cannot be a hashtag."""
-    text = unicodedata.normalize("NFC", tag.strip().lstrip("#"))
-    parts = [p for p in _SEPARATORS.split(text) if p]
-    if not parts or not all(_WORD.fullmatch(p) for p in parts):
-        return None  # punctuation such as "C++" or "S&P" would change the meaning
-    # Later parts start upper-case ("Kim Jong-un" -> KimJongUn): readable, also for screen
-    # readers; the first part keeps its case ("iPhone").
-    word = parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
-    if not any(c.isalpha() for c in word):
-        return None  # "#2024" is not a hashtag on any platform
-    return "#" + word
-
-
-@lru_cache(maxsize=1024)
-def _hashtag_list(tags: tuple[str, ...]) -> tuple[str, ...]:
-    seen: set[str] = set()
-    out: list[str] = []
-    for tag in tags:
-        tagged = hashtag(tag)
-        if tagged is not None and tagged.casefold() not in seen:
-            seen.add(tagged.casefold())
-            out.append(tagged)
-    return tuple(out)
-
-
-def hashtag_list(tags: Iterable[str] | str) -> tuple[str, ...]:
-    """Hashtags for `tags` in order, without duplicates (case-insensitive) or invalid ones."""
-    return _hashtag_list((tags,) if isinstance(tags, str) else tuple(str(t) for t in tags))
-
-
-def hashtags_filter(tags: Iterable[str] | str) -> str:
-    """Template filter: `{{ tags|hashtags }}` -> `"#WladimirPutin #UkraineKrieg"`."""
-    return " ".join(hashtag_list(tags))
+def channel_hashtags(
+    article: Article, channel: Channel, stop: frozenset[str] = frozenset()
+) -> tuple[str, ...]:
+    """The hashtags `channel` posts for `article`: ranked, stop-listed, capped (`hashtags`)."""
+    count = cap(channel.platform, channel.hashtags)
+    if not count:
+        return ()
+    return ranked(tuple(article.tags), article.section or "", stop)[:count]
 
 
 @lru_cache(maxsize=512)
@@ -115,7 +82,12 @@ def post_language(article: Article, channel: Channel) -> str:
 
 
 def build(
-    article: Article, channel: Channel, *, limit: int, links: LinkPolicy = DEFAULT_POLICY
+    article: Article,
+    channel: Channel,
+    *,
+    limit: int,
+    links: LinkPolicy = DEFAULT_POLICY,
+    stop: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The template context for `article` on `channel` (fitting later swaps teaser/hashtags)."""
     image = article.image
@@ -127,7 +99,7 @@ def build(
         "body": article.body or "",
         "section": article.section or "",
         "tags": tags,
-        "hashtags": hashtags_filter(tags) if channel.hashtags else "",
+        "hashtags": " ".join(channel_hashtags(article, channel, stop)),
         "language": article.language or "",
         "author": article.author or "",
         "published_at": article.published_at.isoformat() if article.published_at else "",

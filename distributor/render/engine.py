@@ -32,6 +32,7 @@ from jinja2.runtime import Context, Macro, markup_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from distributor.errors import TemplateError
+from distributor.hashtags import hashtags_filter
 from distributor.links import add_utm
 from distributor.render import bounds, guard
 from distributor.render import context as ctxmod
@@ -168,7 +169,7 @@ def _make_env() -> _Sandbox:
     # No accumulators (namespace) and no text generators (lipsum): nothing a teaser needs.
     for name in ("namespace", "lipsum", "cycler", "joiner"):
         env.globals.pop(name, None)
-    env.filters.update(hashtags=ctxmod.hashtags_filter, utm=_utm_filter, teaser=_teaser_filter)
+    env.filters.update(hashtags=hashtags_filter, utm=_utm_filter, teaser=_teaser_filter)
     env.filters = {name: _capped(name, f) for name, f in env.filters.items()}
     return env
 

@@ -16,7 +16,10 @@ from collections.abc import Callable, Sequence
 from distributor.teaser import split_sentences
 
 ELLIPSIS = "…"
-MIN_WORDS = 3  # a teaser shorter than this says nothing; leave it out instead
+MIN_WORDS = 8  # a shortened teaser under this says nothing: post title and link instead
+# Quotation marks: each toggles "inside a quotation" („…“, “…”, "…", »…«, «…»).
+_QUOTES = frozenset('„“”"»«')
+_OPENERS = frozenset('„“"»«')
 
 Attempt = Callable[[str, str], tuple[str, int]]  # (teaser, hashtags) -> (text, length)
 
@@ -38,9 +41,30 @@ def _largest(lo: int, hi: int, ok: Callable[[int], bool]) -> int | None:
     return lo
 
 
-def shorten(words: Sequence[str], count: int) -> str:
-    """The first `count` words with "…", without a dangling comma or dash before it."""
-    return " ".join(words[:count]).rstrip(",;:–—-‒ ") + ELLIPSIS
+def shorten(words: Sequence[str], count: int, german: bool = True) -> str:
+    """The first `count` words with the ellipsis, without a dangling comma or dash before it;
+    German sets it apart ("tobt der …"), English closes up ("rages on…")."""
+    head = " ".join(words[:count]).rstrip(",;:–—-‒ ")
+    return f"{head} {ELLIPSIS}" if german else head + ELLIPSIS
+
+
+def cut_points(words: Sequence[str]) -> list[int]:
+    """Word counts after which a teaser may be cut: never inside a quotation, never between a
+    quotation and its speaker ("…“, erklärte er" / "Korotchenko sagte im Fernsehen: „…")."""
+    blocked: set[int] = set()
+    inside = False
+    for i, word in enumerate(words):
+        for char in word:
+            if char in _QUOTES:
+                inside = not inside
+        if inside:
+            blocked.add(i + 1)
+        if word.rstrip(",;:.!?")[-1:] in _QUOTES:  # "…“," then the speaker: "erklärte er"
+            blocked.update((i + 1, i + 2))
+        if word.endswith(":") and i + 1 < len(words) and words[i + 1][:1] in _OPENERS:
+            clause = max((j for j in range(i) if words[j].endswith(",")), default=-1)
+            blocked.update(range(clause + 2, i + 2))  # the speaker's clause stays with it
+    return [n for n in range(1, len(words) + 1) if n not in blocked]
 
 
 def fit(
@@ -75,9 +99,10 @@ def fit(
         if count is not None:
             return refill(" ".join(sentences[:count]))
         words = sentences[0].split()
-        cut = _largest(MIN_WORDS, len(words) - 1, lambda w: ok(shorten(words, w), ""))
-        if cut is not None:
-            return done(shorten(words, cut), "")
+        points = [p for p in cut_points(words) if MIN_WORDS <= p < len(words)]
+        pick = _largest(0, len(points) - 1, lambda i: ok(shorten(words, points[i], german), ""))
+        if pick is not None:
+            return done(shorten(words, points[pick], german), "")
     if ok("", ""):
         return refill("")
     raise FitError(

@@ -203,7 +203,8 @@ def _image(entry: Any, base: str, inline: dict[str, str] | None) -> dict[str, st
     if absolute is None:
         return None
     credit = clean_line(entry.get("credit") or _first(entry.get("media_credit"), "content"))
-    credit = split_caption(credit)[1] or credit  # "Photograph: X/Reuters" -> "X/Reuters"
+    # "Photograph: X/Reuters" -> "X/Reuters"; a " | " inside a credit is part of it
+    credit = split_caption(credit, pipes=False)[1] or credit
     return {"url": absolute, "alt": alt, "credit": credit}
 
 

@@ -81,8 +81,9 @@ def test_post_fits_with_url_intact_or_fails_cleanly(
     assert draft.length <= draft.limit, (draft.length, draft.limit, draft.text)
     if platform != "telegram":
         assert limits.length(platform, draft.text) == draft.length
-    link = html.escape(draft.link) if platform == "telegram" else draft.link
-    assert link in draft.text, f"link {draft.link!r} not intact in {draft.text!r}"
+    shown = draft.link_text or draft.link  # Bluesky shows a short display link
+    link = html.escape(shown) if platform == "telegram" else shown
+    assert link in draft.text, f"link {shown!r} not intact in {draft.text!r}"
     _assert_nothing_cut(draft.text, article, platform)
 
 
@@ -118,11 +119,11 @@ def test_bluesky_facets_slice_exactly_their_link_or_tag(parts: list[str], sep: s
 def test_rendered_bluesky_link_has_a_facet_on_exactly_the_link(url: str) -> None:
     article = Article(url=url, title="Ein Titel", teaser="Ein Satz.", tags=("Politik",))
     draft = render(article, Channel(name="bsky", platform="bluesky"))
-    found = facets(draft.text, (draft.link,))
+    found = facets(draft.text, (draft.link,), {draft.link_text: draft.link})
     links = [f for f in found if f["features"][0]["$type"].endswith("#link")]
     data = draft.text.encode("utf-8")
     sliced = {data[f["index"]["byteStart"] : f["index"]["byteEnd"]].decode() for f in links}
-    assert draft.link in sliced
+    assert (draft.link_text or draft.link) in sliced
     assert any(f["features"][0]["uri"] == draft.link for f in links)
 
 
