@@ -22,6 +22,36 @@ def use_config(ctx: click.Context, config: str | None) -> None:
         obj.pop("settings", None)
 
 
+def text_options(command: Any) -> Any:
+    """`--url` and `--format`: read SOURCE as a pasted plain-text article (docs/sources.md)."""
+    command = click.option(
+        "--format",
+        "source_format",
+        type=click.Choice(["auto", "text"]),
+        default="auto",
+        show_default=True,
+        help="text: SOURCE is a plain-text article (needs --url).",
+    )(command)
+    return click.option(
+        "--url",
+        metavar="URL",
+        help="The article's address, for a plain-text SOURCE (implies --format text).",
+    )(command)
+
+
+def article_source(source: str, url: str | None, source_format: str) -> Any:
+    """SOURCE as the service takes it: the spec itself, or the article of a plain text."""
+    if url is None and source_format == "auto":
+        return source
+    if url is None:
+        from distributor.errors import ArticleError
+
+        raise ArticleError("--format text needs --url URL (a pasted text has no address)")
+    from distributor.sources import load_text
+
+    return load_text(source, url)
+
+
 @click.command()
 @click.argument("source", metavar="ARTICLE_OR_FEED")
 @click.option(
@@ -38,14 +68,22 @@ def use_config(ctx: click.Context, config: str | None) -> None:
     help="Only this channel (repeatable; default: every enabled channel).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of posts instead.")
+@text_options
 @click.pass_context
 def preview(
-    ctx: click.Context, source: str, config: str | None, channels: tuple[str, ...], as_json: bool
+    ctx: click.Context,
+    source: str,
+    config: str | None,
+    channels: tuple[str, ...],
+    as_json: bool,
+    url: str | None,
+    source_format: str,
 ) -> None:
     """Render ARTICLE_OR_FEED for every channel and show the posts, fitted and counted.
 
     ARTICLE_OR_FEED is a JSON or YAML article file, an RSS/Atom feed, a saved HTML page, an
-    http(s) URL of any of these, or `-` for standard input. Channels whose routing filters
+    http(s) URL of any of these, or `-` for standard input; with --url URL, a plain-text
+    article (file or `-`) pasted from the CMS. Channels whose routing filters
     (sections, tags, languages) do not match are listed as skipped (and left out of --json).
 
     With --json: one object per post with channel, platform, article_id, text, link, title,
@@ -57,7 +95,8 @@ def preview(
     from distributor.service import preview as run_preview
 
     use_config(ctx, config)
-    items = run_preview(source, config=settings(ctx), channels=channels)
+    articles = article_source(source, url, source_format)
+    items = run_preview(articles, config=settings(ctx), channels=channels)
     if as_json:
         print_json([item.to_dict() for item in items if item.ok])
     else:

@@ -22,7 +22,7 @@ from distributor.cli.common import (
     settings,
     store_options,
 )
-from distributor.cli.preview import use_config
+from distributor.cli.preview import article_source, text_options, use_config
 from distributor.cli.schedule import at_option, parse_at_option
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 @click.option("--timeout", type=click.FloatRange(min=0), help="With --wait: give up after N s.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan (and outcomes) as JSON.")
 @at_option
+@text_options
 @click.pass_context
 def publish(
     ctx: click.Context,
@@ -56,13 +57,16 @@ def publish(
     timeout: float | None,
     as_json: bool,
     at: str | None,
+    url: str | None,
+    source_format: str,
 ) -> None:
     """Plan one delivery per channel for every article in ARTICLE_OR_FEED (and send them).
 
     ARTICLE_OR_FEED is what `preview` takes: an article file (JSON/YAML), a feed, a saved page,
-    a URL or `-`. An article planned before (any source, any process) plans nothing new and is
-    reported as already known. Without --wait, a running `distributor worker` sends them.
-    Channels with `review = true` wait for `distributor approve`.
+    a URL or `-`, or with --url URL a plain-text article. An article planned before (any
+    source, any process) plans nothing new and is reported as already known. Without --wait,
+    a running `distributor worker` sends them. Channels with `review = true` wait for
+    `distributor approve`.
 
     --at TIME posts no earlier than then (the article's `publish_at` otherwise); times
     without an offset are the newsroom's (`[distributor] timezone`). See docs/scheduling.md.
@@ -77,7 +81,7 @@ def publish(
     when = parse_at_option(ctx, at) if at else None
     with sending_progress(ctx, wait) as on_progress:
         report = run_publish(
-            source,
+            article_source(source, url, source_format),
             config=settings(ctx),
             channels=channels,
             dry_run=dry_run,

@@ -34,6 +34,7 @@ __all__ = [
     "detect",
     "load",
     "load_article_file",
+    "load_text",
     "parse_articles",
     "parse_feed",
     "parse_html",
@@ -64,6 +65,19 @@ def load(spec: str, *, stdin: IO[str] | None = None, fetch: bool = True) -> list
     else:
         raw = read_file(spec)
     return parse_articles(raw)
+
+
+def load_text(spec: str, url: str, *, stdin: IO[str] | None = None) -> list[Article]:
+    """One article from a pasted plain text (a file or `-`), posted under `url`."""
+    from distributor.sources.plaintext import parse_text
+
+    if spec == "-":
+        import sys
+
+        raw = read_stream(stdin if stdin is not None else sys.stdin)
+    else:
+        raw = read_file(spec)
+    return [parse_text(decode_text(raw.data, raw.where), url, raw.where)]
 
 
 def load_article_file(path: str | Path) -> Article:

@@ -32,6 +32,7 @@ ACCEPT = (
 
 UNKNOWN_FORMAT = (
     "not an article: expected JSON, YAML (with url and title), an RSS/Atom feed or an HTML page"
+    " (a plain-text article needs --url URL)"
 )
 
 
