@@ -48,10 +48,15 @@ _JOINING = regex.compile(
     r"\p{GCB=L}\p{GCB=V}\p{GCB=T}\p{GCB=LV}\p{GCB=LVT}]"
 )
 _TOKEN = re.compile(r"[^ \t\n\r]+")
-_EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}")
-# Mastodon's remote mention: '@user@domain' counts as '@user' (domain part <= 253 chars).
+# Threads counts an emoji's UTF-8 bytes; a keycap (1️⃣: digit, VS16, U+20E3) is an emoji too.
+_EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3")
+# Mastodon's remote mention (Account::MENTION_RE): '@user@domain' counts as '@user'. The user
+# part is ASCII letters, digits and '_' (joined by '.' or '-'); the domain is word characters,
+# at most 253 (a longer one is not extracted and counts in full). So '@jürgen@example.de' is
+# no mention at all and counts in full (18), as Mastodon counts it.
 _REMOTE_MENTION = regex.compile(
-    r"(?<![=/\w])(@\w+(?:[\w.-]+\w+)?)@[\w.-]{1,252}\w(?![\w.-]*\w)", regex.IGNORECASE
+    r"(?<![=/\w])(@[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)@[\w.-]{1,252}\w(?![\w.-]*\w)",
+    regex.IGNORECASE,
 )
 
 
