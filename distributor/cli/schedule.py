@@ -99,50 +99,43 @@ def reschedule(
     _say("rescheduled", done, as_json)
 
 
-@click.command()
-@click.argument("target", metavar="ID|ARTICLE")
-@_json_option
-@actor_option
-@store_options
-@click.pass_context
-def hold(
-    ctx: click.Context,
-    target: str,
-    as_json: bool,
-    actor: str | None,
-    config: str | None,
-    database: str | None,
-) -> None:
-    """Keep a waiting delivery (or all of an article's) from being sent until `release`."""
-    from distributor.schedule import desk
+def _toggle(name: str, verb: str, doc: str) -> Any:
+    """`hold` / `release`: the same command around `desk.hold` / `desk.release`."""
 
-    who = actor_name(actor)
-    with open_store_for(ctx, config, database) as store:
-        done = desk.hold(store, target, who)
-    _say("held", done, as_json)
+    @click.command(name=name, help=doc)
+    @click.argument("target", metavar="ID|ARTICLE")
+    @_json_option
+    @actor_option
+    @store_options
+    @click.pass_context
+    def command(
+        ctx: click.Context,
+        target: str,
+        as_json: bool,
+        actor: str | None,
+        config: str | None,
+        database: str | None,
+    ) -> None:
+        from distributor.schedule import desk
+
+        who = actor_name(actor)
+        with open_store_for(ctx, config, database) as store:
+            done = getattr(desk, name)(store, target, who)
+        _say(verb, done, as_json)
+
+    return command
 
 
-@click.command()
-@click.argument("target", metavar="ID|ARTICLE")
-@_json_option
-@actor_option
-@store_options
-@click.pass_context
-def release(
-    ctx: click.Context,
-    target: str,
-    as_json: bool,
-    actor: str | None,
-    config: str | None,
-    database: str | None,
-) -> None:
-    """Let held deliveries go again: at their schedule, or at once if it has passed."""
-    from distributor.schedule import desk
-
-    who = actor_name(actor)
-    with open_store_for(ctx, config, database) as store:
-        done = desk.release(store, target, who)
-    _say("released", done, as_json)
+hold = _toggle(
+    "hold",
+    "held",
+    "Keep a waiting delivery (or all of an article's) from being sent until `release`.",
+)
+release = _toggle(
+    "release",
+    "released",
+    "Let held deliveries go again: at their schedule, or at once if it has passed.",
+)
 
 
 @click.command()

@@ -76,9 +76,24 @@ class ProgressMixin:
         """claimed -> retry_wait until `not_before` (fenced, not an attempt): the account's
         next rate slot is too far away to wait for in the worker. The row keeps its place:
         the account stays busy until it is due again."""
+        back = (State.RETRY_WAIT, not_before, "deferred")
+        return self._unclaim(id, fence, back, actor=actor, reason=reason, now=now)
+
+    def _unclaim(
+        self,
+        id: int,
+        fence: int,
+        back: tuple[State, datetime, str],
+        *,
+        actor: str,
+        reason: str,
+        now: datetime | None,
+    ) -> Delivery:
+        """claimed -> `back` = (state, not_before, event action), fenced, not an attempt."""
+        state, not_before, action = back
         ts = self._now(now)
         values = {
-            "state": State.RETRY_WAIT.value,
+            "state": state.value,
             "not_before": to_ts(not_before),
             "lease_owner": None,
             "lease_until": None,
@@ -86,7 +101,7 @@ class ProgressMixin:
         }
         with self._engine.begin() as conn:
             out = self._fenced(conn, id, fence, [State.CLAIMED], values)
-            self._event(conn, ts, actor, "deferred", id, out.article_id, reason)
+            self._event(conn, ts, actor, action, id, out.article_id, reason)
         return out
 
     def heartbeat(self, worker: str, *, now: datetime | None = None) -> None:

@@ -35,6 +35,17 @@ class ScheduleMixin:
             self, conn: Any, id: int, fence: int, states: Iterable[State], values: dict[str, Any]
         ) -> Delivery: ...
 
+        def _unclaim(
+            self,
+            id: int,
+            fence: int,
+            back: tuple[State, datetime, str],
+            *,
+            actor: str,
+            reason: str,
+            now: datetime | None,
+        ) -> Delivery: ...
+
         def _event(
             self,
             conn: Any,
@@ -138,18 +149,8 @@ class ScheduleMixin:
         """claimed -> queued until `not_before` (fenced, not an attempt): a schedule rule
         (embargo, quiet hours, spacing) says later. Unlike `defer`, the account is not kept
         busy, so other deliveries of it (breaking news) may still go."""
-        ts = self._now(now)
-        values = {
-            "state": State.QUEUED.value,
-            "not_before": to_ts(not_before),
-            "lease_owner": None,
-            "lease_until": None,
-            "updated_at": ts,
-        }
-        with self._engine.begin() as conn:
-            out = self._fenced(conn, id, fence, [State.CLAIMED], values)
-            self._event(conn, ts, actor, "rescheduled", id, out.article_id, reason)
-        return out
+        back = (State.QUEUED, not_before, "rescheduled")
+        return self._unclaim(id, fence, back, actor=actor, reason=reason, now=now)
 
     def set_schedule(
         self,
