@@ -17,7 +17,6 @@ import json
 import os
 import socket
 import sys
-import urllib.request
 from datetime import UTC, datetime
 
 from distributor.errors import DistributorError
@@ -56,10 +55,13 @@ def check_worker(host: str | None = None) -> str:
 
 def check_serve(url: str = SERVE_URL, timeout: float = 5.0) -> str:
     """The store state `url` reports; Unhealthy unless it answers 200 with status ok."""
+    from distributor.fetch import LOOPBACK, FetchError, Rules, fetch
+
+    # Through the outbound guard like every request, limited to this container's loopback.
+    rules = Rules(LOOPBACK, deadline=timeout, max_bytes=65536, types=("application/json",))
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as answer:
-            body = json.loads(answer.read(65536) or b"{}")
-    except OSError as exc:  # refused, timed out, or an HTTP error status (HTTPError)
+        body = json.loads(fetch(url, rules).data or b"{}")
+    except FetchError as exc:  # refused, timed out, an HTTP error status, not loopback
         raise Unhealthy(f"{url}: {exc}") from None
     except ValueError:
         raise Unhealthy(f"{url}: not a JSON answer") from None
