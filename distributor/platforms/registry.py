@@ -11,7 +11,6 @@ import functools
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from distributor.errors import ConfigError
@@ -108,6 +107,8 @@ BUILTIN: dict[str, PlatformSpec] = {
 
 
 def _plugins() -> dict[str, PlatformSpec]:
+    from importlib.metadata import entry_points  # ~0.1 s to import: only when a plugin is named
+
     found: dict[str, PlatformSpec] = {}
     for ep in entry_points(group="distributor.platforms"):
         cls = ep.load()
@@ -119,15 +120,14 @@ def _plugins() -> dict[str, PlatformSpec]:
 
 @functools.cache  # scanning entry points costs milliseconds; rendering asks per post
 def platforms() -> Mapping[str, PlatformSpec]:
-    """Every known platform: built-ins first, then entry-point plugins."""
-    return {**BUILTIN, **_plugins()} if _has_plugins() else BUILTIN
-
-
-def _has_plugins() -> bool:
-    return bool(entry_points(group="distributor.platforms"))
+    """Every known platform: entry-point plugins, then the built-ins (a built-in name always
+    means the built-in platform)."""
+    return {**_plugins(), **BUILTIN}
 
 
 def spec(name: str) -> PlatformSpec:
+    if name in BUILTIN:  # no entry-point scan (and no importlib.metadata) for built-ins
+        return BUILTIN[name]
     try:
         return platforms()[name]
     except KeyError:
