@@ -152,7 +152,16 @@ def _plan_article(
         )
     assert store is not None
     result = store.plan(article, items, source=source, now=now, webhook=webhook)
-    return ArticlePlan(article, result.article_id, result.created, result.existing, (), skipped)
+    existing = result.existing
+    if timing.embargo_until and existing:  # an embargo moved later holds what still waits
+        moved = {
+            d.id: d
+            for d in store.raise_embargo(
+                [d.id for d in existing], timing.embargo_until, actor=source or "plan"
+            )
+        }
+        existing = tuple(moved.get(d.id, d) for d in existing)
+    return ArticlePlan(article, result.article_id, result.created, existing, (), skipped)
 
 
 def _named(channel: str, error: str) -> str:

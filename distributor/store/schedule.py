@@ -152,6 +152,32 @@ class ScheduleMixin:
         back = (State.QUEUED, not_before, "rescheduled")
         return self._unclaim(id, fence, back, actor=actor, reason=reason, now=now)
 
+    def raise_embargo(
+        self, ids: Iterable[int], until: datetime, *, actor: str, now: datetime | None = None
+    ) -> list[Delivery]:
+        """The article came again with a later embargo: waiting deliveries whose embargo is
+        earlier (or none) get `until` as embargo and as earliest time. Never lowered."""
+        ts, end = self._now(now), to_ts(until)
+        d = self._t["deliveries"]
+        with self._engine.begin() as conn:
+            sel = d.select().where(
+                d.c.id.in_(list(ids)),
+                d.c.state.in_([s.value for s in WAITING]),
+                d.c.embargo_until.is_(None) | (d.c.embargo_until < end),
+            )
+            out = []
+            for row in conn.execute(sel).all():
+                values = {"embargo_until": end, "not_before": max(row.not_before or 0.0, end)}
+                new = conn.execute(
+                    d.update()
+                    .where(d.c.id == row.id)
+                    .values(updated_at=ts, **values)
+                    .returning(*d.c)
+                ).one()
+                self._event(conn, ts, actor, "embargo", row.id, row.article_id, until.isoformat())
+                out.append(rows.delivery(new))
+        return out
+
     def set_schedule(
         self,
         ids: Iterable[int],

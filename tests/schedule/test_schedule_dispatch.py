@@ -177,3 +177,19 @@ def test_a_spaced_queue_or_a_held_post_is_not_stuck(store: Store, clock: FakeClo
     assert "overdue" in str(attention(last, clock.now(), limit, store.gaps()))
     store.set_schedule([last.id], actor="ed", held=True)
     assert attention(store.get(last.id), clock.now(), limit, store.gaps()) is None
+
+
+def test_an_embargo_moved_later_holds_what_still_waits(store: Store, clock: FakeClock) -> None:
+    conf = settings(Channel("a", "mastodon"), Channel("b", "mastodon", account="acct-b"))
+    first = T0 + timedelta(hours=1)
+    publish(art(1, embargo_until=first), config=conf, store=store, clock=clock, channels=["a"])
+    later = T0 + timedelta(hours=3)
+    again = publish(art(1, embargo_until=later), config=conf, store=store, clock=clock)
+    [known] = again.plans[0].existing
+    assert known.embargo_until == later and known.not_before == later
+    earlier = publish(art(1, embargo_until=first), config=conf, store=store, clock=clock)
+    assert earlier.plans[0].existing[0].embargo_until == later  # never lowered by a re-send
+    rec = {"a": Recorder(clock=clock), "b": Recorder(clock=clock)}
+    drain(dispatcher(conf, store, clock, rec), clock)
+    assert times(rec["a"]) == [later] and times(rec["b"]) == [later]
+    assert "embargo" in [e["action"] for e in store.events(delivery_id=known.id)]
