@@ -126,6 +126,20 @@ def test_quiet_hours_across_the_spring_dst_change(tmp_path: Path) -> None:
     store.close()
 
 
+def test_quiet_hours_across_the_autumn_dst_change(tmp_path: Path) -> None:
+    clock = FakeClock(datetime(2026, 10, 24, 20, 30, tzinfo=UTC))  # Saturday 22:30 CEST
+    store = open_store(f"sqlite:///{tmp_path / 'dst.db'}", clock=clock)
+    quiet = Channel("a", "mastodon", quiet=parse_quiet("23:00-06:30"), delay=3600)
+    rec = run(store, clock, quiet, articles=[art(1), art(2, priority="breaking")])
+    # the normal one waits for 06:30 CET (one hour more of night); the breaking one goes
+    assert times(rec["a"]) == [
+        datetime(2026, 10, 24, 21, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, 5, 30, tzinfo=UTC),
+    ]
+    assert [aid for aid, _ in rec["a"].sent] == [art(2).article_id, art(1).article_id]
+    store.close()
+
+
 def test_a_rate_limit_retry_landing_in_quiet_hours_waits(store: Store, clock: FakeClock) -> None:
     from distributor.errors import RateLimited
 
