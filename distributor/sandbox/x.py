@@ -11,6 +11,11 @@ token. Access tokens look like `<user id>-<random>` (the user id is taken from t
 containing `invalid` get 401, `readonly` 403 on writes (app without write permission),
 `noread` 403 client-forbidden on timeline reads (an access tier without them).
 Media routes live in `distributor.sandbox.x_media`.
+
+Compared with recordings (tests/fidelity/test_cassette_fidelity.py, tweepy's cassettes): status,
+error keys, `x-rate-limit-*` headers and media type of create/delete tweet, users/me and a simple
+PNG upload. The rest (errors, limits, chunked and v2 media, timelines) follows docs.x.com and
+error bodies quoted in public reports, not a recorded exchange.
 """
 
 from __future__ import annotations
