@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 # Reconcile pages back through the organization's posts up to this far (newest first).
 LOOKUP_PAGE_SIZE = 50
 LOOKUP_PAGES = 10
-_RESERVED = re.compile(r"([\\|{}@\[\]()<>*_~])|#(?!\w)")
+_RESERVED = re.compile(r"([\\|{}@\[\]()<>*_~])|#(?![^\W_])")  # "#tag" stays live; "#_" does not
 
 
 def escape_commentary(text: str) -> str:
