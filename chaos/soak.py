@@ -237,6 +237,10 @@ class Soak:
     def _burst(self, box: Sandbox) -> None:
         platform = self.rng.choice(SHORT_RESETS)
         box.faults.add(platform=platform, kind="rate_limit", seconds=1, count=3)
+        # One of each failure kind on a random platform after every kill, on top of the random
+        # rates: a short soak on a slow machine sends few requests, and every kind must fire.
+        for rule in ({"kind": "reset"}, {"kind": "lost", "mode": "reset"}, {"kind": "error"}):
+            box.faults.add(platform=self.rng.choice(list(CHANNELS)), count=1, **rule)
         if self.rng.random() < 0.15:  # a hang longer than the adapters' 10 s read timeout
             platform = self.rng.choice(list(CHANNELS))
             route = "publish" if platform == "threads" else "create"
