@@ -16,7 +16,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import FANOUT_PLATFORMS, OUT, completions, sandbox, save_plot, secrets_for, write_config
+from common import (
+    FANOUT_PLATFORMS,
+    NO_QUOTAS,
+    OUT,
+    completions,
+    sandbox,
+    save_plot,
+    secrets_for,
+    write_config,
+)
 from fanout_bench import plan, run_workers
 
 CHANNELS = len(FANOUT_PLATFORMS) * 10
@@ -49,11 +58,10 @@ def main() -> None:
     parser.add_argument("--sends", type=int, default=600, help="sends measured per size")
     parser.add_argument("--plot", type=Path, default=OUT / "backlog.png")
     args = parser.parse_args()
-    limit = "x:create:100000000/1"
     runs = []
     with (
         tempfile.TemporaryDirectory() as tmp,
-        sandbox("--latency", "0.02", "--limit", limit) as url,
+        sandbox("--latency", "0.02", *NO_QUOTAS) as url,
     ):
         for size in args.sizes:
             start = time.perf_counter()

@@ -36,6 +36,14 @@ CHANNEL_TEMPLATES: dict[str, str] = {
     "telegram": 'chat_id = "@bench_news_{i}"\nbot_token_env = "TG_TOKEN_{i}"',
 }
 FANOUT_PLATFORMS = list(CHANNEL_TEMPLATES)
+# The platforms' own per-account quotas (X 100 posts per 15 min, Mastodon 300 per 3 h, Facebook
+# 4,800 per day), which the sandbox enforces, would cap a throughput run long before
+# distributor does: lifted for those runs (the rate-limit benchmark sets its own).
+NO_QUOTAS = [
+    arg
+    for route in ("x:create", "mastodon:create", "facebook:create")
+    for arg in ("--limit", f"{route}:1000000000/1")
+]
 
 
 def secrets_for(platforms: list[str], accounts: int) -> dict[str, str]:

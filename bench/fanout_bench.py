@@ -25,6 +25,7 @@ from typing import Any
 from common import (
     CLI,
     FANOUT_PLATFORMS,
+    NO_QUOTAS,
     OUT,
     articles,
     completions,
@@ -230,11 +231,9 @@ def main() -> None:
     )
     parser.add_argument("--plot", type=Path, default=OUT / "fanout.png")
     args = parser.parse_args()
-    # X's default 100 posts per 15 min per account would cap the run, not distributor.
-    limit = "x:create:1000000/1"
     with (
         tempfile.TemporaryDirectory() as tmp,
-        sandbox("--latency", str(args.latency), "--limit", limit) as url,
+        sandbox("--latency", str(args.latency), *NO_QUOTAS) as url,
     ):
         work = Path(tmp)
         sq = fanout(url, work, f"sqlite:///{work}/fanout.db", args, 1)

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import FANOUT_PLATFORMS, completions, sandbox, secrets_for, write_config
+from common import FANOUT_PLATFORMS, NO_QUOTAS, completions, sandbox, secrets_for, write_config
 from fanout_bench import plan, run_workers
 from pg import postgres_url
 
@@ -59,10 +59,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=25.0, help="send time per run")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds not measured")
     args = parser.parse_args()
-    limit = "x:create:100000000/1"
     with (
         tempfile.TemporaryDirectory() as tmp,
-        sandbox("--latency", str(args.latency), "--limit", limit) as url,
+        sandbox("--latency", str(args.latency), *NO_QUOTAS) as url,
         postgres_url(Path(tmp)) as (server, note),
     ):
         if server is None:
