@@ -1,4 +1,5 @@
-"""Render hostile templates, each in a forked child under an address-space limit, and report
+"""Render hostile templates, each in a forked child under an address-space limit (forked from
+a fresh single-threaded helper process), and report
 per template: the one-line result, seconds, traced peak (tracemalloc) and the child's peak RSS
 above the parent's. Used by test_template_memory.py and for RELIABILITY.md:
 
@@ -71,17 +72,41 @@ def probe(source: str) -> dict[str, Any]:
     return json.loads(b"".join(chunks))  # type: ignore[no-any-return]
 
 
-def main() -> None:
-    sys.path.insert(0, os.path.dirname(__file__))
-    from test_template_memory import AMPLIFIERS
+def probe_all(sources: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Every template, from a fresh helper process: forking is safe only from a process
+    without other threads (a pytest process has some; a child could inherit a held lock)."""
+    import subprocess
 
+    done = subprocess.run(
+        [sys.executable, __file__, "--json"],
+        input=json.dumps(sources),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def _warm() -> None:
     from distributor.render import engine
 
     engine._compile(b"{{ title }}", "warm.txt.j2", "warm.txt.j2")  # imports before forking
+
+
+def main() -> None:
+    if "--json" in sys.argv:  # the helper: sources on stdin, reports on stdout
+        sources = json.loads(sys.stdin.read())
+        _warm()
+        print(json.dumps({name: probe(source) for name, source in sources.items()}))
+        return
+    sys.path.insert(0, os.path.dirname(__file__))
+    from test_template_memory import AMPLIFIERS
+
+    reports = probe_all(AMPLIFIERS)
     print("| template | result | time | traced peak | RSS above parent |")
     print("|---|---|---|---|---|")
-    for name, source in AMPLIFIERS.items():
-        r = probe(source)
+    for name, r in reports.items():
         print(
             f"| {name} | {r['result'][:70]} | {r['seconds']:.2f} s | "
             f"{r['traced'] / 2**20:.1f} MiB | {r['rss'] / 2**20:.1f} MiB |"
