@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from locations import REPO
+from review_helpers import run as run_cli
 
-from distributor.cli import main
 from distributor.errors import ArticleError
 from distributor.sources.plaintext import parse_text
 
@@ -114,12 +114,7 @@ def run(
     def invoke(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
         if stdin is not None:
             monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
-        try:
-            code = int(main(list(argv)) or 0)
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
+        return run_cli(capsys, *argv)
 
     return invoke
 
