@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from test_crash import CLI, AheadClock
 
 from distributor.article import Article
 from distributor.config import Settings, load_config
@@ -32,23 +32,6 @@ DUE_IN = 3.0  # seconds from planning to the post's publish_at
 GAP = 5.0  # min_gap: a crash after `sending` counts as a post (it may exist), the resend waits
 ON_TIME = 15.0  # the post exists within this long of its time (a restart, reconcile, the gap)
 CHANNELS = {"mastodon": "mastodon_main", "bluesky": "bluesky_main"}
-_SCRIPT = Path(sys.executable).with_name("distributor")
-CLI = [str(_SCRIPT)] if _SCRIPT.is_file() else [sys.executable, "-m", "distributor.cli"]
-
-
-class Ahead:
-    """The wall clock plus AHEAD seconds (every lease expired, every post settled)."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=AHEAD)
-
-    def monotonic(self) -> float:
-        import time
-
-        return time.monotonic() + AHEAD
-
-    def sleep(self, seconds: float) -> None:
-        raise AssertionError("reconcile must not sleep")
 
 
 @pytest.fixture
@@ -93,9 +76,9 @@ def test_crash_around_the_due_time_sends_once_on_time(
         assert delivery.not_before == due
         assert crash_worker(settings, sandbox_secrets, point) == -signal.SIGKILL
         assert datetime.now(UTC) >= due  # it died at its point, which comes only once due
-        reconcile(settings, store, clock=Ahead())
+        reconcile(settings, store, clock=AheadClock(AHEAD))
         Dispatcher(settings, store, concurrency=1).wait_for([delivery.id], timeout=30, poll=0.1)
-        reconcile(settings, store, clock=Ahead())
+        reconcile(settings, store, clock=AheadClock(AHEAD))
         final = store.get(delivery.id)
         posts = sandbox.posts(platform)
         assert len(posts) == 1, f"{platform} after a crash at {point}: {len(posts)} posts"

@@ -4,38 +4,13 @@ a delivery (CSRF-checked, recorded with the signed-in user), refusals shown on t
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
-import requests
-from admin_helpers import USER, admin_settings, build_app, csrf_of, login, seed, serve
-from review_helpers import closed_port
+from admin_helpers import USER, seed
+from test_admin_pages import get, post, site
 
-from distributor.store import open_store
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    db = f"sqlite:///{tmp_path / 'log.db'}"
-    settings = admin_settings(tmp_path, f"http://127.0.0.1:{closed_port()}", db)
-    store = open_store(db)
-    with serve(build_app(settings, store)) as base:
-        http = requests.Session()
-        login(http, base)
-        yield {"base": base, "store": store, "settings": settings, "http": http}
-    store.close()
-
-
-def get(site: dict[str, Any], path: str, **params: str) -> requests.Response:
-    return site["http"].get(site["base"] + "/admin" + path, params=params)  # type: ignore[no-any-return]
-
-
-def post(site: dict[str, Any], path: str, page: str, **data: str) -> requests.Response:
-    csrf = csrf_of(get(site, page).text)
-    return site["http"].post(site["base"] + "/admin" + path, data={"csrf": csrf, **data})  # type: ignore[no-any-return]
+__all__ = ["site"]  # the fixture, shared with the admin page tests
 
 
 def test_reschedule_hold_release_and_the_scheduled_view(site: dict[str, Any]) -> None:
