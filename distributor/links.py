@@ -34,7 +34,7 @@ IDENTITY_PREFIXES = ("utm_", "at_", "pk_", "mtm_")
 DEFAULT_STRIP = IDENTITY_STRIP | {
     "gclsrc", "gbraid", "wbraid", "twclid", "ttclid", "li_fat_id", "yclid", "igsh", "_gl",
     "_hsenc", "_hsmi", "mkt_tok", "oly_enc_id", "oly_anon_id", "vero_id", "s_cid",
-    "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "ref_url",
+    "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "ref_url", "ref",
 }  # fmt: skip
 # Whole tracking families: Google, AT Internet, Piwik/Matomo, Webtrekk/Mapp.
 DEFAULT_STRIP_PREFIXES = (*IDENTITY_PREFIXES, "wt_")

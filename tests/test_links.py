@@ -49,6 +49,10 @@ def article(url: str = LONG, **kw: object) -> Article:
             "https://www.tagesschau.de/inland/a-100.html",
         ),
         ("https://example.org/a?id=7&igshid=abc&_hsenc=p2&mkt_tok=q", "https://example.org/a?id=7"),
+        (
+            "https://www.courier-example.co.uk/news/local/grants?ref=homepage&page=2",
+            "https://www.courier-example.co.uk/news/local/grants?page=2",
+        ),
     ],
 )
 def test_clean_url_drops_click_ids_and_fragment_keeps_story_parameters(
