@@ -17,6 +17,7 @@ def make_engine(url: str) -> Any:
     if url.startswith("sqlite:///"):
         engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         _sqlite_hooks(engine)
+        _sqlite_table_hints()
         _full_disk_hook(engine, url)
         return engine
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
@@ -32,6 +33,18 @@ def make_engine(url: str) -> Any:
         _full_disk_hook(engine, url)
         return engine
     raise ConfigError(f"store URL {url!r}: use sqlite:///FILE or postgresql://...")
+
+
+def _sqlite_table_hints() -> None:
+    """Let `select().with_hint(table, "INDEXED BY ix", dialect_name="sqlite")` render: SQLite
+    supports it, SQLAlchemy's SQLite compiler ignores table hints. The claim names its index
+    this way (store/claim.py); no other query uses hints."""
+    from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
+
+    def hint(self: Any, table: Any, text: str | None) -> str | None:
+        return text
+
+    SQLiteCompiler.get_from_hint_text = hint  # type: ignore[method-assign]
 
 
 def _sqlite_hooks(engine: Any) -> None:
