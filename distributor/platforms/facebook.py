@@ -19,30 +19,21 @@ Ambiguity policy: LOOKUP in `GET /{page}/published_posts` since the attempt bega
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from distributor.errors import (
-    AuthFailed,
-    ConfigError,
-    DuplicateContent,
-    MaybeSent,
-    NotSent,
-    PublishError,
-    RateLimited,
-    Rejected,
-)
+from distributor.errors import ConfigError, MaybeSent, NotSent, PublishError, Rejected
 from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
 from distributor.platforms.http import RewriteAdapter, classify_transport, new_session
 from distributor.platforms.links import URL_IN_TEXT, any_same, unshim
+from distributor.platforms.meta import classify, graph_time, usage_extra
 from distributor.platforms.rest import guard_url_logs
 from distributor.redact import scrub
 
@@ -53,12 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 GRAPH_HOST = "https://graph.facebook.com/"
 DEFAULT_VERSION = "v21.0"
-RATE_CODES = frozenset({4, 17, 32, 341, 613, 80001})
-AUTH_CODES = frozenset({102, 104, 190, 10, *range(200, 300)})
-TRANSIENT_CODES = frozenset({1, 2})
-DEFAULT_RATE_WAIT = 3600.0  # Graph usage windows roll over one hour when no estimate is given
 LOOKUP_PAGE_SIZE, LOOKUP_PAGES = 25, 8
-USAGE_HEADERS = ("x-business-use-case-usage", "x-page-usage", "x-app-usage")
 _VERSION = re.compile(r"v?(\d{1,3}\.\d{1,2})")
 # Page posts' `link` field is gone since Graph v3.3: the link is in the attachments.
 ATTACHMENT_FIELDS = "attachments{unshimmed_url,url,target{url}}"
@@ -258,94 +244,7 @@ class FacebookAdapter:
         response = self._transport.last
         status = response.status_code if response is not None else None
         headers: Mapping[str, str] = response.headers if response is not None else {}
-        return classify_graph(result, status, headers, self.channel.name, sending=sending)
-
-
-def classify_graph(
-    result: object,
-    status: int | None,
-    headers: Mapping[str, str],
-    channel: str,
-    *,
-    sending: bool = True,
-) -> PublishError:
-    """Map a Graph answer (the SDK's `GraphAPIError.result`) to exactly one error class."""
-    error = result.get("error") if isinstance(result, dict) else None
-    error = error if isinstance(error, dict) else {}
-    code = error.get("code") if isinstance(error.get("code"), int) else None
-    sub = error.get("error_subcode") if isinstance(error.get("error_subcode"), int) else None
-    label = f"{code}/{sub}" if sub else (str(code) if code is not None else None)
-    message = scrub(str(error.get("message") or f"HTTP {status}"))[:300]
-    if code in RATE_CODES or status == 429:
-        wait, reset = rate_wait(headers)
-        return RateLimited(
-            "facebook",
-            channel,
-            message,
-            retry_after=wait,
-            reset_at=reset,
-            status=status,
-            code=label,
-        )
-    if code in AUTH_CODES:
-        return AuthFailed("facebook", channel, message, status=status, code=label)
-    if code == 506:
-        return DuplicateContent("facebook", channel, message, status=status, code=label)
-    transient = code in TRANSIENT_CODES or error.get("is_transient") is True
-    client_error = status is not None and 400 <= status < 500
-    if transient or (not error and not client_error):
-        if not sending:
-            return NotSent("facebook", channel, message, status=status, code=label)
-        return MaybeSent(
-            "facebook", channel, f"{message}: the post may exist", status=status, code=label
-        )
-    if not error:  # a 4xx page from a proxy, not from Graph: check base_url
-        return Rejected("facebook", channel, f"HTTP {status} without a Graph error", status=status)
-    return Rejected("facebook", channel, message, status=status, code=label)
-
-
-def usage(headers: Mapping[str, str]) -> tuple[int, float] | None:
-    """(highest usage percentage, longest `estimated_time_to_regain_access` in minutes)."""
-    found, percent, minutes = False, 0, 0.0
-    for name in USAGE_HEADERS:
-        try:
-            data = json.loads(headers.get(name) or "null")
-        except ValueError:
-            continue
-        if not isinstance(data, dict):
-            continue
-        nested = [e for v in data.values() if isinstance(v, list) for e in v]
-        for entry in nested or [data]:
-            if not isinstance(entry, dict):
-                continue
-            found = True
-            for key in ("call_count", "total_time", "total_cputime"):
-                value = entry.get(key)
-                percent = max(percent, int(value) if isinstance(value, int | float) else 0)
-            regain = entry.get("estimated_time_to_regain_access")
-            minutes = max(minutes, float(regain) if isinstance(regain, int | float) else 0.0)
-    return (percent, minutes) if found else None
-
-
-def rate_wait(headers: Mapping[str, str]) -> tuple[float, datetime | None]:
-    """Seconds until Graph lets us back in: the regain estimate, else one hour."""
-    figures = usage(headers)
-    if figures is None or figures[1] <= 0:
-        return DEFAULT_RATE_WAIT, None
-    seconds = figures[1] * 60.0
-    return seconds, datetime.now(UTC) + timedelta(seconds=seconds)
-
-
-def usage_extra(headers: Mapping[str, str]) -> dict[str, str]:
-    """`rate_remaining` (percentage points left) and `rate_reset` (ISO-8601) for pacing."""
-    figures = usage(headers)
-    if figures is None:
-        return {}
-    extra = {"rate_remaining": str(max(0, 100 - figures[0])), "rate_unit": "percent"}
-    if figures[1] > 0:
-        reset = datetime.now(UTC) + timedelta(minutes=figures[1])
-        extra["rate_reset"] = reset.isoformat(timespec="seconds")
-    return extra
+        return classify("facebook", self.channel.name, result, status, headers, sending=sending)
 
 
 def is_ours(draft: Draft, post: Mapping[str, Any], wanted: set[str]) -> bool:
@@ -387,11 +286,3 @@ def permalink(post_id: str) -> str | None:
     """`https://www.facebook.com/{page}/posts/{post}` for a `{page}_{post}` id."""
     page, _, number = post_id.partition("_")
     return f"https://www.facebook.com/{page}/posts/{number}" if number else None
-
-
-def graph_time(value: Any) -> datetime | None:
-    """Graph's `2019-08-12T03:45:11+0000`."""
-    try:
-        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
-    except ValueError:
-        return None

@@ -15,14 +15,14 @@ attachment or the text, created after the attempt began.
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
-from distributor.errors import AuthFailed, MaybeSent, NotSent, RateLimited, Rejected
+from distributor.errors import MaybeSent, NotSent, Rejected
 from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
 from distributor.platforms.links import URL_IN_TEXT, any_same, same_text, unshim
+from distributor.platforms.meta import classify, graph_time
 from distributor.platforms.rest import RestAdapter, body_of
 from distributor.redact import scrub
 
@@ -34,9 +34,6 @@ if TYPE_CHECKING:
     from distributor.secrets import Secret
 
 VERSION = "v1.0"
-RATE_CODES = frozenset({4, 17, 32, 613, 80001})
-AUTH_CODES = frozenset({102, 190, 10, *range(200, 300)})
-DEFAULT_RATE_WAIT = 3600.0  # Meta's usage windows are one rolling hour
 LOOKUP_PAGE_SIZE = 100  # the API's largest page
 LOOKUP_PAGES = 5
 STATUS_POLLS = (0.5, 1.0, 2.0)  # seconds to wait for an IMAGE container to finish processing
@@ -93,7 +90,7 @@ class ThreadsAdapter(RestAdapter):
         for _ in range(LOOKUP_PAGES):
             body = body_of(self._call("GET", f"/{self.user_id}/threads", params=params))
             for post in body.get("data") or []:
-                created = _timestamp(post.get("timestamp"))
+                created = graph_time(post.get("timestamp"))
                 if created is not None and created < since - timedelta(seconds=5):
                     continue
                 if is_ours(draft, post):
@@ -169,36 +166,16 @@ class ThreadsAdapter(RestAdapter):
         self._raise(response)
 
     def _raise(self, response: requests.Response) -> NoReturn:
-        status, name = response.status_code, self.channel.name
-        error = body_of(response).get("error")
-        error = error if isinstance(error, dict) else {}
-        code = error.get("code") if isinstance(error.get("code"), int) else None
-        message = scrub(str(error.get("message") or f"HTTP {status}"))[:300]
-        label = f"({code}) {message}" if code is not None else message
-        if code in RATE_CODES or status == 429:
-            wait = regain_seconds(response.headers.get("x-business-use-case-usage"))
-            raise RateLimited("threads", name, label, retry_after=wait, status=status)
-        if code in AUTH_CODES or status == 401:
-            raise AuthFailed("threads", name, label, status=status, code=str(code))
-        if status >= 500 or not error:
-            raise MaybeSent("threads", name, f"HTTP {status}: the post may exist", status=status)
-        raise Rejected("threads", name, label, status=status, code=str(code))
-
-
-def regain_seconds(header: str | None) -> float:
-    """`estimated_time_to_regain_access` (minutes) from a usage header, else one hour."""
-    try:
-        usage = json.loads(header or "{}")
-    except ValueError:
-        return DEFAULT_RATE_WAIT
-    minutes = [
-        entry.get("estimated_time_to_regain_access", 0)
-        for entries in (usage.values() if isinstance(usage, dict) else [])
-        for entry in (entries if isinstance(entries, list) else [])
-        if isinstance(entry, dict)
-    ]
-    longest = max((m for m in minutes if isinstance(m, int | float)), default=0)
-    return float(longest * 60) if longest > 0 else DEFAULT_RATE_WAIT
+        sending = response.request.method != "GET"  # a read changes nothing
+        error = classify(
+            "threads",
+            self.channel.name,
+            body_of(response),
+            response.status_code,
+            response.headers,
+            sending=sending,
+        )
+        raise error
 
 
 def is_ours(draft: Draft, post: Mapping[str, Any]) -> bool:
@@ -208,10 +185,3 @@ def is_ours(draft: Draft, post: Mapping[str, Any]) -> bool:
     found: list[object] = [unshim(str(post.get("link_attachment_url") or ""))]
     found.extend(URL_IN_TEXT.findall(text))
     return any_same(draft.link, found) or (bool(draft.text.strip()) and same_text(text, draft.text))
-
-
-def _timestamp(value: Any) -> datetime | None:
-    try:
-        return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
-    except ValueError:
-        return None

@@ -15,18 +15,13 @@ could not download it. Injected errors: `auth` (190), `forbidden` (#200 with sta
 #368 policy block), `invalid` (#100), `duplicate` (#506), `not_found` (#100/33), `server` (#1;
 503 -> #2; 429 -> the app throttle #4, no regain estimate). Rate limits answer (#32) with
 `X-App-Usage`, `X-Page-Usage` and `X-Business-Use-Case-Usage` (percentages;
-`estimated_time_to_regain_access` in minutes; a fault reset under a minute as a fraction).
+`estimated_time_to_regain_access` in minutes; a fault reset under a minute as a fraction), built
+by `distributor.sandbox.meta`, which the Instagram emulator shares.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import math
-import re
-import secrets
 import time
-import zlib
 from typing import Any, ClassVar
 
 from distributor.sandbox.emulator import (
@@ -38,94 +33,30 @@ from distributor.sandbox.emulator import (
     UploadedFile,
     html_error_page,
 )
+from distributor.sandbox.meta import (
+    API_VERSION,
+    RATE_CODES,
+    fields_of,
+    graph_error,
+    graph_time,
+    paged,
+    regain_minutes,
+    trace_headers,
+    usage_headers,
+    window,
+)
 
 PAGE_ID = "104857600000001"  # the page `/me` is for a token that has not posted yet
 PAGE_NAME = "Distributor Sandbox"
-API_VERSION = "v21.0"
 MESSAGE_LIMIT = 63206
 PHOTO_BASE = 900_000_000_000_000
-RATE_CODES = frozenset({4, 17, 32, 613, 80001})
 _UNSUPPORTED = (
     "Unsupported {method} request. Object with ID '{node}' does not exist, cannot be loaded due "
     "to missing permissions, or does not support this operation. Please read the Graph API "
     "documentation at https://developers.facebook.com/docs/graph-api"
 )
-# code -> (HTTP status, type, message, subcode): texts as Graph sends them
-_CODES: dict[int, tuple[int, str, str, int | None]] = {
-    1: (500, "OAuthException", "An unknown error has occurred.", None),
-    2: (
-        503,
-        "OAuthException",
-        "An unexpected error has occurred. Please retry your request later.",
-        None,
-    ),
-    4: (400, "OAuthException", "(#4) Application request limit reached", None),
-    32: (400, "OAuthException", "(#32) Page request limit reached", None),
-    100: (400, "OAuthException", "(#100) Invalid parameter", None),
-    104: (400, "OAuthException", "An access token is required to request this resource.", None),
-    190: (400, "OAuthException", "Invalid OAuth access token - Cannot parse access token", None),
-    200: (
-        403,
-        "OAuthException",
-        "(#200) If posting to a page, requires both pages_read_engagement and "
-        "pages_manage_posts as an admin with sufficient administrative permission",
-        None,
-    ),
-    324: (400, "OAuthException", "(#324) Missing or invalid image file", None),
-    368: (
-        400,
-        "OAuthException",
-        "(#368) The action attempted has been deemed abusive or is otherwise disallowed",
-        1390008,
-    ),
-    506: (400, "OAuthException", "(#506) Duplicate status message", None),
-}
 _KINDS = {"auth": 190, "forbidden": 200, "invalid": 100, "duplicate": 506, "server": 1}
 _SERVER_CODES = {429: 4, 503: 2}  # Graph never sends 429: a "429" fault is the app throttle (#4)
-
-
-def graph_error(
-    code: int, message: str = "", *, status: int = 0, subcode: int | None = None, **extra: Any
-) -> Reply:
-    """A Graph error object with the status, type and headers Graph sends for `code`."""
-    default_status, kind, default_message, default_sub = _CODES.get(
-        code, (400, "OAuthException", f"(#{code}) Error", None)
-    )
-    message = message or default_message
-    error: dict[str, Any] = {"message": message, "type": extra.pop("type", kind), "code": code}
-    if subcode or default_sub:
-        error["error_subcode"] = subcode or default_sub
-    if code in (1, 2, *RATE_CODES):
-        error["is_transient"] = True
-    error.update(extra)
-    error["fbtrace_id"] = "A" + secrets.token_urlsafe(16)[:22]
-    reason = "invalid_token" if code == 190 else "invalid_request"
-    headers = {
-        "WWW-Authenticate": f'OAuth "Facebook Platform" "{reason}" "{message}"',
-        "facebook-api-version": API_VERSION,
-        "x-fb-trace-id": error["fbtrace_id"][:11],
-    }
-    return Reply(status or default_status, {"error": error}, headers)
-
-
-def graph_time(epoch: float) -> str:
-    """Graph's timestamp format: `2019-08-12T03:45:11+0000`."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(epoch))
-
-
-def usage_headers(page: str, percent: int, regain_minutes: float) -> dict[str, str]:
-    """The JSON-valued usage headers of a page token (Business Use Case limits)."""
-    flat = {"call_count": percent, "total_time": max(1, percent // 4), "total_cputime": 1}
-    buc = {
-        page: [
-            {"type": "pages", **flat, "estimated_time_to_regain_access": regain_minutes},
-        ]
-    }
-    return {
-        "X-App-Usage": json.dumps(flat),
-        "X-Page-Usage": json.dumps(flat),
-        "X-Business-Use-Case-Usage": json.dumps(buc),
-    }
 
 
 class FacebookEmulator(Emulator):
@@ -252,7 +183,7 @@ class FacebookEmulator(Emulator):
                 return graph_error(506)
             number = 122_000_000_000_000_000 + self.state.next_id("facebook")
             post = self.state.record("facebook", page, message, data, post_id=f"{page}_{number}")
-        return Reply(200, {"id": post.id}, self._headers(version))
+        return Reply(200, {"id": post.id}, trace_headers(version))
 
     def delete(self, req: Request, node: str, version: str | None = None) -> Reply:
         token = self._auth(req, write=True)
@@ -262,7 +193,7 @@ class FacebookEmulator(Emulator):
         if post is None or post.deleted:
             return graph_error(100, _UNSUPPORTED.format(method="delete", node=node), subcode=33)
         self.state.delete("facebook", node)
-        return Reply(200, {"success": True}, self._headers(version))
+        return Reply(200, {"success": True}, trace_headers(version))
 
     def published(self, req: Request, node: str, version: str | None = None) -> Reply:
         token = self._auth(req)
@@ -270,10 +201,7 @@ class FacebookEmulator(Emulator):
             return token
         page = self._page(node, token) if node == "me" else node
         try:
-            since = _epoch(req.param("since"), 0.0)
-            until = _epoch(req.param("until"), float("inf"))
-            limit = min(100, max(1, int(req.param("limit") or 25)))
-            start = int(base64.b64decode(req.param("after") or "MA==").decode() or 0)
+            since, until, limit, start = window(req)
         except ValueError:
             return graph_error(100, "(#100) Invalid parameter: since, until, limit or after")
         posts = [
@@ -284,20 +212,11 @@ class FacebookEmulator(Emulator):
             and since <= p.created_at <= until
         ]
         posts.sort(key=lambda p: (p.created_at, p.id), reverse=True)
-        fields = _fields(req, "created_time,message,id")
-        chunk = posts[start : start + limit]
-        paging: dict[str, Any] = {}
-        if chunk:
-            cursor = base64.b64encode(str(start + len(chunk)).encode()).decode()
-            before = base64.b64encode(str(start).encode()).decode()
-            paging["cursors"] = {"before": before, "after": cursor}
-            if start + len(chunk) < len(posts):
-                paging["next"] = (
-                    f"https://graph.facebook.com/{version or API_VERSION}/{node}/published_posts"
-                    f"?fields={','.join(fields)}&limit={limit}&after={cursor}"
-                )
+        fields = fields_of(req, "created_time,message,id")
+        base = f"https://graph.facebook.com/{version or API_VERSION}/{node}/published_posts"
+        chunk, paging = paged(posts, start, limit, f"{base}?fields={','.join(fields)}")
         body = {"data": [self._post(p, fields) for p in chunk], "paging": paging}
-        return Reply(200, body, self._headers(version))
+        return Reply(200, body, trace_headers(version))
 
     def get_node(self, req: Request, node: str, version: str | None = None) -> Reply:
         token = self._auth(req)
@@ -305,8 +224,8 @@ class FacebookEmulator(Emulator):
             return token
         post = self.state.find("facebook", node)
         if post is not None and not post.deleted:
-            fields = _fields(req, "created_time,message,id")
-            return Reply(200, self._post(post, fields), self._headers(version))
+            fields = fields_of(req, "created_time,message,id")
+            return Reply(200, self._post(post, fields), trace_headers(version))
         if node != "me" and not node.isdigit():
             return graph_error(100, _UNSUPPORTED.format(method="get", node=node), subcode=33)
         page = self._page(node, token) if node == "me" else node
@@ -317,15 +236,10 @@ class FacebookEmulator(Emulator):
             "category": "News & media website",
             "fan_count": 0,
         }
-        fields = _fields(req, "name,id")
-        return Reply(200, {k: v for k, v in full.items() if k in fields}, self._headers(version))
+        fields = fields_of(req, "name,id")
+        return Reply(200, {k: v for k, v in full.items() if k in fields}, trace_headers(version))
 
     # -- helpers --------------------------------------------------------------------------
-    @staticmethod
-    def _headers(version: str | None) -> dict[str, str]:
-        trace = format(zlib.crc32(secrets.token_bytes(8)), "08x")
-        return {"facebook-api-version": version or API_VERSION, "x-fb-trace-id": trace}
-
     @staticmethod
     def _post(post: Post, fields: list[str]) -> dict[str, Any]:
         page, _, number = post.id.partition("_")
@@ -365,7 +279,7 @@ class FacebookEmulator(Emulator):
         return reply
 
     def rate_limited_reply(self, reset_at: float, limit: int) -> Reply:
-        minutes = self._regain(reset_at)
+        minutes = regain_minutes(reset_at - self.state.now())
         reply = graph_error(32)
         reply.headers.update(usage_headers(PAGE_ID, 100, minutes))
         return reply
@@ -373,20 +287,8 @@ class FacebookEmulator(Emulator):
     def rate_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:
         used = limit - max(0, remaining)
         percent = min(100, round(100 * used / limit)) if limit else 0
-        minutes = self._regain(reset_at) if remaining <= 0 else 0
+        minutes = regain_minutes(reset_at - self.state.now()) if remaining <= 0 else 0
         return usage_headers(PAGE_ID, percent, minutes)
-
-    def _regain(self, reset_at: float) -> float:
-        """`estimated_time_to_regain_access`: whole minutes, as Graph sends it, from a minute up;
-        a sandbox reset shorter than that as a fraction, so fast tests don't wait a minute."""
-        seconds = max(1.0, reset_at - self.state.now())
-        return math.ceil(seconds / 60) if seconds >= 60 else round(seconds / 60, 4)
-
-
-def _fields(req: Request, default: str) -> list[str]:
-    """The top-level field names (`attachments{url,target}` names `attachments`)."""
-    raw = re.sub(r"\{[^{}]*\}", "", re.sub(r"\{[^{}]*\}", "", req.param("fields") or default))
-    return [f.strip() for f in raw.split(",") if f.strip()] + ["id"]
 
 
 def _attachment(link: str) -> dict[str, Any]:
@@ -396,16 +298,3 @@ def _attachment(link: str) -> dict[str, Any]:
 
     shim = f"https://l.facebook.com/l.php?u={quote(link, safe='')}&h=AT0sandbox"
     return {"type": "share", "url": shim, "unshimmed_url": link, "target": {"url": shim}}
-
-
-def _epoch(value: str | None, default: float) -> float:
-    """A `since`/`until` value: a unix timestamp or an ISO-8601 date/time."""
-    if not value:
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        from datetime import UTC, datetime
-
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()

@@ -117,9 +117,9 @@ def test_recorded_graph_errors_map_to_one_class(body: Any, expected: type, code:
 
 
 def _assert_maps_to(body: Any, expected: type, code: str) -> None:
-    from distributor.platforms.facebook import classify_graph
+    from distributor.platforms.meta import classify
 
-    error = classify_graph(body, 400, {}, CHANNEL)
+    error = classify("facebook", CHANNEL, body, 400, {})
     assert type(error) is expected and error.code == code
     assert str(error).startswith(f"facebook/{CHANNEL}: ") and "\n" not in str(error)
 
@@ -232,9 +232,9 @@ def test_error_objects_have_graphs_shape(sandbox: Any) -> None:
 def test_answers_without_a_usable_graph_error(
     body: Any, status: int | None, sending: bool, expected: type
 ) -> None:
-    from distributor.platforms.facebook import classify_graph
+    from distributor.platforms.meta import classify
 
-    error = classify_graph(body, status, {}, CHANNEL, sending=sending)
+    error = classify("facebook", CHANNEL, body, status, {}, sending=sending)
     assert type(error) is expected and error.status == status
 
 

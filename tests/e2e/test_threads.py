@@ -10,7 +10,6 @@ import pytest
 from plain_http import adapter, closed_port_url, draft
 
 from distributor.errors import AuthFailed, MaybeSent, NotSent, RateLimited, Rejected
-from distributor.platforms.threads import regain_seconds
 
 pytest.importorskip("distributor.sandbox.core", reason="the sandbox core is not there yet")
 CHANNEL = "threads_main"
@@ -121,9 +120,3 @@ def test_auth_and_validation_errors(sandbox: Any, sandbox_settings: Any) -> None
     with pytest.raises(Rejected, match="at most 500"):
         th.publish(too_long, key="k2")
     assert sandbox.posts("threads") == []
-
-
-def test_regain_seconds_reads_the_usage_header() -> None:
-    assert regain_seconds('{"1": [{"estimated_time_to_regain_access": 7}]}') == 420
-    assert regain_seconds(None) == 3600
-    assert regain_seconds("not json") == 3600
