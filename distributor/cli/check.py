@@ -74,6 +74,7 @@ def check(ctx: click.Context, channels: tuple[str, ...], as_json: bool, timeout:
     """Verify every configured channel's credentials (exit 1 if any fails)."""
     config = settings(ctx)
     results = check_all(config, channels, timeout)
+    remember(config, results)
     if as_json:
         print_json([asdict(r) for r in results])
     elif not results:
@@ -82,6 +83,32 @@ def check(ctx: click.Context, channels: tuple[str, ...], as_json: bool, timeout:
         _table(results, config.sandbox_url)
     if not results or not all(r.ok for r in results):
         ctx.exit(1)
+
+
+def remember(config: Settings, results: list[CheckResult]) -> None:
+    """Keep who each account is in the post log (the admin UI shows the handle, not the
+    channel's variable names). Only into a post log that exists; a store problem is a warning:
+    the check itself still counts."""
+    from distributor.cli.common import require_post_log
+    from distributor.store import open_store
+
+    accounts = {c.name: c.account_key for c in config.channels}
+    ok = [r for r in results if r.ok and r.account and r.channel in accounts]
+    if not ok:
+        return
+    try:
+        require_post_log(config.database_url)
+    except DistributorError:
+        return  # no post log here yet: nothing to annotate
+    try:
+        store = open_store(config.database_url)
+        try:
+            for r in ok:
+                store.record_identity(accounts[r.channel], r.account, r.url)
+        finally:
+            store.close()
+    except DistributorError as exc:
+        click.echo(f"warning: account names not kept in the post log: {scrub(str(exc))}", err=True)
 
 
 def _table(results: list[CheckResult], sandbox: str | None) -> None:

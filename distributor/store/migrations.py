@@ -64,6 +64,17 @@ def _v8(conn: Any, md: Any) -> None:
     md.tables["admin_sessions"].create(conn, checkfirst=True)  # with its index
 
 
+def _v9(conn: Any, md: Any) -> None:
+    import sqlalchemy as sa
+
+    (index,) = [i for i in md.tables["articles"].indexes if i.name == "ix_articles_first_seen"]
+    index.create(conn, checkfirst=True)  # a fresh store got it (and the columns) from step 1
+    have = {c["name"] for c in sa.inspect(conn).get_columns("accounts")}
+    for name, ddl in (("handle", "TEXT"), ("profile_url", "TEXT"), ("checked_at", "FLOAT")):
+        if name not in have:
+            conn.execute(sa.text(f"ALTER TABLE accounts ADD COLUMN {name} {ddl}"))
+
+
 # (version, description, step). Append only; never edit a released step.
 MIGRATIONS: list[tuple[int, str, Callable[[Any, Any], None]]] = [
     (1, "initial post log", _v1),
@@ -74,6 +85,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Any, Any], None]]] = [
     (6, "claim index in queue order over claimable rows", _v6),
     (7, "platform login sessions shared by processes", _v7),
     (8, "admin UI sign-ins, revocable", _v8),
+    (9, "article-centred admin log, account handles from check", _v9),
 ]
 LATEST = MIGRATIONS[-1][0]
 

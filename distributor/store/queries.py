@@ -122,22 +122,7 @@ class QueriesMixin(AccountsMixin):
         filters = filters or Filters()
         d = self._t["deliveries"]
         sel = d.select().order_by(d.c.created_at.desc(), d.c.id.desc()).limit(limit)
-        if filters.states:
-            sel = sel.where(d.c.state.in_([s.value for s in filters.states]))
-        if filters.channel:
-            sel = sel.where(d.c.channel == filters.channel)
-        if filters.channels:
-            sel = sel.where(d.c.channel.in_(filters.channels))
-        if filters.article_id:
-            sel = sel.where(d.c.article_id == filters.article_id)
-        if filters.since:
-            sel = sel.where(d.c.created_at >= to_ts(filters.since))
-        if filters.platform:
-            sel = sel.where(d.c.platform == filters.platform)
-        if filters.until:
-            sel = sel.where(d.c.created_at < to_ts(filters.until))
-        if filters.search:
-            sel = sel.where(self._matches(filters.search))
+        sel = sel.where(*self._conditions(filters))
         if after:
             ts, cid = _cursor(after)
             # `created_at <= ts` first: an index range seek, so a deep page is as fast as page 1.
@@ -146,6 +131,28 @@ class QueriesMixin(AccountsMixin):
             page = [rows.delivery(r) for r in conn.execute(sel)]
         nxt = f"{to_ts(page[-1].created_at)!r}:{page[-1].id}" if len(page) == limit else None
         return page, nxt
+
+    def _conditions(self, filters: Filters) -> list[Any]:
+        """The WHERE conditions on `deliveries` that `filters` ask for."""
+        d = self._t["deliveries"]
+        found: list[Any] = []
+        if filters.states:
+            found.append(d.c.state.in_([s.value for s in filters.states]))
+        if filters.channel:
+            found.append(d.c.channel == filters.channel)
+        if filters.channels:
+            found.append(d.c.channel.in_(filters.channels))
+        if filters.article_id:
+            found.append(d.c.article_id == filters.article_id)
+        if filters.since:
+            found.append(d.c.created_at >= to_ts(filters.since))
+        if filters.platform:
+            found.append(d.c.platform == filters.platform)
+        if filters.until:
+            found.append(d.c.created_at < to_ts(filters.until))
+        if filters.search:
+            found.append(self._matches(filters.search))
+        return found
 
     def _matches(self, text: str) -> Any:
         """Title or post text contains `text` (case-insensitive for ASCII letters)."""

@@ -108,6 +108,10 @@ def build() -> Any:
         sa.Column("detail", sa.Text, nullable=False, default=""),
     )
     sa.Index("ix_events_at", e.c.at)
+    # migration 9: the admin home page lists articles newest first, a page at a time
+    sa.Index(
+        "ix_articles_first_seen", md.tables["articles"].c.first_seen, md.tables["articles"].c.id
+    )
     sa.Table(
         "accounts",
         md,
@@ -117,6 +121,10 @@ def build() -> Any:
         sa.Column("block_reason", sa.Text),
         sa.Column("needs_reauth", sa.Boolean, nullable=False, default=False),
         sa.Column("reauth_reason", sa.Text),
+        # migration 9: who the credentials belong to, as `distributor check` last saw it
+        sa.Column("handle", sa.Text),
+        sa.Column("profile_url", sa.Text),
+        sa.Column("checked_at", ts),
     )
     sa.Table(
         "controls",

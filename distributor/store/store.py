@@ -12,6 +12,7 @@ from distributor.store import rows
 from distributor.store.admin_sessions import AdminSessionsMixin
 from distributor.store.alerts import AlertsMixin
 from distributor.store.claim import ClaimMixin
+from distributor.store.desk import DeskMixin
 from distributor.store.feeds import FeedsMixin
 from distributor.store.fenced import ATTEMPTS_PLUS_ONE, FencedMixin
 from distributor.store.models import (
@@ -50,6 +51,7 @@ class Store(
     FeedsMixin,
     WebhooksMixin,
     AdminSessionsMixin,
+    DeskMixin,
     QueriesMixin,
 ):
     """The post log and outbox on SQLite or PostgreSQL (see docs/store.md)."""

@@ -137,3 +137,24 @@ access_token_env = "MASTO_TOKEN"
     assert rows["bsky"]["ok"] is False and rows["bsky"]["error_class"] == "AuthFailed"
     assert "@gone.example.com is deactivated" in rows["bsky"]["error"]
     assert "deactivated" in table.output and "OK" not in table.output
+
+
+def test_check_keeps_the_account_names_in_an_existing_post_log(config: Path) -> None:
+    from distributor.store import open_store
+
+    db = f"sqlite:///{config.parent / 'log.db'}"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[distributor]\n", f'[distributor]\ndatabase = "{db}"\n'))
+    assert run(config).exit_code == 0  # no post log yet: nothing is created
+    assert not (config.parent / "log.db").exists()
+    open_store(db).close()
+    assert run(config).exit_code == 0
+    store = open_store(db)
+    try:
+        names = {k: a.handle for k, a in store.accounts().items()}
+        urls = {k: a.profile_url for k, a in store.accounts().items()}
+    finally:
+        store.close()
+    assert "Sandbox News" in names.values()
+    assert "https://www.threads.net/@distributor.sandbox" in urls.values()
+    assert not any(v and "TOKEN" in v for v in names.values())
