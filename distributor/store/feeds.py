@@ -132,6 +132,32 @@ class FeedsMixin:
                 n += 1
         return n
 
+    def recent_articles(self, source_prefix: str, limit: int) -> list[dict[str, Any]]:
+        """The newest articles whose source starts with `source_prefix` (`watch:`: feed
+        items), newest first: id, title, canonical_url, first_seen, source."""
+        art = self._t["articles"]
+        sel = (
+            art.select()
+            .where(art.c.source.startswith(source_prefix, autoescape=True))
+            .order_by(art.c.first_seen.desc(), art.c.id)
+            .limit(limit)
+        )
+        with self._engine.connect() as conn:
+            found = conn.execute(sel).all()
+        keys = ("id", "title", "canonical_url", "source")
+        return [
+            {k: r._mapping[k] for k in keys} | {"first_seen": from_ts(r._mapping["first_seen"])}
+            for r in found
+        ]
+
+    def article_data(self, id: str) -> dict[str, Any] | None:
+        """The stored article's fields as `Article.from_dict` reads them (None: unknown id)."""
+        art = self._t["articles"]
+        with self._engine.connect() as conn:
+            data = conn.execute(art.select().with_only_columns(art.c.data).where(art.c.id == id))
+            row = data.first()
+        return None if row is None else dict(row[0])
+
 
 def _state(row: Any) -> FeedState:
     m = row._mapping

@@ -69,6 +69,23 @@ def test_known_articles_in_chunks(store: Store) -> None:
     assert store.known_articles(many) == [n % 2 == 0 for n in range(700)]
 
 
+def test_recent_feed_items_newest_first_with_their_fields(store: Store) -> None:
+    """The compose page's "recent feed item" list and the article it picks."""
+    for n in range(4):
+        when = T0 + timedelta(minutes=n)
+        store.remember([article(f"https://news.example/a/{n}")], source="watch:feed", now=when)
+    store.remember([article("https://news.example/cli")], source="publish:file.json")
+    store.remember([article("https://news.example/pct")], source="watch%:odd")  # no wildcard
+    recent = store.recent_articles("watch:", 3)
+    assert [r["canonical_url"] for r in recent] == [
+        f"https://news.example/a/{n}" for n in (3, 2, 1)
+    ]
+    assert recent[0]["first_seen"] == T0 + timedelta(minutes=3)
+    data = store.article_data(recent[0]["id"])
+    assert data is not None and data["url"] == "https://news.example/a/3"
+    assert store.article_data("nope") is None
+
+
 def test_migration_3_adds_the_feeds_table_to_an_older_store(store_url: str) -> None:
     import sqlalchemy as sa
 

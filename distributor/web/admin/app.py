@@ -101,7 +101,7 @@ def build(settings: Settings, store: Store, options: AdminOptions, *, clock: Any
     from fastapi import FastAPI
     from fastapi.staticfiles import StaticFiles
 
-    from distributor.web.admin import forms, pages, schedule
+    from distributor.web.admin import compose, forms, pages, schedule
     from distributor.web.headers import secure
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -122,6 +122,7 @@ def build(settings: Settings, store: Store, options: AdminOptions, *, clock: Any
     app.include_router(pages.router)
     app.include_router(forms.router)
     app.include_router(schedule.router)
+    app.include_router(compose.router)
     return app
 
 

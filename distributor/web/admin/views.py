@@ -44,6 +44,8 @@ DONE = {
     "retracted": "Retract finished: see each delivery's outcome below.",
     "paused": "Paused: workers claim nothing until resumed.",
     "resumed": "Resumed: workers claim again.",
+    "composed": "Published: the posts are queued; each channel's link appears here once sent.",
+    "composed_at": "Scheduled: the posts go at the chosen time; their links appear here then.",
 }
 
 

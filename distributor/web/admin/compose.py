@@ -1,0 +1,167 @@
+"""The desk's Compose page (`/admin/compose`): start a post from a URL, a feed item or by hand.
+
+One form, several buttons (`action`): `show` renders every channel's post from the article
+fields, `recount` measures the edited texts again (the no-JS path), `publish` / `schedule`
+plan the ticked channels with exactly the texts shown. `load` (a pasted URL, fetched through
+the fetch guard) and `pick` (a recent feed item) fill the article fields. `/compose/count`
+answers the page's script with one channel's count and look while the editor types.
+Everything is signed-in + CSRF-checked; what is planned names the person as its actor.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, RedirectResponse
+
+from distributor import compose
+from distributor.errors import DistributorError
+from distributor.web.admin.app import admin_of, require, require_post, url
+from distributor.web.admin.postview import render
+
+if TYPE_CHECKING:
+    from starlette.responses import Response
+
+    from distributor.article import Article
+    from distributor.web.admin.auth import Session
+
+router = APIRouter()
+# The compose page alone runs a script (compose.js, same origin) and calls /compose/count.
+CSP = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    "img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+@router.get("/compose", name="compose")
+def compose_form(request: Request) -> Response:
+    session = require(request)
+    return _page(request, session, {})
+
+
+@router.post("/compose", name="compose_run")
+async def compose_run(request: Request) -> Response:
+    session, form = await require_post(request)
+    action = form.get("action", "show")
+    try:
+        if action in ("publish", "schedule"):
+            return await run_in_threadpool(_publish, request, session, form, action)
+        fields, fresh = await run_in_threadpool(_article_fields, request, form, action)
+    except DistributorError as exc:  # shown again as it was, the editor's texts kept
+        shown = bool(form.get("shown"))
+        return _page(request, session, form, posts=shown, fresh=False, error=str(exc), status=422)
+    return _page(request, session, fields, posts=True, fresh=fresh)
+
+
+def _article_fields(
+    request: Request, form: dict[str, str], action: str
+) -> tuple[dict[str, str], bool]:
+    """The article fields after `action`, and whether the posts are rendered afresh."""
+    admin = admin_of(request)
+    if action == "load":
+        return compose.fields_of(compose.load_url(form.get("url", ""), admin.settings)), True
+    if action == "pick":
+        return compose.fields_of(compose.picked(admin.store, form.get("pick", ""))), True
+    return form, action != "recount"
+
+
+def _page(
+    request: Request,
+    session: Session,
+    form: dict[str, str],
+    *,
+    posts: bool = False,
+    fresh: bool = True,
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    admin = admin_of(request)
+    fields = {k: form.get(k, "") for k in compose.FIELDS}
+    shown: list[Any] = []
+    if posts or form.get("shown"):
+        try:
+            shown = _shown(request, form if not fresh else fields, fresh)
+        except DistributorError as exc:
+            error, status = error or str(exc), status if error else 422
+    response = admin.page(
+        request,
+        "compose.html",
+        status,
+        session=session,
+        fields=fields,
+        posts=shown,
+        at=form.get("at", ""),
+        recent=compose.recent_items(admin.store),
+        timezone=admin.settings.timezone,
+        error=error,
+    )
+    response.headers["Content-Security-Policy"] = CSP
+    return response
+
+
+def _shown(request: Request, form: dict[str, str], fresh: bool) -> list[dict[str, Any]]:
+    """The posts with their look, from the form's article (and texts, unless fresh)."""
+    posts = _posts(request, form, fresh)
+    return [{"p": p, "view": render(p.draft, p.text)} for p in posts]
+
+
+def _posts(request: Request, form: dict[str, str], fresh: bool) -> list[compose.Post]:
+    article = compose.article_from(form)
+    texts = None if fresh else _texts(form)
+    chosen = None if fresh or not form.get("shown") else _chosen(form)
+    return compose.posts(article, admin_of(request).settings, texts, chosen)
+
+
+def _texts(form: dict[str, str]) -> dict[str, str]:
+    return {k.removeprefix("text-"): v for k, v in form.items() if k.startswith("text-")}
+
+
+def _chosen(form: dict[str, str]) -> set[str]:
+    return {k.removeprefix("send-") for k, v in form.items() if k.startswith("send-") and v}
+
+
+def _publish(request: Request, session: Session, form: dict[str, str], action: str) -> Response:
+    from distributor.schedule.rules import parse_at
+
+    admin = admin_of(request)
+    at = None
+    if action == "schedule":
+        try:
+            at = parse_at(form.get("at", ""), admin.settings.timezone, "time")
+        except ValueError as exc:
+            raise compose.ComposeError(str(exc)) from None
+    article: Article = compose.article_from(form)
+    posts = compose.posts(article, admin.settings, _texts(form), _chosen(form))
+    plan = compose.publish(
+        admin.store, admin.settings, article, posts, session.user, at=at, now=admin.clock.now()
+    )
+    done = "composed_at" if at else "composed"
+    target = url(request, "article", id=plan.article_id)
+    return RedirectResponse(f"{target}?done={done}", 303)
+
+
+@router.post("/compose/count", name="compose_count")
+async def compose_count(request: Request) -> Response:
+    """One channel's count and look for the text being typed (JSON for compose.js)."""
+    session, form = await require_post(request)
+    del session
+    name = form.get("channel", "")
+    try:
+        posts = await run_in_threadpool(_posts, request, {**form, "shown": "1"}, False)
+    except DistributorError as exc:
+        return JSONResponse({"channel": name, "problem": str(exc)}, 422)
+    post = next((p for p in posts if p.channel.name == name), None)
+    if post is None or post.draft is None:
+        problem = post.problem if post else f"no channel {name!r}"
+        return JSONResponse({"channel": name, "problem": problem}, 422)
+    return JSONResponse(
+        {
+            "channel": name,
+            "counts": post.counts,
+            "over": post.over,
+            "problem": post.problem,
+            "html": str(render(post.draft, post.text)),
+        }
+    )

@@ -1,0 +1,137 @@
+"""The desk's Compose page against real uvicorn: a URL fetched only under the host rules, a
+feed item picked, every channel counted as its platform counts, edits kept and re-counted,
+an edit over the limit refused in one line, and publishing recorded with the signed-in user."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from admin_helpers import USER
+from test_admin_pages import get, post, site
+
+from distributor.article import Article
+from distributor.store.models import Filters, State
+
+__all__ = ["site"]  # the fixture, shared with the admin page tests
+
+ARTICLE = {
+    "url": "https://news.example/politik/rat-beschliesst-haushalt",
+    "title": "Rat & Stadt beschließen den Haushalt",
+    "teaser": "Nach langer Debatte hat der Stadtrat den Haushalt für 2027 beschlossen.",
+}
+
+
+def compose(site: dict[str, Any], action: str, **data: str) -> Any:
+    return post(site, "/compose", "/compose", action=action, **data)
+
+
+def texts_of(page: str) -> dict[str, str]:
+    found = re.findall(r'<textarea name="text-([\w-]+)"[^>]*>(.*?)</textarea>', page, re.S)
+    return {c: html.unescape(t) for c, t in found}
+
+
+def shown(site: dict[str, Any], **changes: str) -> dict[str, str]:
+    """The form as the page sends it back after `show`: fields, texts, every channel ticked."""
+    r = compose(site, "show", **ARTICLE)
+    assert r.status_code == 200, r.text
+    texts = texts_of(r.text)
+    form = {**ARTICLE, "shown": "1", **{f"text-{c}": t for c, t in texts.items()}}
+    form.update({f"send-{c}": "yes" for c in texts})
+    return {**form, **changes}
+
+
+def test_every_channel_counted_and_telegram_shown_formatted(site: dict[str, Any]) -> None:
+    r = compose(site, "show", **ARTICLE)
+    assert r.status_code == 200
+    texts = texts_of(r.text)
+    assert set(texts) == {"masto", "sky", "tg"}
+    counts = dict(re.findall(r'id="count-(\w+)"[^>]*>(\d+/\d+)<', r.text))
+    assert counts["sky"].endswith("/300") and counts["masto"].endswith("/500")
+    assert counts["tg"].endswith("/4096")
+    # Telegram's HTML is shown as it looks: "&" once escaped, never the raw `&amp;` markup.
+    view = re.search(r'id="view-tg">(.*?)</div>', r.text, re.S)
+    assert view and "Rat &amp; Stadt" in view.group(1) and "&amp;amp;" not in view.group(1)
+    assert "<strong>" in view.group(1) or "<a href=" in view.group(1)
+    assert 'class="link-card"' in r.text and "news.example" in r.text  # Bluesky's card
+    assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+
+
+def test_a_private_host_is_never_fetched(site: dict[str, Any]) -> None:
+    for target in ("http://127.0.0.1:9/story", "http://10.0.0.7/story", "http://localhost/x"):
+        r = compose(site, "load", url=target)
+        assert r.status_code == 422
+        assert target in html.unescape(r.text)
+    assert "not a public address" in r.text or "not allowed" in r.text or "refused" in r.text
+    r = compose(site, "load", url="file:///etc/passwd")
+    assert r.status_code == 422 and "http(s) URL" in r.text
+
+
+def test_recount_keeps_the_edit_and_counts_it(site: dict[str, Any]) -> None:
+    edited = "Haushalt steht: was sich ändert 😀 https://www.example.com/politik/rat"
+    form = shown(site, **{"text-masto": edited})
+    r = compose(site, "recount", **form)
+    assert r.status_code == 200
+    assert texts_of(r.text)["masto"] == edited
+    # Mastodon counts a URL as 23: 34 characters before it (the emoji is one) + 23.
+    assert re.search(r'id="count-masto"[^>]*>57/500<', r.text)
+    # The count endpoint (compose.js) answers the same, with the look.
+    r = post(site, "/compose/count", "/compose", channel="masto", **form)
+    assert r.json()["counts"] == "57/500" and not r.json()["over"]
+
+
+def test_an_edit_over_the_limit_is_refused_in_one_line(site: dict[str, Any]) -> None:
+    store = site["store"]
+    form = shown(site, **{"text-sky": "Viel zu lang " * 40})
+    r = compose(site, "publish", **form)
+    assert r.status_code == 422
+    error = html.unescape(re.search(r'class="flash error"[^>]*>(.*?)</p>', r.text, re.S).group(1))
+    assert error == "sky: the text is too long for bluesky: 519/300"
+    assert texts_of(r.text)["sky"].startswith("Viel zu lang")  # the edit is not lost
+    assert store.query(Filters(), limit=10)[0] == []  # nothing planned, not even masto
+    r = post(site, "/compose/count", "/compose", channel="sky", **form)
+    assert r.json()["over"] and "519/300" in r.json()["problem"]
+
+
+def test_publish_plans_the_shown_texts_with_the_user_as_actor(site: dict[str, Any]) -> None:
+    store = site["store"]
+    edited = "<b>Haushalt steht</b> &amp; was sich ändert"
+    form = shown(site, **{"text-tg": edited})
+    del form["send-masto"]  # not ticked
+    r = compose(site, "publish", **form)
+    assert r.status_code == 200 and "/admin/articles/" in r.url and "Published" in r.text
+    found = {d.channel: d for d in store.query(Filters(), limit=10)[0]}
+    assert set(found) == {"sky", "tg"}
+    tg = found["tg"]
+    assert tg.draft["text"] == edited
+    assert tg.draft["length"] == len("Haushalt steht & was sich ändert")  # as Telegram counts
+    assert found["sky"].state is State.AWAITING_REVIEW and tg.state is State.QUEUED
+    events = store.events(delivery_id=tg.id)
+    assert any(e["actor"] == USER and e["action"] == "planned" for e in events)
+    article = store.article(tg.article_id)
+    assert article is not None and article["title"] == ARTICLE["title"]
+    # The same channels again plan nothing new, and say so.
+    r = compose(site, "publish", **form)
+    assert r.status_code == 422 and "planned before on" in html.unescape(r.text)
+
+
+def test_publish_at_a_time_and_pick_a_feed_item(site: dict[str, Any]) -> None:
+    store = site["store"]
+    item = Article(url="https://news.example/feed/one", title="Aus dem Feed", teaser="Kurz.")
+    store.remember([item], source="watch:https://news.example/rss")
+    page = get(site, "/compose").text
+    assert "Aus dem Feed" in page
+    r = compose(site, "pick", pick=item.article_id)
+    assert r.status_code == 200 and 'value="https://news.example/feed/one"' in r.text
+    assert set(texts_of(r.text)) == {"masto", "sky", "tg"}
+    texts = texts_of(r.text)
+    form = {"url": item.url, "title": item.title, "teaser": "Kurz.", "shown": "1"}
+    form |= {f"text-{c}": t for c, t in texts.items()} | {"send-masto": "yes"}
+    bad = compose(site, "schedule", **form, at="tomorrow")
+    assert bad.status_code == 422 and "not a date and time" in bad.text
+    r = compose(site, "schedule", **form, at="2030-01-05T08:30+00:00")
+    assert "Scheduled" in r.text
+    (d,) = store.query(Filters(), limit=10)[0]
+    assert d.channel == "masto" and str(d.not_before) == "2030-01-05 08:30:00+00:00"
+    assert d.article_id == item.article_id  # the feed item itself, not a new article
