@@ -319,7 +319,7 @@ def _delete(
     make: AdapterFactory,
     now: datetime | None,
 ) -> Delivery:
-    from distributor.platforms.base import Receipt
+    from distributor.post import Receipt
 
     if d.remote_id is None:
         raise ActionError(f"delivery {d.id} is sent but has no remote id to delete")

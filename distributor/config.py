@@ -184,7 +184,7 @@ class Settings:
 
     def base_url(self, channel: Channel) -> str:
         """Where API calls go: the sandbox, the channel's `base_url`, or the real platform."""
-        from distributor.platforms.registry import spec
+        from distributor.platform import spec
 
         if self.sandbox_url:
             return f"{self.sandbox_url.rstrip('/')}/{channel.platform}"
@@ -252,7 +252,7 @@ def _settings(
 
 
 def _channel(name: str, raw: Mapping[str, Any], where: str) -> Channel:
-    from distributor.platforms.registry import spec
+    from distributor.platform import spec
 
     def err(key: str, problem: str) -> ConfigError:
         return ConfigError(f"{where}: channel {name!r} key {key!r}: {problem}")

@@ -11,7 +11,9 @@ API (stable): `length(platform, text) -> int`, `fits(platform, text, limit=None)
 - telegram: the visible text of the HTML (parse_mode=HTML) in UTF-16 code units.
 - threads: emoji count their UTF-8 bytes, every other grapheme 1.
 - linkedin, facebook: UTF-16 code units.
-See docs/limits.md for sources and examples.
+Which counter a platform uses, and its limits, are facts of its row in `distributor.platform`
+(`PlatformSpec.counter`, `.limits`): this module only counts. See docs/limits.md for sources and
+examples.
 """
 
 from __future__ import annotations
@@ -32,10 +34,9 @@ from typing import Any
 import regex
 
 from distributor.errors import ConfigError, TemplateError
-from distributor.platforms.registry import spec
+from distributor.platform import load, spec
 
 URL_WEIGHT = 23  # t.co length on X; Mastodon's characters_reserved_per_url
-BLUESKY_BYTE_CAP = 3000
 _CACHE = 65536
 
 # X: split at ASCII whitespace only; Unicode spaces stay inside tokens (see docs/limits.md).
@@ -85,13 +86,21 @@ def limit_for(platform: str, *, caption: bool = False, override: int | None = No
 
 
 def length(platform: str, text: str) -> int:
-    """`text`'s length as `platform` counts it."""
+    """`text`'s length as `platform` counts it (its spec's `counter`)."""
+    return counter(spec(platform).counter)(text)
+
+
+@lru_cache(maxsize=64)
+def counter(ref: str) -> Callable[[str], int]:
+    """The counting function a spec's "module:function" names; ConfigError when there is none."""
     try:
-        counter = _COUNTERS[platform]
-    except KeyError:
-        spec(platform)  # raises the ConfigError naming the known platforms
-        raise ConfigError(f"no length rule for platform {platform!r}") from None
-    return counter(text)
+        found = load(ref)
+    except (ImportError, AttributeError, ValueError):
+        found = None
+    if not callable(found):
+        raise ConfigError(f"no length rule {ref!r}: not a function")
+    rule: Callable[[str], int] = found
+    return rule
 
 
 def fits(platform: str, text: str, limit: int | None = None) -> bool:
@@ -103,9 +112,9 @@ def measure(platform: str, text: str, limit: int | None = None) -> Measure:
     """Length, limit and (Bluesky) byte size of `text` on `platform`."""
     n = length(platform, text)
     lim = limit or limit_for(platform)
-    if platform == "bluesky":
-        size = len(text.encode("utf-8"))
-        return Measure(platform, n, lim, size, BLUESKY_BYTE_CAP)
+    byte_cap = spec(platform).limits.byte_cap
+    if byte_cap is not None:
+        return Measure(platform, n, lim, len(text.encode("utf-8")), byte_cap)
     return Measure(platform, n, lim)
 
 
@@ -265,14 +274,3 @@ def telegram_length(html_text: str) -> int:
         return visible_length(html_text)
     except TelegramHTMLError as exc:
         raise TemplateError(f"Telegram would refuse the HTML: {exc.reason}") from None
-
-
-_COUNTERS: dict[str, Callable[[str], int]] = {
-    "x": x_length,
-    "mastodon": mastodon_length,
-    "bluesky": graphemes,
-    "telegram": telegram_length,
-    "threads": threads_length,
-    "linkedin": utf16_units,
-    "facebook": utf16_units,
-}

@@ -3,7 +3,7 @@
 Two kinds of rows need it. `claimed` rows whose lease expired belong to a worker that died before
 committing `sending`: nothing was sent, so they simply go back to `queued`. `sending` rows whose
 lease expired, and `unknown` rows (MaybeSent), may or may not have produced a post. For those the
-adapter's `on_ambiguous` decides:
+platform spec's `ambiguity` decides:
 
 * RESEND_WITH_KEY (Mastodon): requeue; the worker resends with the delivery's idempotency key and
   the platform answers with the original post. Only while the platform still remembers the key
@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING
 
 from distributor.clock import SYSTEM, Clock
 from distributor.errors import DistributorError, PublishError, StoreError
-from distributor.platforms.base import Ambiguity, Draft
+from distributor.platform import Ambiguity
+from distributor.post import Draft
 from distributor.redact import scrub
 from distributor.store.models import Delivery, State
 
@@ -185,7 +186,7 @@ class _Run:
         if isinstance(adapter, str):
             self._keep(d, LOOKUP_FAILED, adapter, before)
             return
-        policy = adapter.on_ambiguous
+        policy = adapter.spec.ambiguity
         if policy is Ambiguity.RESEND_WITH_KEY:
             self._resend_or_lookup(d, adapter, before)
         elif policy is Ambiguity.LOOKUP:

@@ -18,7 +18,7 @@ from typing import IO, Any
 from distributor.article import Article
 from distributor.config import Channel, Settings, load_config
 from distributor.errors import TemplateError
-from distributor.platforms.base import Draft
+from distributor.post import Draft
 
 
 @dataclass(frozen=True, slots=True)

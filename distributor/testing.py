@@ -14,7 +14,17 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from distributor.errors import PublishError
-from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
+from distributor.platform import Limits, PlatformSpec
+from distributor.post import AccountInfo, Draft, Receipt
+
+# A platform that exists only in memory (reconcile's policy: LOOKUP, like most platforms).
+FAKE_SPEC = PlatformSpec(
+    "fake",
+    adapter="distributor.testing:FakeAdapter",
+    limits=Limits(500),
+    counter="distributor.limits:graphemes",
+    base_url="https://fake.example",
+)
 
 
 class FakeClock:
@@ -46,9 +56,7 @@ class FakeClock:
 class FakeAdapter:
     """An adapter that keeps posts in memory; `fail_with` raises the given errors in turn."""
 
-    name: ClassVar[str] = "fake"
-    limits: ClassVar[Limits] = Limits(500)
-    on_ambiguous: ClassVar[Ambiguity] = Ambiguity.LOOKUP
+    spec: ClassVar[PlatformSpec] = FAKE_SPEC
 
     posts: dict[str, Receipt] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
@@ -56,7 +64,7 @@ class FakeAdapter:
     calls: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    def publish(self, draft: Draft, *, key: str) -> Receipt:
+    def publish(self, draft: Draft, *, key: str, when: datetime | None = None) -> Receipt:
         self.calls.append(key)
         if self.fail_with:
             failure = self.fail_with.pop(0)

@@ -209,7 +209,7 @@ def test_accounts_are_sent_in_parallel(store: Store, clock: FakeClock) -> None:
 
     @dataclass
     class Meeting(FakeAdapter):
-        def publish(self, draft: Draft, *, key: str) -> Receipt:
+        def publish(self, draft: Draft, *, key: str, when: datetime | None = None) -> Receipt:
             barrier.wait()  # only passes if all three sends run at the same time
             return super().publish(draft, key=key)
 
@@ -250,7 +250,7 @@ def test_rate_headers_in_the_receipt_block_the_account(store: Store, clock: Fake
 
     @dataclass
     class Exhausted(FakeAdapter):
-        def publish(self, draft: Draft, *, key: str) -> Receipt:
+        def publish(self, draft: Draft, *, key: str, when: datetime | None = None) -> Receipt:
             r = super().publish(draft, key=key)
             extra = {"rate_remaining": "0", "rate_reset": reset.isoformat()}
             return Receipt(r.platform, r.remote_id, r.url, extra=extra)
@@ -348,7 +348,7 @@ def test_the_lease_is_renewed_during_a_slow_send(
 
     @dataclass
     class Slow(FakeAdapter):
-        def publish(self, draft: Draft, *, key: str) -> Receipt:
+        def publish(self, draft: Draft, *, key: str, when: datetime | None = None) -> Receipt:
             time.sleep(0.25)  # real slowness: the keeper runs on real time
             return super().publish(draft, key=key)
 
@@ -377,7 +377,7 @@ def test_a_send_that_breaks_does_not_stop_the_worker(
 
     @dataclass
     class Broken(FakeAdapter):
-        def publish(self, draft: Draft, *, key: str) -> Receipt:
+        def publish(self, draft: Draft, *, key: str, when: datetime | None = None) -> Receipt:
             store.finish = None  # type: ignore[assignment,method-assign]
             raise RuntimeError("store gone")  # then recording the outcome blows up too
 

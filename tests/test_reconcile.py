@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -15,24 +15,26 @@ from distributor.article import Article
 from distributor.config import Channel, Settings
 from distributor.errors import ConfigError, MaybeSent, NotSent, RateLimited
 from distributor.planning import account_key
-from distributor.platforms.base import Adapter, Ambiguity, Draft, Receipt
+from distributor.platform import Ambiguity, PlatformSpec
+from distributor.platforms.base import Adapter
 from distributor.platforms.keys import bluesky_tid, delivery_key
+from distributor.post import Draft, Receipt
 from distributor.reconcile import LOOKUP_MARGIN, SETTLE, ReconcileReport, reconcile
 from distributor.store import open_store
 from distributor.store.models import Attempt, Delivery, PlanItem, State
 from distributor.store.store import Store
-from distributor.testing import FakeAdapter, FakeClock
+from distributor.testing import FAKE_SPEC, FakeAdapter, FakeClock
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 LEASE = 60.0
 
 
 class KeyAdapter(FakeAdapter):
-    on_ambiguous: ClassVar[Ambiguity] = Ambiguity.RESEND_WITH_KEY
+    spec: ClassVar[PlatformSpec] = replace(FAKE_SPEC, ambiguity=Ambiguity.RESEND_WITH_KEY)
 
 
 class HoldAdapter(FakeAdapter):
-    on_ambiguous: ClassVar[Ambiguity] = Ambiguity.HOLD
+    spec: ClassVar[PlatformSpec] = replace(FAKE_SPEC, ambiguity=Ambiguity.HOLD)
 
 
 @dataclass

@@ -21,16 +21,10 @@ import click
 if TYPE_CHECKING:
     from distributor.sandbox import FaultRule, Sandbox
 
+from distributor.platform import BUILTIN, platforms
+
 # One request a person would try first, per platform (paths after the platform prefix).
-EXAMPLES = {
-    "x": "POST /2/tweets",
-    "facebook": "POST /v21.0/{page_id}/feed",
-    "mastodon": "POST /api/v1/statuses",
-    "bluesky": "POST /xrpc/com.atproto.repo.createRecord",
-    "telegram": "POST /bot<TOKEN>/sendMessage",
-    "linkedin": "POST /rest/posts",
-    "threads": "POST /v1.0/{user_id}/threads",
-}
+EXAMPLES = {name: row.example for name, row in BUILTIN.items()}
 
 EPILOG = """\b
 Fault SPEC: PLATFORM:ROUTE:KIND[:VALUE][:key=value...]   (PLATFORM or ROUTE may be *)
@@ -191,7 +185,7 @@ def _banner(box: Sandbox, rules: list[FaultRule], seed: int) -> None:
     lines = [f"distributor sandbox listening on {box.url} (seed {seed}, loopback only)", ""]
     width = max(len(name) for name in box.emulators) if box.emulators else 8
     for name in box.emulators:
-        example = EXAMPLES.get(name, "")
+        example = platforms()[name].example
         lines.append(f"  {name:<{width}}  {box.base_url(name):<42} {example}")
     lines += [
         "",

@@ -11,8 +11,6 @@ never `MaybeSent`, which goes to `unknown` for reconcile); it sleeps through the
 from __future__ import annotations
 
 import contextlib
-import functools
-import inspect
 import logging
 import os
 import threading
@@ -39,7 +37,8 @@ from distributor.errors import (
     RateLimited,
     StaleLease,
 )
-from distributor.platforms.base import Adapter, Draft, Receipt
+from distributor.platforms.base import Adapter
+from distributor.post import Draft, Receipt
 from distributor.redact import scrub
 from distributor.store.models import Attempt, Claimed, Delivery, State
 from distributor.store.store import Store
@@ -235,17 +234,10 @@ def _lease_kept(ctx: Context, d: Delivery, fence: int) -> Iterator[None]:
         keeper.remove(key)
 
 
-@functools.cache
-def _takes_when(cls: type[Any]) -> bool:
-    return "when" in inspect.signature(cls.publish).parameters
-
-
 def _publish(adapter: Adapter, draft: Draft, d: Delivery) -> Receipt:
     # Bluesky names the record after the key AND the delivery's creation time, so every
     # attempt, in any process, creates (or finds) the same record.
-    if _takes_when(type(adapter)):
-        return adapter.publish(draft, key=d.idem_key, when=d.created_at)  # type: ignore[call-arg]
-    return adapter.publish(draft, key=d.idem_key)
+    return adapter.publish(draft, key=d.idem_key, when=d.created_at)
 
 
 class _Budget(tenacity.stop.stop_base):

@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from distributor import redact
 from distributor.errors import AuthFailed, ConfigError, MaybeSent, NotSent, RateLimited, Rejected
-from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
+from distributor.platform import BUILTIN, PlatformSpec
 from distributor.platforms.bluesky_facets import facets
 from distributor.platforms.keys import bluesky_tid
 from distributor.platforms.links import any_same
 from distributor.platforms.media import fetch_image
 from distributor.platforms.rest import RestAdapter, body_of
+from distributor.post import AccountInfo, Draft, Receipt
 from distributor.redact import scrub
 
 if TYPE_CHECKING:
@@ -58,9 +59,7 @@ AUTH_ERRORS = frozenset(
 class BlueskyAdapter(RestAdapter):
     """Posts as one account (`handle`) with an app password."""
 
-    name: ClassVar[str] = "bluesky"
-    limits: ClassVar[Limits] = Limits(300)
-    on_ambiguous: ClassVar[Ambiguity] = Ambiguity.LOOKUP
+    spec: ClassVar[PlatformSpec] = BUILTIN["bluesky"]
 
     def configure(self, options: Mapping[str, str], credentials: dict[str, Secret]) -> None:
         self._password = credentials["app_password"]

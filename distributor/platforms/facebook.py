@@ -12,7 +12,7 @@ error mapping and the usage figures need the HTTP status and the `X-*-Usage` hea
 Posts: with an article image, `POST /{page}/photos` (`url` + `caption`; if Graph cannot fetch the
 image, (#324), the post falls back to a link post); otherwise `POST /{page}/feed` with `message` +
 `link`, so the page shows a link preview. Graph has no alt-text parameter for page photos: the
-alt text is dropped, and the credit goes into the caption if the template did not write it.
+alt text is dropped; the credit is in the text (the spec's `credit_in_text`: rendering adds it).
 
 Ambiguity policy: LOOKUP in `GET /{page}/published_posts` since the attempt began.
 """
@@ -30,11 +30,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import requests
 
 from distributor.errors import ConfigError, MaybeSent, NotSent, PublishError, Rejected
-from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
+from distributor.platform import BUILTIN, PlatformSpec
 from distributor.platforms.http import RewriteAdapter, classify_transport, new_session
 from distributor.platforms.links import URL_IN_TEXT, any_same, unshim
 from distributor.platforms.meta import classify, graph_time, usage_extra
 from distributor.platforms.rest import guard_url_logs
+from distributor.post import AccountInfo, Draft, Receipt
 from distributor.redact import scrub
 
 if TYPE_CHECKING:
@@ -112,9 +113,7 @@ def _graph_session(
 class FacebookAdapter:
     """Posts to one Facebook Page (`page_id`) with that page's access token (`page_token`)."""
 
-    name: ClassVar[str] = "facebook"
-    limits: ClassVar[Limits] = Limits(63206)
-    on_ambiguous: ClassVar[Ambiguity] = Ambiguity.LOOKUP
+    spec: ClassVar[PlatformSpec] = BUILTIN["facebook"]
 
     def __init__(
         self,
@@ -141,7 +140,7 @@ class FacebookAdapter:
         guard_url_logs()
 
     # -- the Adapter protocol -------------------------------------------------------------
-    def publish(self, draft: Draft, *, key: str) -> Receipt:
+    def publish(self, draft: Draft, *, key: str, when: datetime | None = None) -> Receipt:
         if draft.image is not None:
             try:
                 return self._photo(draft)
@@ -160,7 +159,7 @@ class FacebookAdapter:
         return self._receipt(str(result.get("id") or ""), {})
 
     def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
-        wanted = {draft.text.strip(), message_for(draft).strip()}
+        wanted = {draft.text.strip()}
         args = {
             "fields": "id,message,created_time,permalink_url," + ATTACHMENT_FIELDS,
             "since": str(int(since.timestamp()) - 5),
@@ -207,7 +206,7 @@ class FacebookAdapter:
     # -- internals ------------------------------------------------------------------------
     def _photo(self, draft: Draft) -> Receipt:
         assert draft.image is not None
-        data = {"url": draft.image.url, "caption": message_for(draft)}
+        data = {"url": draft.image.url, "caption": draft.text}
         result = self._call(lambda: self.graph.put_object(self.page_id, "photos", **data), True)
         post_id = str(result.get("post_id") or "")
         return self._receipt(post_id, {"photo_id": str(result.get("id") or "")})
@@ -261,15 +260,6 @@ def is_ours(draft: Draft, post: Mapping[str, Any], wanted: set[str]) -> bool:
             urls = (item.get("unshimmed_url"), item.get("url"), (target or {}).get("url"))
             found.extend(unshim(u) for u in urls if isinstance(u, str))
     return any_same(draft.link, found)
-
-
-def message_for(draft: Draft) -> str:
-    """The text as posted: with the image credit ("© dpa") appended when the template left it
-    out (a language-neutral mark: the words of a post come from its template)."""
-    image = draft.image
-    if image is None or not image.credit or image.credit in draft.text:
-        return draft.text
-    return f"{draft.text.rstrip()}\n\n© {image.credit}"
 
 
 def graph_version(channel: str, value: str | None) -> str:

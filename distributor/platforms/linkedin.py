@@ -26,10 +26,11 @@ from distributor.errors import (
     RateLimited,
     Rejected,
 )
-from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
+from distributor.platform import BUILTIN, PlatformSpec
 from distributor.platforms.http import retry_after_seconds
 from distributor.platforms.links import any_same
 from distributor.platforms.rest import RestAdapter, body_of
+from distributor.post import AccountInfo, Draft, Receipt
 from distributor.redact import scrub
 
 if TYPE_CHECKING:
@@ -60,16 +61,14 @@ def default_version(today: date | None = None) -> str:
 class LinkedInAdapter(RestAdapter):
     """Posts as one author URN (organization or person) with one access token."""
 
-    name: ClassVar[str] = "linkedin"
-    limits: ClassVar[Limits] = Limits(3000)
-    on_ambiguous: ClassVar[Ambiguity] = Ambiguity.LOOKUP
+    spec: ClassVar[PlatformSpec] = BUILTIN["linkedin"]
 
     def configure(self, options: Mapping[str, str], credentials: dict[str, Secret]) -> None:
         self._token = credentials["access_token"]
         self.author = options["author"]
         self.version = options.get("version") or default_version()
 
-    def publish(self, draft: Draft, *, key: str) -> Receipt:
+    def publish(self, draft: Draft, *, key: str, when: datetime | None = None) -> Receipt:
         body: dict[str, Any] = {
             "author": self.author,
             "commentary": escape_commentary(draft.text),

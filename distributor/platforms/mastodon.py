@@ -26,11 +26,12 @@ from distributor.errors import (
     RateLimited,
     Rejected,
 )
-from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
+from distributor.platform import BUILTIN, PlatformSpec
 from distributor.platforms.http import retry_after_seconds
 from distributor.platforms.links import any_same, html_links, html_text, same_text
 from distributor.platforms.media import fetch_image
 from distributor.platforms.rest import RestAdapter, body_of
+from distributor.post import AccountInfo, Draft, Receipt
 from distributor.redact import scrub
 
 if TYPE_CHECKING:
@@ -51,9 +52,7 @@ LOOKUP_PAGES = 13  # 520 statuses since the attempt began: more means "cannot pr
 class MastodonAdapter(RestAdapter):
     """Posts as the account the access token belongs to."""
 
-    name: ClassVar[str] = "mastodon"
-    limits: ClassVar[Limits] = Limits(500)
-    on_ambiguous: ClassVar[Ambiguity] = Ambiguity.RESEND_WITH_KEY
+    spec: ClassVar[PlatformSpec] = BUILTIN["mastodon"]
 
     def configure(self, options: Mapping[str, str], credentials: dict[str, Secret]) -> None:
         self._token = credentials["access_token"]
@@ -68,7 +67,7 @@ class MastodonAdapter(RestAdapter):
             self.http.base_url = instance.rstrip("/")
         self.account_id = options.get("account_id") or ""
 
-    def publish(self, draft: Draft, *, key: str) -> Receipt:
+    def publish(self, draft: Draft, *, key: str, when: datetime | None = None) -> Receipt:
         params: dict[str, Any] = {"status": draft.text, "visibility": self.visibility}
         if draft.language:
             params["language"] = draft.language

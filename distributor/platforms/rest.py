@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 
+from distributor.platform import PlatformSpec
 from distributor.platforms.http import classify_transport, new_session
 from distributor.redact import RedactingFilter
 
@@ -82,7 +83,7 @@ def body_of(response: requests.Response) -> dict[str, Any]:
 class RestAdapter:
     """Shared construction of the plain-HTTP adapters (the registry's constructor signature)."""
 
-    name: ClassVar[str]
+    spec: ClassVar[PlatformSpec]
 
     def __init__(
         self,
@@ -94,7 +95,9 @@ class RestAdapter:
         timeout: float = 10.0,
     ) -> None:
         self.channel = channel
-        self.http = RestClient(self.name, channel.name, base_url, session=session, timeout=timeout)
+        self.http = RestClient(
+            self.spec.name, channel.name, base_url, session=session, timeout=timeout
+        )
         self.configure(channel.options, credentials)
 
     def configure(self, options: Mapping[str, str], credentials: dict[str, Secret]) -> None:

@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from distributor.errors import AuthFailed, MaybeSent, RateLimited, Rejected
-from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
+from distributor.platform import BUILTIN, PlatformSpec
 from distributor.platforms.rest import RestAdapter, body_of
+from distributor.post import AccountInfo, Draft, Receipt
 from distributor.redact import scrub
 from distributor.telegram_html import TelegramHTMLError, utf16_length, visible_length
 
@@ -39,9 +40,7 @@ if TYPE_CHECKING:
 class TelegramAdapter(RestAdapter):
     """Posts to one channel or group (`chat_id`) as one bot (`bot_token`)."""
 
-    name: ClassVar[str] = "telegram"
-    limits: ClassVar[Limits] = Limits(4096, caption=1024)
-    on_ambiguous: ClassVar[Ambiguity] = Ambiguity.HOLD
+    spec: ClassVar[PlatformSpec] = BUILTIN["telegram"]
 
     def configure(self, options: Mapping[str, str], credentials: dict[str, Secret]) -> None:
         self._token = credentials["bot_token"]
@@ -52,7 +51,7 @@ class TelegramAdapter(RestAdapter):
         self.username = username.lstrip("@")
 
     # -- the Adapter protocol -------------------------------------------------------------
-    def publish(self, draft: Draft, *, key: str) -> Receipt:
+    def publish(self, draft: Draft, *, key: str, when: datetime | None = None) -> Receipt:
         """sendPhoto with the text as caption when an image is present and the text fits 1024
         visible characters; otherwise (or when Telegram cannot fetch the image, which proves
         nothing was posted) sendMessage with a link preview of the article."""
@@ -65,7 +64,7 @@ class TelegramAdapter(RestAdapter):
         params: dict[str, Any] = {"chat_id": self.chat_id}
         if html:
             params["parse_mode"] = "HTML"
-        caption_limit = self.limits.caption or 0
+        caption_limit = self.spec.limits.caption or 0
         if draft.image is not None and length <= caption_limit:
             try:
                 photo = {**params, "photo": draft.image.url, "caption": text}

@@ -20,10 +20,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from distributor.errors import MaybeSent, NotSent, Rejected
-from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
+from distributor.platform import BUILTIN, PlatformSpec
 from distributor.platforms.links import URL_IN_TEXT, any_same, same_text, unshim
 from distributor.platforms.meta import classify, graph_time
 from distributor.platforms.rest import RestAdapter, body_of
+from distributor.post import AccountInfo, Draft, Receipt
 from distributor.redact import scrub
 
 if TYPE_CHECKING:
@@ -42,9 +43,7 @@ STATUS_POLLS = (0.5, 1.0, 2.0)  # seconds to wait for an IMAGE container to fini
 class ThreadsAdapter(RestAdapter):
     """Posts as one Threads user (`user_id`) with that user's access token."""
 
-    name: ClassVar[str] = "threads"
-    limits: ClassVar[Limits] = Limits(500)
-    on_ambiguous: ClassVar[Ambiguity] = Ambiguity.LOOKUP
+    spec: ClassVar[PlatformSpec] = BUILTIN["threads"]
 
     def configure(self, options: Mapping[str, str], credentials: dict[str, Secret]) -> None:
         self._token = credentials["access_token"]
@@ -52,7 +51,7 @@ class ThreadsAdapter(RestAdapter):
         self.containers: dict[str, str] = {}  # delivery key -> container id not yet published
         self.sleep = time.sleep
 
-    def publish(self, draft: Draft, *, key: str) -> Receipt:
+    def publish(self, draft: Draft, *, key: str, when: datetime | None = None) -> Receipt:
         container = self.containers.get(key) or self._create(draft)
         self.containers[key] = container
         try:

@@ -39,11 +39,12 @@ from distributor.errors import (
     RateLimited,
     Rejected,
 )
-from distributor.platforms.base import AccountInfo, Ambiguity, Draft, Limits, Receipt
+from distributor.platform import BUILTIN, PlatformSpec
 from distributor.platforms.http import classify_transport, session_for
 from distributor.platforms.links import normal_url
 from distributor.platforms.media import fetch_image
 from distributor.platforms.rest import body_of, guard_url_logs
+from distributor.post import AccountInfo, Draft, Receipt
 from distributor.redact import scrub
 
 if TYPE_CHECKING:
@@ -76,9 +77,7 @@ AUTH_PROBLEMS = ("oauth1-permissions", "client-forbidden", "unsupported-authenti
 class XAdapter:
     """Posts as the user the OAuth 1.0a access token belongs to."""
 
-    name: ClassVar[str] = "x"
-    limits: ClassVar[Limits] = Limits(280)
-    on_ambiguous: ClassVar[Ambiguity] = Ambiguity.LOOKUP
+    spec: ClassVar[PlatformSpec] = BUILTIN["x"]
 
     def __init__(
         self,
@@ -119,7 +118,7 @@ class XAdapter:
         self.api.session = self.session
 
     # -- the Adapter protocol -------------------------------------------------------------
-    def publish(self, draft: Draft, *, key: str) -> Receipt:
+    def publish(self, draft: Draft, *, key: str, when: datetime | None = None) -> Receipt:
         media_ids = self._upload(draft.image, draft.language) if draft.image is not None else []
         response = self._call(
             self.client.create_tweet,

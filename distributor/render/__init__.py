@@ -6,8 +6,11 @@
 Template lookup (first hit wins), user folder (`[distributor] templates`) before the packaged
 defaults, and in each folder the article's language variant (`x.en.txt.j2`) before the plain
 name: `<channel>.<ext>.j2` -> `<platform>.<ext>.j2` -> `default.<ext>.j2` (a channel's explicit
-`template` replaces the chain). `<ext>` is `html` for Telegram (autoescaped) and `txt` elsewhere.
-Rendering is pure: same article, channel and templates -> the same draft.
+`template` replaces the chain). `<ext>` is the platform's `text_format`: `html` for Telegram
+(autoescaped), `txt` elsewhere. Where the platform has no other place for the image credit
+(`credit_in_text`: Facebook), the credit line is added here when the template left it out, and
+fitted with the rest: `Draft.text` is exactly what is sent. Rendering is pure: same article,
+channel and templates -> the same draft.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from distributor import limits
 from distributor.errors import TemplateError
 from distributor.hashtags import hashtag, hashtag_list, hashtags_filter
 from distributor.links import DEFAULT_POLICY, add_utm
-from distributor.platforms.base import Draft
-from distributor.platforms.registry import spec
+from distributor.platform import spec
+from distributor.post import Draft
 from distributor.render import context, engine, guard
 from distributor.render.engine import clear_cache
 from distributor.render.fit import FitError, fit
@@ -71,7 +74,7 @@ def _variant(name: str, language: str) -> str:
 
 def template_names(channel: Channel, language: str | None) -> list[str]:
     """The file names tried for `channel`, in order (within each folder)."""
-    ext = spec(channel.platform).template_ext
+    ext = spec(channel.platform).text_format
     if channel.template:
         explicit = channel.template
         if Path(explicit).name != explicit or explicit.startswith("."):
@@ -119,6 +122,14 @@ def telegram_length(text: str, filename: str) -> int:
         ) from None
 
 
+def with_credit(text: str, credit: str) -> str:
+    """`text` with the credit line ("© dpa") appended when the template did not write the credit
+    (a language-neutral mark: the words of a post come from its template)."""
+    if not credit or credit in text:
+        return text
+    return f"{text.rstrip()}\n\n© {credit}"
+
+
 def render(article: Article, channel: Channel, *, settings: Settings | None = None) -> Draft:
     """The post for `article` on `channel`, fitted to the platform's limit."""
     if article.language is None:
@@ -135,9 +146,13 @@ def render(article: Article, channel: Channel, *, settings: Settings | None = No
 
     budget = guard.Budget(engine.MAX_SECONDS)  # one time budget for every fitting attempt
 
+    credit = article.image.credit if article.image and spec(platform).credit_in_text else ""
+
     def attempt(teaser: str, tags: str) -> tuple[str, int]:
         context = {**values, "teaser": teaser, "hashtags": tags}
-        text = normalise(engine.run(template, context, max_chars=cap, budget=budget))
+        text = with_credit(
+            normalise(engine.run(template, context, max_chars=cap, budget=budget)), credit
+        )
         return text, telegram_length(text, filename) if html else limits.length(platform, text)
 
     tags = context.channel_hashtags(article, channel, stop)

@@ -1,7 +1,7 @@
 """The sandbox server: one loopback HTTP/1.1 server, shared state, faults, limits, control API.
 
-Every platform lives under its own path prefix (`/x/2/tweets`, `/facebook/v21.0/...`); emulators
-are found through `EMULATORS` and imported lazily (a module not written yet is skipped). Each
+Every platform lives under its own path prefix (`/x/2/tweets`, `/facebook/v21.0/...`); each
+platform's spec names its emulator (`PlatformSpec.emulator`), imported when the sandbox starts. Each
 connection gets a thread and keep-alive, and the hot path takes no lock when no fault or limit is
 set, so the fan-out benchmark is not measuring the sandbox. `/__sandbox/...` is the control API.
 The HTTP server module is imported on `start()` only: importing the sandbox stays cheap.
@@ -10,7 +10,6 @@ The HTTP server module is imported on `start()` only: importing the sandbox stay
 from __future__ import annotations
 
 import contextlib
-import importlib
 import ipaddress
 import logging
 import re
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from distributor.errors import ConfigError
+from distributor.platform import BUILTIN, load, platforms
 from distributor.sandbox.emulator import (
     BadRequest,
     Emulator,
@@ -39,17 +39,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EMULATORS: dict[str, str] = {
-    "x": "distributor.sandbox.x:XEmulator",
-    "facebook": "distributor.sandbox.facebook:FacebookEmulator",
-    "mastodon": "distributor.sandbox.mastodon:MastodonEmulator",
-    "bluesky": "distributor.sandbox.bluesky:BlueskyEmulator",
-    "telegram": "distributor.sandbox.telegram:TelegramEmulator",
-    "linkedin": "distributor.sandbox.linkedin:LinkedInEmulator",
-    "threads": "distributor.sandbox.threads:ThreadsEmulator",
-}
+# The built-in platforms' emulators ("module:Class"); plugins' come from `emulators()`.
+EMULATORS: dict[str, str] = {name: row.emulator for name, row in BUILTIN.items() if row.emulator}
 # Telegram puts the bot token in the path (/bot<token>/sendMessage): never keep it in the log.
 _TOKEN_IN_PATH = re.compile(r"^/bot[^/]+(?=/)")
+
+
+def emulators() -> dict[str, str]:
+    """Every known platform's emulator ("module:Class"): the built-ins and entry-point plugins."""
+    return {name: row.emulator for name, row in platforms().items() if row.emulator}
 
 
 def check_loopback(host: str) -> str:
@@ -117,21 +115,13 @@ class Sandbox:
         self.reset()
 
     def _load(self, names: Iterable[str] | None) -> dict[str, Emulator]:
-        wanted = list(names) if names is not None else list(EMULATORS)
+        known = emulators()
+        wanted = list(names) if names is not None else list(known)
         found: dict[str, Emulator] = {}
         for name in wanted:
-            if name not in EMULATORS:
+            if name not in known:
                 raise ConfigError(f"sandbox: no emulator for platform {name!r}")
-            module_name, _, attr = EMULATORS[name].partition(":")
-            try:
-                found[name] = getattr(importlib.import_module(module_name), attr)(self.state)
-            except ModuleNotFoundError as exc:
-                # Not written yet (or a helper module of it isn't): the other platforms still run.
-                if not (exc.name or "").startswith("distributor.sandbox."):
-                    raise
-                if names is not None:
-                    raise ConfigError(f"sandbox: the {name} emulator is not available") from None
-                log.warning("sandbox: %s emulator skipped (%s missing)", name, exc.name)
+            found[name] = load(known[name])(self.state)
         return found
 
     @staticmethod
@@ -146,15 +136,15 @@ class Sandbox:
         """ConfigError unless `platform`/`route` name something this sandbox serves.
 
         A typo in a fault would otherwise never fire and a test would pass for the wrong reason.
-        Platforms whose emulator is not loaded (not written yet) accept any route name.
+        Platforms known but not served here (`platforms=` left them out) accept any route name.
         """
         if wildcards and platform == "*":
             every = {name for p in self.emulators for name in self.route_names(p)}
             if route != "*" and route not in every:
                 raise ConfigError(f"sandbox: no platform has a route {route!r}")
             return
-        if platform not in EMULATORS:
-            known = ", ".join(EMULATORS)
+        if platform not in self.emulators and platform not in emulators():
+            known = ", ".join(emulators())
             raise ConfigError(f"sandbox: unknown platform {platform!r} (known: {known})")
         names = self.route_names(platform)
         if names and route not in names and not (wildcards and route == "*"):
@@ -365,4 +355,12 @@ class Sandbox:
             observer(entry)
 
 
-__all__ = ["EMULATORS", "Decision", "Sandbox", "SandboxState", "check_loopback", "rule_from_dict"]
+__all__ = [
+    "EMULATORS",
+    "Decision",
+    "Sandbox",
+    "SandboxState",
+    "check_loopback",
+    "emulators",
+    "rule_from_dict",
+]

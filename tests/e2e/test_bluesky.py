@@ -17,7 +17,6 @@ from distributor.errors import AuthFailed, MaybeSent, NotSent, RateLimited, Reje
 from distributor.platforms.base import Draft
 from distributor.platforms.keys import TID_SYNTAX, bluesky_tid, delivery_key
 
-pytest.importorskip("distributor.sandbox.core", reason="the sandbox core is not there yet")
 CHANNEL = "bluesky_main"
 PASSWORD = "abcd-efgh-ijkl-mnop"
 

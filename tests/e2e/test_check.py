@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from distributor.cli import cli
 
-pytest.importorskip("distributor.sandbox.core", reason="the sandbox core is not there yet")
 SECRETS = {
     "TG_TOKEN": "6123456789:AAFcheckTokenValue_abcdefghijklmnopqrs",
     "LI_TOKEN": "AQVlinkedinSecretAccessTokenValue123",

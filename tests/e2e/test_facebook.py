@@ -6,12 +6,14 @@ import io
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from plain_http import adapter, draft
+from plain_http import adapter, article, draft
 
+from distributor import limits
 from distributor.article import Image
 from distributor.errors import (
     AuthFailed,
@@ -20,7 +22,7 @@ from distributor.errors import (
     MaybeSent,
     PublishError,
 )
-from distributor.platforms.base import Draft
+from distributor.post import Draft
 from distributor.secrets import Secret
 
 CHANNEL = "facebook_page"
@@ -60,19 +62,24 @@ def test_link_post_sends_message_and_link(sandbox: Any, sandbox_settings: Any) -
     assert _paths(sandbox) == [f"/v21.0/{PAGE}/feed"]
 
 
-def test_credit_goes_into_the_caption_when_the_template_left_it_out(
-    sandbox: Any, sandbox_settings: Any
+def test_credit_line_is_rendered_into_the_text_and_posted_as_it_is(
+    sandbox: Any, sandbox_settings: Any, tmp_path: Path
 ) -> None:
-    d = draft(sandbox_settings, CHANNEL)
-    assert d.image is not None
-    bare = replace(d, text=d.text.replace(f"Foto: {d.image.credit}", "").strip())
-    assert d.image.credit not in bare.text
-    fb = adapter(sandbox_settings, CHANNEL)
+    """A template without the credit: rendering adds it (counted and fitted), the adapter sends
+    `Draft.text` unchanged, and the lookup finds the post by that same text."""
+    from distributor.render import render
+
+    (tmp_path / f"{CHANNEL}.txt.j2").write_text("{{ title }}\n\n{{ link }}\n", encoding="utf-8")
+    settings = replace(sandbox_settings, templates_dir=tmp_path)
+    d = render(article(), settings.channel(CHANNEL), settings=settings)
+    assert d.image is not None and d.text.endswith(f"\n\n© {d.image.credit}")  # no German word
+    assert d.length == limits.length("facebook", d.text)
+    fb = adapter(settings, CHANNEL)
     since = datetime.now(UTC)
-    receipt = fb.publish(bare, key="k")
+    receipt = fb.publish(d, key="k")
     [post] = sandbox.posts("facebook")
-    assert post.text == f"{bare.text}\n\n© {d.image.credit}"  # no German word in Python
-    found = fb.lookup(bare, key="k", since=since)
+    assert post.text == d.text
+    found = fb.lookup(d, key="k", since=since)
     assert found is not None and found.remote_id == receipt.remote_id
 
 

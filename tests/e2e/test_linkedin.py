@@ -21,7 +21,6 @@ from distributor.errors import (
 from distributor.platforms.linkedin import default_version, escape_commentary, until_midnight_utc
 from distributor.sandbox.linkedin import read_little_text
 
-pytest.importorskip("distributor.sandbox.core", reason="the sandbox core is not there yet")
 CHANNEL = "linkedin_org"
 
 

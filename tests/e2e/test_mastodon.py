@@ -17,7 +17,6 @@ from distributor.errors import AuthFailed, MaybeSent, NotSent, RateLimited, Reje
 from distributor.platforms.base import Draft
 from distributor.platforms.keys import delivery_key
 
-pytest.importorskip("distributor.sandbox.core", reason="the sandbox core is not there yet")
 CHANNEL = "mastodon_main"
 TOKEN = "mastodon-e2e-secret-token-4711"
 

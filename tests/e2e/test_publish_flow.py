@@ -20,7 +20,7 @@ import pytest
 from locations import REPO
 
 from distributor.config import Settings
-from distributor.platforms.registry import spec
+from distributor.platform import spec
 from distributor.store import open_store
 from distributor.store.models import State
 
@@ -42,7 +42,7 @@ def _channels(settings: Settings) -> list[str]:
     """Channels whose adapter module exists (X and Facebook arrived later than the others)."""
     out = []
     for c in settings.channels:
-        module = spec(c.platform).target.partition(":")[0]
+        module = spec(c.platform).adapter.partition(":")[0]
         if find_spec(module) is not None:
             out.append(c.name)
     return out

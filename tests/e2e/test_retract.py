@@ -20,7 +20,6 @@ from distributor.store import open_store
 from distributor.store.models import Attempt, PlanItem, State
 from distributor.store.store import Store
 
-pytest.importorskip("distributor.sandbox.core", reason="the sandbox core is not there yet")
 CHANNELS = {"mastodon_main": "mastodon", "bluesky_main": "bluesky", "telegram_channel": "telegram"}
 
 

@@ -13,12 +13,11 @@ import requests
 from plain_http import adapter, closed_port_url, draft
 
 from distributor.errors import AuthFailed, MaybeSent, NotSent, PublishError, RateLimited, Rejected
-from distributor.platforms.base import Ambiguity
+from distributor.platform import Ambiguity
 from distributor.platforms.telegram import TelegramAdapter
 from distributor.secrets import Secret
 from distributor.telegram_html import parse
 
-pytest.importorskip("distributor.sandbox.core", reason="the sandbox core is not there yet")
 CHANNEL = "telegram_channel"
 TOKEN = "5123456789:AAHsandboxTokenValue_abcdefghijklmnopq"
 
@@ -90,7 +89,7 @@ def test_verify_reports_bot_and_channel(sandbox_settings: Any, sandbox: Any) -> 
 
 def test_lookup_is_impossible_so_reconcile_holds(sandbox_settings: Any) -> None:
     tg = adapter(sandbox_settings, CHANNEL)
-    assert tg.on_ambiguous is Ambiguity.HOLD
+    assert tg.spec.ambiguity is Ambiguity.HOLD
     with pytest.raises(NotImplementedError, match="human"):
         tg.lookup(draft(sandbox_settings, CHANNEL), key="k", since=datetime.now(UTC))
 

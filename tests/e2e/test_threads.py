@@ -11,7 +11,6 @@ from plain_http import adapter, closed_port_url, draft
 
 from distributor.errors import AuthFailed, MaybeSent, NotSent, RateLimited, Rejected
 
-pytest.importorskip("distributor.sandbox.core", reason="the sandbox core is not there yet")
 CHANNEL = "threads_main"
 
 

@@ -27,7 +27,6 @@ from distributor.errors import (
 )
 from distributor.platforms.base import Draft
 
-pytest.importorskip("distributor.sandbox.core", reason="the sandbox core is not there yet")
 CHANNEL = "x_main"
 X_SECRETS = ("X_CONSUMER_KEY", "X_CONSUMER_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
 

@@ -9,7 +9,6 @@ import pytest
 from image_server import JPEG
 from plain_http import adapter
 
-pytest.importorskip("distributor.sandbox.core", reason="the sandbox core is not there yet")
 CHANNEL = "x_main"
 
 

@@ -23,7 +23,7 @@ class Recorder(FakeAdapter):
     clock: Any = None
     sent: list[tuple[str, datetime]] = field(default_factory=list)
 
-    def publish(self, draft: Draft, *, key: str) -> Receipt:
+    def publish(self, draft: Draft, *, key: str, when: datetime | None = None) -> Receipt:
         receipt = super().publish(draft, key=key)
         self.sent.append((draft.article_id, self.clock.now()))
         return receipt
