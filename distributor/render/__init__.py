@@ -132,6 +132,11 @@ def with_credit(text: str, credit: str) -> str:
 
 def render(article: Article, channel: Channel, *, settings: Settings | None = None) -> Draft:
     """The post for `article` on `channel`, fitted to the platform's limit."""
+    if article.image is None and spec(channel.platform).requires_image:
+        raise TemplateError(
+            f"channel {channel.name!r}: {channel.platform} posts need an image "
+            "and the article has none"
+        )
     if article.language is None:
         article = replace(article, language=context.post_language(article, channel))
     template = _template(channel, article.language, settings)
