@@ -92,12 +92,11 @@ def load_url(url: str, settings: Settings) -> Article:
     way into the newsroom's network. ArticleError (one line) when refused or unreadable."""
     from distributor.sources import parse_articles
     from distributor.sources.files import fetch_url
-    from distributor.watch.settings import watch_settings
 
     url = url.strip()
     if not url.lower().startswith(("http://", "https://")) or any(c.isspace() for c in url):
         raise ComposeError("link: paste the article's http(s) URL")
-    found = parse_articles(fetch_url(url, rules=watch_settings(settings).rules()))
+    found = parse_articles(fetch_url(url, rules=settings.watch.rules()))
     if not found:
         raise ComposeError(f"{url}: no article found on the page")
     return found[0]

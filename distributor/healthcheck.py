@@ -30,7 +30,6 @@ class Unhealthy(Exception):
 
 def check_worker(host: str | None = None) -> str:
     """The id of a live worker on `host` (default: this host); Unhealthy if there is none."""
-    from distributor.alerts import alert_settings
     from distributor.config import load_config
     from distributor.status import worker_alive
     from distributor.store import open_store
@@ -40,7 +39,7 @@ def check_worker(host: str | None = None) -> str:
         os.environ.get("DISTRIBUTOR_CONFIG") or None,
         env_file=os.environ.get("DISTRIBUTOR_ENV_FILE") or None,
     )
-    timeout = alert_settings(settings).heartbeat_timeout
+    timeout = settings.alerts.heartbeat_timeout
     store = open_store(settings.database_url, migrate=False)
     try:
         workers = store.workers()

@@ -18,9 +18,7 @@ if TYPE_CHECKING:
 
 def snapshot(settings: Settings, store: Store, now: datetime) -> dict[str, Any]:
     """Everything `status` shows, JSON-ready."""
-    from distributor.alerts import alert_settings
-
-    timeout = alert_settings(settings).heartbeat_timeout
+    timeout = settings.alerts.heartbeat_timeout
     workers = [
         {
             "id": w["id"],

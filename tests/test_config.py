@@ -53,7 +53,7 @@ def test_example_config_loads() -> None:
         ('platform = "x"\nlimit = 0' + X_CREDS, "c1", "limit", "positive integer"),
         ('platform = "x"\nutm = { source = [1] }' + X_CREDS, "c1", "utm.source", "string"),
         ('platform = "x"\nreview = "yes"' + X_CREDS, "c1", "review", "true or false"),
-        ('platform = "x"\ntags = [1, 2]' + X_CREDS, "c1", "tags", "list of strings"),
+        ('platform = "x"\ntags = [1, 2]' + X_CREDS, "c1", "tags", "list of non-empty strings"),
         ('platform = "bluesky"\napp_password_env = "P"', "c1", "handle", "missing"),
         (
             'platform = "telegram"\nchat_id = "@c"\nbot_token_env = "bad name"',
@@ -151,3 +151,74 @@ def test_durations_and_rates() -> None:
     assert parse_rate("50/15min").per == 900 and parse_rate("20/min").count == 20
     with pytest.raises(ConfigError):
         parse_rate("0/min")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("[dispach]\nlease = 60", "unknown table [dispach] (did you mean [dispatch]?)"),
+        ("[alert]\ncheck_every = '1m'", "unknown table [alert] (did you mean [alerts]?)"),
+        ("[colours]\nred = 1", "unknown table [colours] (known: [admin], [alerts], "),
+        ('database = "sqlite:///x.db"', "unknown table [database] (known: "),
+        ("[distributor]\ntimezon = 'UTC'", "[distributor] key 'timezon': unknown key (did you "),
+        ("[dispatch]\nleese = 60", "[dispatch] key 'leese': unknown key (did you mean 'lease'?)"),
+        ("[watch]\nintervall = '1m'", "[watch] key 'intervall': unknown key (did you mean 'in"),
+        ("[admin]\nuser = {}", "[admin] key 'user': unknown key (did you mean 'users'?)"),
+        (
+            "[webhook]\nmax_bdy = 10",
+            "[webhook] key 'max_bdy': unknown key (did you mean 'max_body'?)",
+        ),
+        ("[alerts]\ntarget = []", "[alerts] key 'target': unknown key (did you mean 'targets'?)"),
+        ("[links]\nstirp = []", "[links] key 'stirp': unknown key"),
+        ("[hashtags]\nstops = []", "[hashtags] key 'stops': unknown key"),
+        ("[dispatch]\nlease = '5m'", "[dispatch] key 'lease': must be seconds >= 0"),
+        ("[dispatch]\nattempts = 1.5", "[dispatch] key 'attempts': must be a positive integer"),
+        ("[watch]\nmax_new = 'many'", "[watch] key 'max_new': must be a whole number >= 0"),
+        ("[admin]\nsession_hours = true", "[admin] key 'session_hours': must be a number"),
+        ("[admin]\ntoken_env = 'not a var'", "[admin] key 'token_env': must be the name of"),
+        ("[alerts]\nadmin_url = 5", "[alerts] key 'admin_url': must be a URL string"),
+        ("[alerts]\nfailure_rate = 'lots'", "[alerts] key 'failure_rate': not a rate: 'lots'"),
+        ("watch = 5", "[watch] must be a table"),
+        ("[distributor]\ndatabase = 5", "[distributor] key 'database': must be a non-empty"),
+    ],
+)
+def test_every_table_is_checked_at_load(tmp_path: Path, text: str, problem: str) -> None:
+    """Unknown tables and keys, near misses and wrong types: one line, file and key, at load."""
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, environ={})
+    message = str(info.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message
+    assert problem in message
+
+
+def test_channel_key_near_misses_are_suggested(tmp_path: Path) -> None:
+    body = '[channels.b]\nplatform = "bluesky"\nhandle = "a.example"\napp_password_env = "P"\n'
+    path = write(tmp_path, body + "exclude_section = ['Sport']\n")
+    with pytest.raises(ConfigError, match=r"key 'exclude_section': unknown key \(did you mean "):
+        load_config(path, environ={})
+    write(tmp_path, body + "app_pasword_env = 'P'\n")
+    with pytest.raises(ConfigError, match=r"did you mean 'app_password_env'\?"):
+        load_config(path, environ={})
+    write(tmp_path, body + "embedd = 'images'\n")  # a platform option, from the spec
+    with pytest.raises(ConfigError, match=r"key 'embedd': unknown key \(did you mean 'embed'\?"):
+        load_config(path, environ={})
+
+
+def test_tables_become_typed_settings(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "[dispatch]\nlease = 60\n[watch]\nallow_hosts = ['www.example.de']\ninterval = '5m'\n"
+        "[webhook]\nsecrets_env = ['HOOK']\n[admin]\nusers = { alice = 'ALICE_HASH' }\n"
+        "[alerts]\nstuck_after = '20m'\ntargets_env = ['ALERT_URL']\n",
+    )
+    settings = load_config(path, environ={})  # no secret is read yet: none is needed to load
+    assert settings.dispatch.lease == 60 and settings.dispatch.attempts == 4
+    assert settings.watch.interval == 300 and settings.watch.hosts.allow_hosts == (
+        "www.example.de",
+    )
+    assert settings.webhook.secrets_env == ("HOOK",)
+    assert dict(settings.admin.users) == {"alice": "ALICE_HASH"}
+    assert settings.alerts.stuck_after == 1200 and settings.alerts.targets_env == ("ALERT_URL",)
+    defaults = load_config(write(tmp_path, "[channels]\n"), environ={})
+    assert defaults.dispatch.lease == 300 and defaults.watch.feeds == ()

@@ -24,7 +24,7 @@ import yaml
 from hook_helpers import database_url, free_port
 from locations import REPO
 
-from distributor.dispatch.policy import Policy
+from distributor.config import Policy
 
 COMPOSE: dict[str, Any] = yaml.safe_load((REPO / "compose.yaml").read_text("utf-8"))
 SERVICES: dict[str, Any] = COMPOSE["services"]

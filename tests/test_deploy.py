@@ -11,7 +11,7 @@ import pytest
 from locations import REPO
 
 from distributor.cli import COMMANDS
-from distributor.dispatch.policy import Policy
+from distributor.config import Policy
 
 UNITS = sorted((REPO / "deploy").glob("*.service"))
 

@@ -18,7 +18,8 @@ import pytest
 
 from distributor.article import Article
 from distributor.config import Channel, Rate, Settings
-from distributor.dispatch import Dispatcher, Policy, policy_from
+from distributor.config.tables import parse_dispatch
+from distributor.dispatch import Dispatcher, Policy
 from distributor.errors import (
     AuthFailed,
     ConfigError,
@@ -359,14 +360,14 @@ def test_the_lease_is_renewed_during_a_slow_send(
 
 
 def test_dispatch_settings_come_from_the_config_with_clear_errors() -> None:
-    assert policy_from({"attempts": 2, "backoff": 0.5}) == Policy(attempts=2, backoff=0.5)
-    with pytest.raises(ConfigError, match=r"x.toml: \[dispatch\] unknown key 'retries'"):
-        policy_from({"retries": 3}, "x.toml")
-    with pytest.raises(ConfigError, match="'attempts' must be a positive integer"):
-        policy_from({"attempts": 0})
-    with pytest.raises(ConfigError, match="'budget' must be a number of seconds"):
-        policy_from({"budget": "1m"})
-    settings = Settings(path=None, channels=(), sections={"dispatch": {"lease": 60}})
+    assert parse_dispatch({"attempts": 2, "backoff": 0.5}, "x") == Policy(attempts=2, backoff=0.5)
+    with pytest.raises(ConfigError, match=r"x.toml: \[dispatch\] key 'retries': unknown key"):
+        parse_dispatch({"retries": 3}, "x.toml")
+    with pytest.raises(ConfigError, match="'attempts': must be a positive integer"):
+        parse_dispatch({"attempts": 0}, "x.toml")
+    with pytest.raises(ConfigError, match="'budget': must be seconds >= 0"):
+        parse_dispatch({"budget": "1m"}, "x.toml")
+    settings = Settings(path=None, channels=(), dispatch=Policy(lease=60))
     assert Dispatcher(settings, cast(Store, None)).policy.lease == 60
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from distributor.article import Article
-from distributor.config import Channel, Filters
+from distributor.config import Channel, RouteFilters
 from distributor.routing import route, routes, skip_reason
 
 ARTICLE = Article(
@@ -18,7 +18,7 @@ ARTICLE = Article(
 
 
 def ch(name: str = "c", enabled: bool = True, **filters: tuple[str, ...]) -> Channel:
-    return Channel(name=name, platform="x", filters=Filters(**filters), enabled=enabled)
+    return Channel(name=name, platform="x", filters=RouteFilters(**filters), enabled=enabled)
 
 
 @pytest.mark.parametrize(

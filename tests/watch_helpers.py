@@ -25,7 +25,7 @@ from distributor.config import Settings, load_config
 from distributor.store.models import Filters
 from distributor.store.store import Store
 from distributor.testing import FakeClock
-from distributor.watch import Feed, Poller, feed_for, watch_settings
+from distributor.watch import Feed, Poller, feed_for
 
 T0 = datetime(2026, 4, 2, 8, 0, tzinfo=UTC)
 
@@ -215,8 +215,7 @@ def poller(
 ) -> Poller:
     """A Poller on the two-channel configuration (`options`: max_new, rebaseline)."""
     settings = make_settings(tmp_path, extra)
-    conf = watch_settings(settings)
-    return Poller(settings, store, conf, clock=clock, backfill=backfill, **options)
+    return Poller(settings, store, settings.watch, clock=clock, backfill=backfill, **options)
 
 
 def url_feed(p: Poller, url: str) -> Feed:

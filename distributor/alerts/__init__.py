@@ -17,16 +17,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from distributor.alerts.checks import KINDS, Incident, incidents
-from distributor.alerts.config import AlertSettings, alert_settings
+from distributor.alerts.config import alert_targets
 from distributor.clock import SYSTEM, Clock
 
 if TYPE_CHECKING:
-    from distributor.config import Settings
+    from distributor.config import AlertSettings, Settings
     from distributor.secrets import Secret
     from distributor.store.alerts import Alert
     from distributor.store.store import Store
 
-__all__ = ["AlertSettings", "CheckReport", "Incident", "alert_settings", "check", "message"]
+__all__ = ["CheckReport", "Incident", "alert_targets", "check", "message"]
 log = logging.getLogger("distributor.alerts")
 Notifier = Callable[["Sequence[Secret]", str, str], tuple[bool, str]]
 
@@ -54,7 +54,7 @@ def check(
     """Find incidents, alert about new ones (and due reminders), resolve the gone ones."""
     from distributor.alerts.notify import send
 
-    conf = alert_settings(settings)
+    conf, targets = settings.alerts, alert_targets(settings)
     now = clock.now()
     report = CheckReport(open=incidents(conf, settings, store, now))
     for inc in report.open:
@@ -64,7 +64,7 @@ def check(
         if alert is None:
             continue
         title, body = message(inc, conf, reminder=alert.notifications > 0)
-        ok, result = (notify or send)(conf.targets, title, body)
+        ok, result = (notify or send)(targets, title, body)
         store.alert_notified(alert.id, ok, result)
         level = logging.WARNING if ok else logging.ERROR
         log.log(level, "alert %s: %s (%s)", inc.key, inc.summary, result, extra=_ctx(inc))

@@ -21,8 +21,7 @@ from distributor.review import attention, iso
 from distributor.store.models import State
 
 if TYPE_CHECKING:
-    from distributor.alerts.config import AlertSettings
-    from distributor.config import Settings
+    from distributor.config import AlertSettings, Settings
     from distributor.store.store import Store
 
 KINDS = ("unknown", "reauth", "stuck", "failures", "rate_limited", "worker")

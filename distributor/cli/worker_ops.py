@@ -27,11 +27,11 @@ EXIT_FORCED = 130  # what a shell reports for an interrupted program
 
 def schedule(disp: Dispatcher, *, reconcile: Callable[[], Any] | None) -> None:
     """Register the worker's periodic chores; a bad `[alerts]` table fails here, at start."""
-    from distributor.alerts import alert_settings, check
+    from distributor.alerts import alert_targets, check
     from distributor.alerts.notify import validate
 
-    conf = alert_settings(disp.settings)
-    validate(conf.targets)
+    conf = disp.settings.alerts
+    validate(alert_targets(disp.settings))
     if reconcile is not None:  # the start-up reconcile ran already
         disp.every(disp.policy.reconcile_every, "reconcile", reconcile, now=False)
     disp.every(conf.check_every, "alerts", lambda: check(disp.settings, disp.store, disp.clock))

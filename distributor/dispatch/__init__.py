@@ -6,13 +6,14 @@
 
 Modules: `worker` (claim loop, thread pool, adapters per channel, heartbeat), `send` (one
 delivery: pacing, `sending` committed before HTTP, tenacity for NotSent, error class -> state),
-`policy` (retry/lease/pacing settings from `[dispatch]`), `hooks` (crash-test points).
+`hooks` (crash-test points). The retry/lease/pacing `Policy` is the `[dispatch]` table of the
+configuration (`settings.dispatch`).
 """
 
 from __future__ import annotations
 
+from distributor.config import Policy
 from distributor.dispatch.hooks import POINTS, crash_point
-from distributor.dispatch.policy import Policy, policy_from
 from distributor.dispatch.worker import SETTLED, Dispatcher
 
-__all__ = ["POINTS", "SETTLED", "Dispatcher", "Policy", "crash_point", "policy_from"]
+__all__ = ["POINTS", "SETTLED", "Dispatcher", "Policy", "crash_point"]

@@ -23,9 +23,8 @@ from typing import Any
 import tenacity
 
 from distributor.clock import Clock
-from distributor.config import Channel
+from distributor.config import Channel, Policy
 from distributor.dispatch.hooks import crash_point
-from distributor.dispatch.policy import Policy
 from distributor.dispatch.timing import on_time, spaced
 from distributor.errors import (
     AuthFailed,

@@ -18,13 +18,12 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from distributor.clock import SYSTEM, Clock
-from distributor.dispatch.policy import Policy, policy_from
 from distributor.dispatch.send import Context, deliver
 from distributor.errors import StoreFull
 from distributor.store.models import FINAL, Claimed, Delivery, State
 
 if TYPE_CHECKING:
-    from distributor.config import Channel, Settings
+    from distributor.config import Channel, Policy, Settings
     from distributor.platforms.base import Adapter
     from distributor.store.store import Store
 
@@ -57,7 +56,7 @@ class Dispatcher:
         self.settings, self.store, self.clock = settings, store, clock
         self.worker_id = worker_id or default_worker_id()
         self.concurrency = concurrency
-        self.policy = policy or policy_from(settings.sections.get("dispatch", {}), settings.where)
+        self.policy = policy or settings.dispatch
         self._build = adapter_for or self._build_adapter
         self._adapters: dict[str, tuple[Channel, Adapter]] = {}
         self._lock = threading.Lock()

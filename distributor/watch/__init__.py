@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from distributor.watch.poll import Feed, Poller, PollResult, feed_for
-from distributor.watch.settings import WatchSettings, parse_watch, watch_settings
 
 if TYPE_CHECKING:
     from distributor.clock import Clock
@@ -29,12 +28,9 @@ __all__ = [
     "Feed",
     "PollResult",
     "Poller",
-    "WatchSettings",
     "feed_for",
-    "parse_watch",
     "run",
     "watch",
-    "watch_settings",
 ]
 
 log = logging.getLogger("distributor.watch")
@@ -108,7 +104,7 @@ def watch(
     from distributor.store import open_store
 
     settings = _settings(config)
-    conf = watch_settings(settings)
+    conf = settings.watch
     names = list(sources) or list(conf.feeds)
     if not names:
         raise ConfigError(

@@ -30,11 +30,10 @@ if TYPE_CHECKING:
 
     from distributor.article import Article
     from distributor.clock import Clock
-    from distributor.config import Settings
+    from distributor.config import Settings, WatchSettings
     from distributor.sources.files import Raw
     from distributor.store.feeds import FeedState
     from distributor.store.store import Store
-    from distributor.watch.settings import WatchSettings
 
 log = logging.getLogger("distributor.watch")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")

@@ -39,7 +39,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock =
     hook_conf = hook_settings(settings)  # config errors before the store is touched
     own = store is None
     db = open_store(settings.database_url, clock=clock) if store is None else store
-    ctx = WebContext(settings, db, clock, hook_conf, _stuck_after(settings))
+    ctx = WebContext(settings, db, clock, hook_conf, settings.alerts.stuck_after)
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
@@ -78,14 +78,3 @@ def _mount_admin(app: Any, settings: Settings, store: Store, clock: Clock) -> No
             return
         raise
     mount(app, settings, store, clock=clock)
-
-
-def _stuck_after(settings: Settings) -> float:
-    """`[alerts] stuck_after` (its default when the alerts table cannot be read here)."""
-    from distributor.alerts.config import AlertSettings, alert_settings
-    from distributor.errors import ConfigError
-
-    try:
-        return alert_settings(settings).stuck_after
-    except ConfigError:  # e.g. an alert target variable only the worker's environment has
-        return AlertSettings().stuck_after

@@ -79,16 +79,18 @@ async def _handle(ctx: WebContext, request: Request) -> tuple[int, dict[str, Any
         names = " or ".join(ctx.hooks.names)
         return _fail(ctx, "unavailable", 503, f"webhook secret not configured: set {names}")
     try:
-        body = await _read_capped(request, ctx.hooks.max_body)
+        body = await _read_capped(request, ctx.settings.webhook.max_body)
     except TooLarge:
-        return _fail(ctx, "too_large", 413, f"body larger than {ctx.hooks.max_body} bytes")
+        return _fail(
+            ctx, "too_large", 413, f"body larger than {ctx.settings.webhook.max_body} bytes"
+        )
     try:
         msg_id = verify(
             ctx.hooks.keys,
             request.headers,
             body,
             now=ctx.clock.now().timestamp(),
-            tolerance=ctx.hooks.tolerance,
+            tolerance=ctx.settings.webhook.tolerance,
         )
     except SignatureError as exc:
         return _fail(ctx, "unauthorized", 401, str(exc))
@@ -163,13 +165,12 @@ def _article(ctx: WebContext, body: bytes) -> Article:
 def _fetched(ctx: WebContext, url: Any) -> Article:
     from distributor.sources import parse_articles
     from distributor.sources.files import fetch_url
-    from distributor.watch.settings import watch_settings
 
-    if not ctx.hooks.fetch:
+    if not ctx.settings.webhook.fetch:
         raise ArticleError(f"{WHERE}: fetching a URL is switched off ([webhook] fetch = false)")
     if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
         raise ArticleError(f"{WHERE}: 'url' must be an http(s) URL")
-    raw = fetch_url(url, rules=watch_settings(ctx.settings).rules())
+    raw = fetch_url(url, rules=ctx.settings.watch.rules())
     found = parse_articles(raw)
     if len(found) != 1:
         raise ArticleError(f"{url}: holds {len(found)} articles, expected one article page")

@@ -20,16 +20,17 @@ from watch_helpers import (
     url_feed,
 )
 
+from distributor.config.tables import parse_watch
 from distributor.errors import ArticleError, ConfigError
 from distributor.fetch import Rules, fetch
 from distributor.sources.hosts import HostPolicy, is_public
 from distributor.store.store import Store
 from distributor.testing import FakeClock
-from distributor.watch import Poller, feed_for, parse_watch, watch_settings
+from distributor.watch import Poller, feed_for
 
 
 def test_disallowed_host_and_scheme_are_refused_up_front(tmp_path: Path) -> None:
-    conf = watch_settings(make_settings(tmp_path))
+    conf = make_settings(tmp_path).watch
     with pytest.raises(ConfigError) as exc:
         feed_for("https://evil.example/feed.xml", conf)
     assert str(exc.value) == (
@@ -142,12 +143,15 @@ def test_oversized_feed_is_capped_and_timeouts_are_errors(
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"allow_host": ["x"]}, "[watch] unknown key 'allow_host' (known: feeds, allow_hosts"),
+        (
+            {"allow_host": ["x"]},
+            "[watch] key 'allow_host': unknown key (did you mean 'allow_hosts'?)",
+        ),
         (
             {"allow_hosts": ["https://www.example.de/rss"]},
             "'https://www.example.de/rss' is not a host name",
         ),
-        ({"allow_hosts": "www.example.de"}, "key 'allow_hosts': must be a list"),
+        ({"allow_hosts": 5}, "key 'allow_hosts': must be a list"),
         ({"allow_private": "yes"}, "key 'allow_private': must be true or false"),
         ({"interval": "soon"}, "key 'interval': not a duration: 'soon'"),
         ({"interval": 0.5}, "key 'interval': must be at least 1 s"),

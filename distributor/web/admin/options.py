@@ -1,4 +1,4 @@
-"""The `[admin]` table of distributor.toml, validated: accounts, token, session secret.
+"""Who may log in to the admin UI: the `[admin]` table's variables, read from the environment.
 
 ```toml
 [admin]
@@ -9,25 +9,20 @@ session_hours = 12
 secure_cookies = "auto"   # auto: Secure unless served over plain http on loopback
 ```
 
-Only variable *names* live in the TOML; hashes, the token and the secret come from the
-environment or `.env`. Every problem is one ConfigError line naming the file and key.
+The table is validated when the configuration is loaded (`distributor.config.tables`). Only
+variable *names* live in the TOML; hashes, the token and the secret come from the environment
+or `.env`, read here. Every problem is one ConfigError line naming the file and key.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from distributor.config import Settings
 from distributor.errors import ConfigError
 from distributor.secrets import Secret
-
-SESSION_SECRET_ENV = "DISTRIBUTOR_SESSION_SECRET"
-_KEYS = {"users", "token_env", "session_secret_env", "session_hours", "secure_cookies"}
-_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -48,30 +43,20 @@ class AdminOptions:
 
 
 def admin_options(settings: Settings) -> AdminOptions:
-    """The validated `[admin]` table (empty table: admin disabled)."""
-    where = settings.where
-    raw = settings.sections.get("admin", {})
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where}: [admin] must be a table")
-    for key in raw:
-        if key not in _KEYS:
-            raise ConfigError(f"{where}: [admin] key {key!r}: unknown key")
-
-    def var(key: str, value: Any) -> str:
-        if not isinstance(value, str) or not _VAR.fullmatch(value):
-            raise ConfigError(f"{where}: [admin] key {key!r}: must be an environment variable name")
-        return value
+    """The `[admin]` accounts, token and session secret (none configured: admin disabled)."""
+    where, conf = settings.where, settings.admin
 
     def env(name: str) -> str | None:
         value = settings.env.get(name, "").strip()
         return value or None
 
-    users = _users(raw.get("users", {}), where, var, env)
-    token_var = var("token_env", raw["token_env"]) if "token_env" in raw else None
-    token = env(token_var) if token_var else None
+    users = _users(settings)
+    token = env(conf.token_env) if conf.token_env else None
     if token is not None and len(token) < 16:
-        raise ConfigError(f"{where}: [admin] token_env: {token_var} must be at least 16 characters")
-    secret_var = var("session_secret_env", raw.get("session_secret_env", SESSION_SECRET_ENV))
+        raise ConfigError(
+            f"{where}: [admin] token_env: {conf.token_env} must be at least 16 characters"
+        )
+    secret_var = conf.session_secret_env
     secret = env(secret_var)
     if secret is not None and len(secret) < 32:
         raise ConfigError(f"{where}: [admin]: {secret_var} must be at least 32 characters")
@@ -80,39 +65,25 @@ def admin_options(settings: Settings) -> AdminOptions:
             f"{where}: [admin]: set {secret_var} to sign admin sessions "
             f"(`distributor admin new-secret` makes one; {settings.env_source.where()})"
         )
-    hours = raw.get("session_hours", 12)
-    if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 24 * 30:
-        raise ConfigError(f"{where}: [admin] key 'session_hours': must be a number in (0, 720]")
-    secure = raw.get("secure_cookies", "auto")
-    if secure is True or secure is False:
-        secure = "always" if secure else "never"
-    if secure not in ("auto", "always", "never"):
-        raise ConfigError(f"{where}: [admin] key 'secure_cookies': must be auto, always or never")
     return AdminOptions(
         users=users,
-        token=Secret(token, token_var) if token and token_var else None,
+        token=Secret(token, conf.token_env) if token and conf.token_env else None,
         session_secret=Secret(secret, secret_var) if secret else None,
-        session_seconds=int(hours * 3600),
-        secure_cookies=secure,
+        session_seconds=conf.session_seconds,
+        secure_cookies=conf.secure_cookies,
     )
 
 
-def _users(raw: Any, where: str, var: Any, env: Any) -> dict[str, str]:
-    if not isinstance(raw, Mapping):
-        raise ConfigError(
-            f"{where}: [admin] key 'users': must be a table like {{ alice = \"VAR\" }}"
-        )
+def _users(settings: Settings) -> dict[str, str]:
+    """user -> argon2 hash, for every user whose variable is set."""
     users: dict[str, str] = {}
-    for name, value in raw.items():
-        key = f"users.{name}"
-        if not _USER.fullmatch(name):
-            raise ConfigError(f"{where}: [admin] key {key!r}: user names are letters, digits, _.@-")
-        hashed = env(var(key, value))
-        if hashed is None:
+    for name, var in settings.admin.users.items():
+        hashed = settings.env.get(var, "").strip()
+        if not hashed:
             continue  # no hash in the environment: that account cannot log in
         if not hashed.startswith("$argon2"):
             raise ConfigError(
-                f"{where}: [admin] key {key!r}: {value} must hold an argon2 hash "
+                f"{settings.where}: [admin] key 'users.{name}': {var} must hold an argon2 hash "
                 "(make one with `distributor admin hash-password`), not a password"
             )
         users[name] = hashed

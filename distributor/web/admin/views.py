@@ -158,9 +158,8 @@ def _fetch(url: str, settings: Settings) -> list[Article]:
     unless allowed there: the server must not become a way into the internal network)."""
     from distributor.sources import parse_articles
     from distributor.sources.files import fetch_url
-    from distributor.watch.settings import watch_settings
 
-    return parse_articles(fetch_url(url, rules=watch_settings(settings).rules()))
+    return parse_articles(fetch_url(url, rules=settings.watch.rules()))
 
 
 def epoch(value: float | None) -> str:
