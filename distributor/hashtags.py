@@ -20,9 +20,9 @@ from functools import lru_cache
 from typing import Any
 
 from distributor.errors import ConfigError
+from distributor.platform import BUILTIN, platforms
 
-# What a social desk posts per platform when the channel just says `hashtags = true`.
-DEFAULT_CAPS = {"x": 2, "bluesky": 3, "threads": 3, "mastodon": 3, "facebook": 3, "linkedin": 3}
+# `hashtags = true` on a platform nobody knows (a test's made-up one); known ones say in their spec.
 DEFAULT_CAP = 3
 # Labels CMSs attach to every story; compared as hashtags, case-insensitive ("Top News" too).
 BUILTIN_STOP = frozenset(
@@ -108,7 +108,8 @@ def hashtags_filter(tags: Iterable[str] | str) -> str:
 def cap(platform: str, setting: bool | int) -> int:
     """How many hashtags a channel posts: `hashtags = N`, `true` (platform default), `false`."""
     if setting is True:
-        return DEFAULT_CAPS.get(platform, DEFAULT_CAP)
+        row = BUILTIN.get(platform) or platforms().get(platform)  # plugins: scan only for them
+        return row.hashtags if row is not None else DEFAULT_CAP
     return max(0, int(setting))
 
 

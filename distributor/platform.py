@@ -18,6 +18,7 @@ import functools
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from distributor.errors import ConfigError
@@ -54,6 +55,8 @@ class PlatformSpec:
     base_url: str  # the real API's base URL (overridable per channel with `base_url`)
     text_format: str = "txt"  # the templates' output: "txt", or "html" (autoescaped)
     ambiguity: Ambiguity = Ambiguity.LOOKUP
+    key_window: timedelta | None = None  # RESEND_WITH_KEY: how long the platform keeps a key
+    hashtags: int = 3  # how many hashtags `hashtags = true` posts (a social desk's habit)
     required_options: tuple[str, ...] = ()
     optional_options: tuple[str, ...] = ()
     credentials: tuple[str, ...] = ()  # roles that must be set (`<role>_env = "VAR"`)
@@ -103,6 +106,7 @@ BUILTIN: dict[str, PlatformSpec] = {
             Limits(280),
             "x_length",
             base_url="https://api.twitter.com",
+            hashtags=2,
             optional_options=("upload_base_url", "user_id", "handle"),
             credentials=("consumer_key", "consumer_secret", "access_token", "access_token_secret"),
             example="POST /2/tweets",
@@ -128,6 +132,7 @@ BUILTIN: dict[str, PlatformSpec] = {
             "mastodon_length",
             base_url="https://mastodon.social",
             ambiguity=Ambiguity.RESEND_WITH_KEY,
+            key_window=timedelta(hours=1),
             optional_options=("instance", "visibility", "account_id"),
             credentials=("access_token",),
             example="POST /api/v1/statuses",

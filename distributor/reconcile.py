@@ -39,10 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# How long each platform de-duplicates on our idempotency key (an adapter may declare its own
-# `key_window`). A RESEND_WITH_KEY platform not listed here is looked up instead: guessing a
-# window wrongly would post twice.
-KEY_WINDOWS: dict[str, timedelta] = {"mastodon": timedelta(hours=1)}
 # A requeued resend must reach the platform while the key is still kept: leave the worker this
 # long to claim and send it (the Mastodon adapter's "resend within ~50 minutes").
 RESEND_HEADROOM = timedelta(minutes=10)
@@ -196,7 +192,9 @@ class _Run:
 
     # -- policies -----------------------------------------------------------------------
     def _resend_or_lookup(self, d: Delivery, adapter: Adapter, before: State) -> None:
-        window = _key_window(adapter, d.platform)
+        # A RESEND_WITH_KEY spec without a key window is looked up instead: guessing a window
+        # wrongly would post twice.
+        window = adapter.spec.key_window
         if window is None:
             self._lookup(d, adapter, before, f"no known key window for {d.platform}; ")
             return
@@ -365,15 +363,6 @@ def _default_builder(settings: Settings) -> Callable[[Channel], Adapter]:
         return build_adapter(channel, settings)
 
     return build
-
-
-def _key_window(adapter: Adapter, platform: str) -> timedelta | None:
-    declared = getattr(adapter, "key_window", None)
-    if isinstance(declared, timedelta):
-        return declared
-    if isinstance(declared, int | float) and not isinstance(declared, bool):
-        return timedelta(seconds=declared)
-    return KEY_WINDOWS.get(platform)
 
 
 def _remember_record_key(adapter: Adapter, d: Delivery) -> None:

@@ -30,7 +30,9 @@ LEASE = 60.0
 
 
 class KeyAdapter(FakeAdapter):
-    spec: ClassVar[PlatformSpec] = replace(FAKE_SPEC, ambiguity=Ambiguity.RESEND_WITH_KEY)
+    spec: ClassVar[PlatformSpec] = replace(
+        FAKE_SPEC, ambiguity=Ambiguity.RESEND_WITH_KEY, key_window=timedelta(hours=1)
+    )
 
 
 class HoldAdapter(FakeAdapter):

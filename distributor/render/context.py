@@ -20,6 +20,7 @@ from distributor.links import (
     display_link,
     posted_link,
 )
+from distributor.platform import spec
 
 DEFAULT_LANGUAGE = "de"  # the packaged base templates are German
 DEFAULT_TEASER_CHARS = 280
@@ -51,13 +52,14 @@ def teaser_for(article: Article, max_chars: int = DEFAULT_TEASER_CHARS) -> str:
     return ""
 
 
-LINK_TEXT = ("short", "full", "none")  # Bluesky's `link_text` option
+LINK_TEXT = ("short", "full", "none")  # the `link_text` option (Bluesky's spec has it)
 
 
 def link_text(channel: Channel, link: str) -> str:
-    """What the post's text shows for `link`: the URL, or on Bluesky its short display form
-    (`link_text = "short"`, the default) or nothing (`"none"`: the link card carries it)."""
-    if channel.platform != "bluesky":
+    """What the post's text shows for `link`: the URL, or where the platform's spec has the
+    `link_text` option (Bluesky) its short display form (`"short"`, the default) or nothing
+    (`"none"`: the link card carries it)."""
+    if "link_text" not in spec(channel.platform).optional_options:
         return link
     choice = channel.options.get("link_text", "short")
     if choice not in LINK_TEXT:
