@@ -76,7 +76,7 @@ def site(tmp_path: Path) -> Iterator[dict[str, Any]]:
         report = publish(ARTICLE, config=settings, store=store, wait=True, timeout=30)
         ids = {d.channel: d.id for p in report.plans for d in p.created}
         with serve(build_app(settings, store)) as base:
-            yield {"base": base, "store": store, "ids": ids, "box": box}
+            yield {"base": base, "store": store, "ids": ids, "box": box, "settings": settings}
         store.close()
 
 
