@@ -42,6 +42,7 @@ class Limits:
     text: int
     caption: int | None = None  # a shorter limit when the post is an image caption (Telegram)
     byte_cap: int | None = None  # a cap on the UTF-8 size as well (Bluesky: 3000)
+    title: int | None = None  # a separate title field this long, fitted at render (Pinterest)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,9 @@
 Filters compare case-insensitively. An empty include-list means "everything"; a non-empty one
 must match (any tag is enough for `tags`). Excludes win over includes. An article without a
 language never matches a channel that lists `languages`, so a German-only channel does not
-receive an untagged story by accident. Disabled channels get nothing.
+receive an untagged story by accident. Disabled channels get nothing. A platform that cannot
+post without an image (`PlatformSpec.requires_image`: Pinterest) gets no article without one:
+the channel is skipped with that reason, the article's other channels still get it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable
 
 from distributor.article import Article
 from distributor.config import Channel
+from distributor.platform import spec
 
 
 def _fold(values: Iterable[str]) -> set[str]:
@@ -36,6 +39,8 @@ def skip_reason(article: Article, channel: Channel) -> str | None:
         return f"tag {excluded[0]!r} is excluded"
     if f.languages and (article.language or "").casefold() not in _language_set(f.languages):
         return f"language {article.language or '(none)'!r} is not in {list(f.languages)}"
+    if article.image is None and spec(channel.platform).requires_image:
+        return f"{channel.platform} posts need an image and the article has none"
     return None
 
 

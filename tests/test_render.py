@@ -182,3 +182,26 @@ def test_render_is_deterministic(german: Article) -> None:
 
 def test_normalise_collapses_blank_lines_and_trailing_spaces() -> None:
     assert normalise("\n\nA  \n\n\n\n B\t\n\n") == "A\n\n B"
+
+
+@pytest.mark.parametrize(
+    ("title", "shown"),
+    [
+        ("Stadtrat beschließt Radbrücke", "Stadtrat beschließt Radbrücke"),  # fits: unchanged
+        ("Stadtrat beschließt neue Radbrücke über den Neckar", "Stadtrat beschließt neue …"),
+        ("Donaudampfschifffahrtsgesellschaftskapitän", "Donaudampfschifffahrtsgesellschaft…"),
+    ],
+)
+def test_a_title_field_is_fitted_at_render_time(
+    german: Article, title: str, shown: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Limits.title` (Pinterest: 100) shortens `Draft.title` at a word, so the draft holds
+    the title exactly as it will be sent; platforms without one keep the article's title."""
+    from distributor import platform
+
+    row = platform.BUILTIN["linkedin"]
+    limited = replace(row, limits=replace(row.limits, title=35))
+    monkeypatch.setitem(platform.BUILTIN, "linkedin", limited)
+    draft = render(replace(german, title=title), channel("linkedin"))
+    assert draft.title == shown and len(draft.title) <= 35
+    assert render(replace(german, title=title), channel("x")).title == title

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from distributor.article import Article
+from distributor.article import Article, Image
 from distributor.config import Channel, RouteFilters
 from distributor.routing import route, routes, skip_reason
 
@@ -58,3 +58,17 @@ def test_reasons_name_what_did_not_match() -> None:
 def test_route_keeps_config_order_and_skips_disabled() -> None:
     channels = [ch("a"), ch("b", enabled=False), ch("c", sections=("Sport",)), ch("d")]
     assert [c.name for c in route(ARTICLE, channels)] == ["a", "d"]
+
+
+def test_a_platform_that_needs_an_image_skips_an_article_without_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Skipped, not a template error: the article's other channels are still planned."""
+    from dataclasses import replace
+
+    from distributor import platform
+
+    monkeypatch.setitem(platform.BUILTIN, "x", replace(platform.BUILTIN["x"], requires_image=True))
+    assert skip_reason(ARTICLE, ch()) == "x posts need an image and the article has none"
+    with_image = replace(ARTICLE, image=Image(url="https://news.example/a.jpg"))
+    assert skip_reason(with_image, ch()) is None

@@ -29,7 +29,7 @@ from distributor.platform import spec
 from distributor.post import Draft
 from distributor.render import context, engine, guard
 from distributor.render.engine import clear_cache
-from distributor.render.fit import FitError, fit
+from distributor.render.fit import FitError, fit, shorten_title
 from distributor.resources import packaged_path
 
 if TYPE_CHECKING:
@@ -130,6 +130,16 @@ def with_credit(text: str, credit: str) -> str:
     return f"{text.rstrip()}\n\n© {credit}"
 
 
+def post_title(article: Article, platform: str) -> str:
+    """The title as the platform takes it in a field of its own (`Limits.title`, Pinterest: 100,
+    shortened at a word), else the article's."""
+    limit = spec(platform).limits.title
+    if limit is None:
+        return article.title
+    german = article.language == "de"
+    return shorten_title(article.title, limit, lambda t: limits.length(platform, t), german)
+
+
 def render(article: Article, channel: Channel, *, settings: Settings | None = None) -> Draft:
     """The post for `article` on `channel`, fitted to the platform's limit."""
     if article.image is None and spec(channel.platform).requires_image:
@@ -182,7 +192,7 @@ def render(article: Article, channel: Channel, *, settings: Settings | None = No
         text=text,
         link=values["posted_link"],
         link_text=values["link"] if values["link"] != values["posted_link"] else "",
-        title=article.title,
+        title=post_title(article, platform),
         description=values["teaser"],
         image=article.image,
         language=article.language,

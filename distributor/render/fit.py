@@ -48,6 +48,19 @@ def shorten(words: Sequence[str], count: int, german: bool = True) -> str:
     return f"{head} {ELLIPSIS}" if german else head + ELLIPSIS
 
 
+def shorten_title(title: str, limit: int, length: Callable[[str], int], german: bool) -> str:
+    """A separate post title (Pinterest's 100) within `limit`: cut at a word with the ellipsis,
+    inside a word only when the first word alone is too long. Titles are never dropped."""
+    if length(title) <= limit:
+        return title
+    words = title.split()
+    count = _largest(1, len(words) - 1, lambda n: length(shorten(words, n, german)) <= limit)
+    if count is not None:
+        return shorten(words, count, german)
+    chars = _largest(0, len(title), lambda n: length(title[:n] + ELLIPSIS) <= limit)
+    return title[: chars or 0] + ELLIPSIS
+
+
 def cut_points(words: Sequence[str]) -> list[int]:
     """Word counts after which a teaser may be cut: never inside a quotation, never between a
     quotation and its speaker ("…“, erklärte er" / "Korotchenko sagte im Fernsehen: „…")."""
