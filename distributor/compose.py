@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from distributor import limits
-from distributor.article import Article, Image
+from distributor.article import Article
 from distributor.errors import ArticleError, DistributorError
 
 if TYPE_CHECKING:
@@ -26,7 +26,20 @@ if TYPE_CHECKING:
     from distributor.service import PreviewItem
     from distributor.store.store import Store
 
-FIELDS = ("url", "title", "teaser", "image", "image_alt")
+FIELDS = ("url", "title", "teaser", "image", "image_alt", "more")
+# What a loaded page or feed item says beyond the visible fields, kept through the form.
+MORE = (
+    "section",
+    "tags",
+    "language",
+    "author",
+    "guid",
+    "published_at",
+    "updated_at",
+    "publish_at",
+    "embargo_until",
+    "priority",
+)
 RECENT = 15  # feed items offered on the compose page
 
 
@@ -59,30 +72,58 @@ class Post:
 
 
 def article_from(fields: Mapping[str, str]) -> Article:
-    """The article the form describes; ComposeError naming the field for a bad one."""
+    """The article the form describes; ComposeError naming the field for a bad one.
+
+    `more` carries, as JSON, what a loaded page or feed item said beyond the visible fields
+    (section, tags, language, guid, embargo...), so routing, templates and the embargo treat
+    the article as they would have from its source."""
     url, title = fields.get("url", "").strip(), fields.get("title", "").strip()
     if not url:
         raise ComposeError("link: paste the article's http(s) URL")
     if not title:
         raise ComposeError("title: give the article a title")
+    data: dict[str, Any] = {**_more(fields.get("more", "")), "url": url, "title": title}
+    data["teaser"] = fields.get("teaser", "").strip()
     image_url = fields.get("image", "").strip()
+    credit = data.pop("image_credit", "")
+    if image_url:
+        data["image"] = {"url": image_url, "alt": fields.get("image_alt", "").strip()}
+        data["image"]["credit"] = credit
     try:
-        image = Image(image_url, alt=fields.get("image_alt", "").strip()) if image_url else None
-        return Article(
-            url=url, title=title, teaser=fields.get("teaser", "").strip() or None, image=image
-        )
+        return Article.from_dict(data, "article")
     except ArticleError as exc:
-        raise ComposeError(f"article: {exc}") from None
+        raise ComposeError(str(exc)) from None
+
+
+def _more(text: str) -> dict[str, Any]:
+    from distributor.untrusted import loads
+
+    if not text.strip():
+        return {}
+    try:
+        data = loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, Mapping) or not set(data) <= {*MORE, "image_credit"}:
+        raise ComposeError("article: the hidden field 'more' is not what the page wrote")
+    return dict(data)
 
 
 def fields_of(article: Article) -> dict[str, str]:
-    """The form fields for `article` (what the editor sees and may change)."""
+    """The form fields for `article` (what the editor sees and may change, and `more`)."""
+    import json
+
+    data = article.to_dict()
+    more = {k: data[k] for k in MORE if data.get(k) not in (None, "", [])}
+    if article.image is not None and article.image.credit:
+        more["image_credit"] = article.image.credit
     return {
         "url": article.url,
         "title": article.title,
         "teaser": article.teaser or "",
         "image": article.image.url if article.image else "",
         "image_alt": article.image.alt if article.image else "",
+        "more": json.dumps(more, ensure_ascii=False) if more else "",
     }
 
 

@@ -33,10 +33,13 @@ def pages(site: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def test_no_critical_or_serious_violation_on_any_page(browser: Any, site: dict[str, Any]) -> None:
+@pytest.mark.parametrize("width", [1280, 390], ids=["desktop", "phone"])
+def test_no_critical_or_serious_violation_on_any_page(
+    browser: Any, site: dict[str, Any], width: int
+) -> None:
     source = axe_source()
     base = site["base"]
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     found: dict[str, list[str]] = {}
     page.goto(base + "/admin/login")
@@ -65,7 +68,8 @@ def test_no_critical_or_serious_violation_on_any_page(browser: Any, site: dict[s
     problems = [f"{name}: {line}" for name, lines in found.items() for line in lines]
     assert not problems, "axe found:\n" + "\n".join(problems)
     assert {"login", "log", "delivery", "article", "compose"} <= set(audited)
-    print(f"\naxe: no critical/serious violation on {', '.join([*audited, 'forms filled'])}")
+    pages_done = ", ".join([*audited, "forms filled"])
+    print(f"\naxe at {width}px: no critical/serious violation on {pages_done}")
 
 
 def test_the_audit_finds_what_it_should(browser: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from admin_helpers import USER
@@ -118,7 +119,14 @@ def test_publish_plans_the_shown_texts_with_the_user_as_actor(site: dict[str, An
 
 def test_publish_at_a_time_and_pick_a_feed_item(site: dict[str, Any]) -> None:
     store = site["store"]
-    item = Article(url="https://news.example/feed/one", title="Aus dem Feed", teaser="Kurz.")
+    item = Article(
+        url="https://news.example/feed/one",
+        title="Aus dem Feed",
+        teaser="Kurz.",
+        guid="cms-1",
+        section="politik",
+        embargo_until=datetime(2030, 2, 1, tzinfo=UTC),
+    )
     store.remember([item], source="watch:https://news.example/rss")
     page = get(site, "/compose").text
     assert "Aus dem Feed" in page
@@ -126,12 +134,18 @@ def test_publish_at_a_time_and_pick_a_feed_item(site: dict[str, Any]) -> None:
     assert r.status_code == 200 and 'value="https://news.example/feed/one"' in r.text
     assert set(texts_of(r.text)) == {"masto", "sky", "tg"}
     texts = texts_of(r.text)
+    more = re.search(r'name="more" value="([^"]*)"', r.text)
+    assert more and "cms-1" in html.unescape(more.group(1))  # what the feed said, kept
     form = {"url": item.url, "title": item.title, "teaser": "Kurz.", "shown": "1"}
+    form["more"] = html.unescape(more.group(1))
     form |= {f"text-{c}": t for c, t in texts.items()} | {"send-masto": "yes"}
     bad = compose(site, "schedule", **form, at="tomorrow")
     assert bad.status_code == 422 and "not a date and time" in bad.text
     r = compose(site, "schedule", **form, at="2030-01-05T08:30+00:00")
     assert "Scheduled" in r.text
     (d,) = store.query(Filters(), limit=10)[0]
-    assert d.channel == "masto" and str(d.not_before) == "2030-01-05 08:30:00+00:00"
+    assert d.channel == "masto" and d.embargo_until == datetime(2030, 2, 1, tzinfo=UTC)
+    assert d.not_before == datetime(2030, 2, 1, tzinfo=UTC)  # the feed's embargo still wins
+    tampered = compose(site, "show", **{**form, "more": '{"body": "x"}'})
+    assert tampered.status_code == 422 and "'more'" in html.unescape(tampered.text)
     assert d.article_id == item.article_id  # the feed item itself, not a new article

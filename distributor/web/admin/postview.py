@@ -42,10 +42,22 @@ def render(draft: Draft | None, text: str) -> Markup:
     """`text` (the post as it stands, edited or not) rendered for `draft`'s platform."""
     if draft is None:
         return Markup("")
-    body = telegram(text) if draft.format == "html" else Markup(escape(text))
+    if draft.format == "html":
+        return telegram(text)
     if draft.platform == "bluesky":
-        return body + card(draft)
-    return body
+        return shown_link(text, draft) + card(draft)
+    return Markup(escape(text))
+
+
+def shown_link(text: str, draft: Draft) -> Markup:
+    """Bluesky's text with its short display link (`link_text`) as the link it stands for."""
+    shown = draft.link_text
+    scheme = urlsplit(draft.link).scheme
+    if not shown or shown not in text or scheme not in ("http", "https"):
+        return Markup(escape(text))
+    before, _, after = text.partition(shown)
+    link = f'<a href="{escape(draft.link)}" rel="noopener">{escape(shown)}</a>'
+    return Markup(f"{escape(before)}{link}{escape(after)}")
 
 
 def telegram(html_text: str) -> Markup:
