@@ -34,9 +34,10 @@ from typing import Any
 import regex
 
 from distributor.errors import ConfigError, TemplateError
-from distributor.platform import load, spec
+from distributor.platform import BUILTIN, load, spec
 
 URL_WEIGHT = 23  # t.co length on X; Mastodon's characters_reserved_per_url
+_BUILTIN_RULES: dict[str, Callable[[str], int]] = {}
 _CACHE = 65536
 
 # X: split at ASCII whitespace only; Unicode spaces stay inside tokens (see docs/limits.md).
@@ -87,7 +88,12 @@ def limit_for(platform: str, *, caption: bool = False, override: int | None = No
 
 def length(platform: str, text: str) -> int:
     """`text`'s length as `platform` counts it (its spec's `counter`)."""
-    return counter(spec(platform).counter)(text)
+    rule = _BUILTIN_RULES.get(platform)  # fitting counts many times per post: one dict lookup
+    if rule is None:
+        rule = counter(spec(platform).counter)
+        if platform in BUILTIN:
+            _BUILTIN_RULES[platform] = rule
+    return rule(text)
 
 
 @lru_cache(maxsize=64)
