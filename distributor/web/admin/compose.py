@@ -44,11 +44,16 @@ def compose_form(request: Request) -> Response:
 @router.post("/compose", name="compose_run")
 async def compose_run(request: Request) -> Response:
     session, form = await require_post(request)
+    # Fetching, rendering every channel and the store are blocking: not on the event loop.
+    return await run_in_threadpool(_run, request, session, form)
+
+
+def _run(request: Request, session: Session, form: dict[str, str]) -> Response:
     action = form.get("action", "show")
     try:
         if action in ("publish", "schedule"):
-            return await run_in_threadpool(_publish, request, session, form, action)
-        fields, fresh = await run_in_threadpool(_article_fields, request, form, action)
+            return _publish(request, session, form, action)
+        fields, fresh = _article_fields(request, form, action)
     except DistributorError as exc:  # shown again as it was, the editor's texts kept
         shown = bool(form.get("shown"))
         return _page(request, session, form, posts=shown, fresh=False, error=str(exc), status=422)
@@ -145,11 +150,14 @@ def _publish(request: Request, session: Session, form: dict[str, str], action: s
 @router.post("/compose/count", name="compose_count")
 async def compose_count(request: Request) -> Response:
     """One channel's count and look for the text being typed (JSON for compose.js)."""
-    session, form = await require_post(request)
-    del session
+    _, form = await require_post(request)
+    return await run_in_threadpool(_count, request, form)
+
+
+def _count(request: Request, form: dict[str, str]) -> Response:
     name = form.get("channel", "")
     try:
-        posts = await run_in_threadpool(_posts, request, {**form, "shown": "1"}, False)
+        posts = _posts(request, {**form, "shown": "1"}, False)
     except DistributorError as exc:
         return JSONResponse({"channel": name, "problem": str(exc)}, 422)
     post = next((p for p in posts if p.channel.name == name), None)
