@@ -36,6 +36,10 @@ class ActionError(DistributorError):
     exit_code = 2
 
 
+class NeedsForce(ActionError):
+    """A retry of something that may already be posted, without `force`."""
+
+
 def get(store: Store, id: int) -> Delivery:
     """The delivery with its attempts; ActionError (not StoreError) when there is none."""
     try:
@@ -147,7 +151,7 @@ def _forced_retry(
             S.SENDING: "its worker died while sending",
             S.RETRY_WAIT: f"it retries by itself at {_iso(d.not_before)}",
         }[d.state]
-        raise ActionError(
+        raise NeedsForce(
             f"delivery {d.id} is {d.state} ({detail}): it may have been posted; "
             "check the platform, then use --force to send it again"
         )

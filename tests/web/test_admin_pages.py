@@ -51,7 +51,7 @@ def ids_on(page: str) -> list[int]:
 def test_hostile_title_and_text_are_shown_as_text(site: dict[str, Any]) -> None:
     ids = seed(site["settings"], site["store"], HOSTILE, URL.format(1))
     aid = site["store"].get(ids["sky"]).article_id
-    for path in ("/", f"/deliveries/{ids['sky']}", f"/articles/{aid}", "/?q=script"):
+    for path in ("/", "/deliveries", f"/deliveries/{ids['sky']}", f"/articles/{aid}", "/?q=script"):
         body = get(site, path).text
         assert "<script>" not in body, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body, path
@@ -75,20 +75,22 @@ def test_filters_narrow_the_log(site: dict[str, Any]) -> None:
     s, store = site["settings"], site["store"]
     a = seed(s, store, "Haushalt für 2027 beschlossen", URL.format(1))
     b = seed(s, store, "Wetter: Sturm erwartet", URL.format(2))
-    assert set(ids_on(get(site, "/").text)) == set(a.values()) | set(b.values())
-    assert ids_on(get(site, "/", state="awaiting_review").text) == [b["sky"], a["sky"]]
-    assert ids_on(get(site, "/", channel="masto").text) == [b["masto"], a["masto"]]
-    assert ids_on(get(site, "/", platform="telegram").text) == [b["tg"], a["tg"]]
-    assert set(ids_on(get(site, "/", q="sturm").text)) == set(b.values())  # title, any case
-    assert set(ids_on(get(site, "/", q="für 2027").text)) == set(a.values())  # non-ASCII
-    assert set(ids_on(get(site, "/", article=URL.format(2)).text)) == set(b.values())
-    assert ids_on(get(site, "/", since="2000-01-01", until="2000-01-02").text) == []
-    assert len(ids_on(get(site, "/", since="1h", state="queued").text)) == 4
-    bad = get(site, "/", since="yesterday-ish")
+    assert set(ids_on(get(site, "/deliveries").text)) == set(a.values()) | set(b.values())
+    assert ids_on(get(site, "/deliveries", state="awaiting_review").text) == [b["sky"], a["sky"]]
+    assert ids_on(get(site, "/deliveries", channel="masto").text) == [b["masto"], a["masto"]]
+    assert ids_on(get(site, "/deliveries", platform="telegram").text) == [b["tg"], a["tg"]]
+    assert set(ids_on(get(site, "/deliveries", q="sturm").text)) == set(
+        b.values()
+    )  # title, any case
+    assert set(ids_on(get(site, "/deliveries", q="für 2027").text)) == set(a.values())  # non-ASCII
+    assert set(ids_on(get(site, "/deliveries", article=URL.format(2)).text)) == set(b.values())
+    assert ids_on(get(site, "/deliveries", since="2000-01-01", until="2000-01-02").text) == []
+    assert len(ids_on(get(site, "/deliveries", since="1h", state="queued").text)) == 4
+    bad = get(site, "/deliveries", since="yesterday-ish")
     assert bad.status_code == 400 and "since: not a date/time or age" in bad.text
-    bad = get(site, "/", article="https://elsewhere.example/x")
+    bad = get(site, "/deliveries", article="https://elsewhere.example/x")
     assert bad.status_code == 400 and "no article" in html.unescape(bad.text)
-    assert get(site, "/", after="not-a-cursor").status_code == 400
+    assert get(site, "/deliveries", after="not-a-cursor").status_code == 400
 
 
 def test_keyset_pagination_walks_every_row_once(site: dict[str, Any]) -> None:
@@ -110,7 +112,7 @@ def test_keyset_pagination_walks_every_row_once(site: dict[str, Any]) -> None:
         ]
         store.plan(Article(url=URL.format(n), title=f"Story {n}"), items, source="test")
     seen: list[int] = []
-    page = get(site, "/").text
+    page = get(site, "/deliveries").text
     while True:
         got = ids_on(page)
         assert 0 < len(got) <= 50
@@ -119,15 +121,19 @@ def test_keyset_pagination_walks_every_row_once(site: dict[str, Any]) -> None:
         if not nxt:
             break
         assert "after=" in nxt.group(1)
-        page = site["http"].get(site["base"] + "/admin/?" + html.unescape(nxt.group(1))).text
+        page = (
+            site["http"].get(site["base"] + "/admin/deliveries?" + html.unescape(nxt.group(1))).text
+        )
         assert "Newest" in page
     assert len(seen) == 120 == len(set(seen))
     assert seen == sorted(seen, reverse=True)
     # Filters survive paging: 80 queued rows (sky awaits review) = a page of 50, then 30.
-    first = get(site, "/", state="queued").text
+    first = get(site, "/deliveries", state="queued").text
     nxt = re.search(r'<a href="\?([^"]*)" rel="next"', first)
     assert nxt and "state=queued" in nxt.group(1)
-    second = site["http"].get(site["base"] + "/admin/?" + html.unescape(nxt.group(1))).text
+    second = (
+        site["http"].get(site["base"] + "/admin/deliveries?" + html.unescape(nxt.group(1))).text
+    )
     assert len(ids_on(first)) == 50 and len(ids_on(second)) == 30
     assert not set(ids_on(first)) & set(ids_on(second))
     assert 'rel="next"' not in second
@@ -170,9 +176,12 @@ def test_retry_of_an_unknown_outcome_needs_force(site: dict[str, Any]) -> None:
     finish(store, "unknown")
     d = ids["masto"]
     page = get(site, f"/deliveries/{d}").text
-    assert 'name="force"' in page and "unknown" in page
+    assert 'name="force"' in page and "Check platform" in page and "unknown" not in page
     r = post(site, f"/deliveries/{d}/retry", f"/deliveries/{d}")
-    assert r.status_code == 409 and "use --force" in r.text and store.get(d).state is State.UNKNOWN
+    assert r.status_code == 409 and store.get(d).state is State.UNKNOWN
+    said = html.unescape(r.text)
+    assert "tick “I checked Mastodon: it was not posted; send again”" in said
+    assert "--force" not in said
     r = post(site, f"/deliveries/{d}/retry", f"/deliveries/{d}", force="yes")
     assert r.status_code == 200 and store.get(d).state is State.QUEUED
     last = store.events(delivery_id=d)[0]

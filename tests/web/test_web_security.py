@@ -35,9 +35,18 @@ def assert_secured(r: requests.Response) -> None:
     assert r.headers["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.mark.parametrize("cursor", ["1.0:9223372036854775808", "1e999:1", "x:y"])
-def test_tampered_cursor_is_400_with_headers(site: dict[str, Any], cursor: str) -> None:
-    r = site["http"].get(site["base"] + "/admin/", params={"after": cursor})
+@pytest.mark.parametrize(
+    ("page", "cursor"),
+    [
+        ("deliveries", "1.0:9223372036854775808"),
+        ("deliveries", "1e999:1"),
+        ("deliveries", "x:y"),
+        ("", "1e999:abc"),
+        ("", "1.0:a'b"),
+    ],
+)
+def test_tampered_cursor_is_400_with_headers(site: dict[str, Any], page: str, cursor: str) -> None:
+    r = site["http"].get(f"{site['base']}/admin/{page}", params={"after": cursor})
     assert r.status_code == 400
     assert "cursor" in r.text
     assert_secured(r)
@@ -60,7 +69,7 @@ def test_error_pages_carry_the_security_headers(
         raise RuntimeError("driver exploded")
 
     monkeypatch.setattr(site["store"], "query", broken)
-    r = http.get(base + "/admin/")
+    r = http.get(base + "/admin/deliveries")
     assert r.status_code == 500
     assert_secured(r)
     assert "exploded" not in r.text and "Traceback" not in r.text

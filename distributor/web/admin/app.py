@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,10 +56,33 @@ class Admin:
             "done": "",
             "error": "",
             "url_for": lambda name, **params: url(request, name, **params),
+            "handles": Handles(self.store),
         }
         return self.templates.TemplateResponse(  # type: ignore[no-any-return]
             request, name, {**base, **ctx}, status_code=status
         )
+
+
+class Handles(Mapping[str, "str | None"]):
+    """account_key -> the handle `distributor check` saw; read from the store on first use."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._found: dict[str, str | None] | None = None
+
+    def _all(self) -> dict[str, str | None]:
+        if self._found is None:
+            self._found = {k: a.handle for k, a in self._store.accounts().items()}
+        return self._found
+
+    def __getitem__(self, key: str) -> str | None:
+        return self._all()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def url(request: Request, name: str, **params: Any) -> str:
@@ -101,7 +125,7 @@ def build(settings: Settings, store: Store, options: AdminOptions, *, clock: Any
     from fastapi import FastAPI
     from fastapi.staticfiles import StaticFiles
 
-    from distributor.web.admin import compose, forms, pages, schedule
+    from distributor.web.admin import compose, desk, forms, pages, schedule
     from distributor.web.headers import secure
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -118,7 +142,10 @@ def build(settings: Settings, store: Store, options: AdminOptions, *, clock: Any
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfFailed, _csrf_failed)
     app.add_exception_handler(TooManyFailures, _too_many)
+    app.add_exception_handler(404, _not_found)
+    app.add_exception_handler(Exception, _server_error)
     app.mount("/static", StaticFiles(packages=[("distributor.web.admin", "static")]), "static")
+    app.include_router(desk.router)
     app.include_router(pages.router)
     app.include_router(forms.router)
     app.include_router(schedule.router)
@@ -138,6 +165,9 @@ def _templates() -> Any:
     from distributor.web.admin import views
 
     env.filters.update(views.FILTERS)
+    from distributor.web.admin import words
+
+    env.globals.update(words.templates())
     return Jinja2Templates(env=env)
 
 
@@ -164,3 +194,33 @@ async def _csrf_failed(request: Request, exc: Exception) -> Response:
     from starlette.responses import PlainTextResponse
 
     return PlainTextResponse("missing or wrong CSRF token: reload the page and try again", 403)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """An HTML page (with the security headers, like every answer) for a wrong address."""
+    return _error_page(request, 404, "Page not found", "There is no page at this address.")
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """The 500 page: says nothing about the exception (it is logged) and carries the headers
+    itself (Starlette answers it outside every middleware)."""
+    from distributor.web.headers import HEADERS, log
+
+    log.error("%s %s: unhandled %s", request.method, request.url.path, type(exc).__name__)
+    response = _error_page(
+        request,
+        500,
+        "Something went wrong",
+        "The page could not be shown; this was logged. Try again, or tell an admin what you did.",
+    )
+    response.headers.update(HEADERS)
+    return response
+
+
+def _error_page(request: Request, status: int, title: str, text: str) -> Response:
+    admin = admin_of(request)
+    try:
+        session = admin.auth.session(request)
+    except Exception:  # a broken store must not turn the error page into another error
+        session = None
+    return admin.page(request, "error.html", status, session=session, title=title, error=text)

@@ -16,10 +16,11 @@ from starlette.responses import RedirectResponse
 
 from distributor import actions
 from distributor.errors import DistributorError
-from distributor.web.admin.app import admin_of, require_post, url
+from distributor.web.admin.app import Handles, admin_of, require_post, url
 from distributor.web.admin.auth import TOKEN_ACTOR
 from distributor.web.admin.pages import article_page, delivery_page, login_page, safe_next
 from distributor.web.admin.views import DONE
+from distributor.web.admin.words import force_needed
 
 if TYPE_CHECKING:
     from starlette.responses import Response
@@ -113,12 +114,16 @@ async def _on_delivery(request: Request, id: int, done: str, act: Act) -> Respon
 
 @router.post("/deliveries/{id}/retry", name="retry")
 async def retry(request: Request, id: int) -> Response:
-    return await _on_delivery(
-        request,
-        id,
-        "retried",
-        lambda store, user, form: actions.retry(store, id, user, force=form.get("force") == "yes"),
-    )
+    session, form = await require_post(request)
+    store = admin_of(request).store
+    try:
+        actions.retry(store, id, session.user, force=form.get("force") == "yes")
+    except actions.NeedsForce:  # say which box to tick, not the CLI's --force
+        error = force_needed(actions.get(store, id), Handles(store))
+        return delivery_page(request, session, id, status=409, error=error)
+    except actions.ActionError as exc:
+        return delivery_page(request, session, id, status=409, error=str(exc))
+    return _back(request, "delivery", "retried", id=id)
 
 
 @router.post("/deliveries/{id}/cancel", name="cancel")
@@ -146,14 +151,14 @@ async def retract(request: Request, id: str) -> Response:
 async def pause(request: Request) -> Response:
     session, _ = await require_post(request)
     actions.pause(admin_of(request).store, session.user)
-    return _back(request, "log", "paused")
+    return _back(request, "home", "paused")
 
 
 @router.post("/resume", name="resume")
 async def resume(request: Request) -> Response:
     session, _ = await require_post(request)
     actions.resume(admin_of(request).store, session.user)
-    return _back(request, "log", "resumed")
+    return _back(request, "home", "resumed")
 
 
 @router.post("/preview", name="preview_run")

@@ -50,15 +50,14 @@ def safe_next(request: Request, target: str) -> str:
     return target if ok else root + "/"
 
 
-@router.get("/", name="log")
+@router.get("/deliveries", name="log")
 def post_log(request: Request) -> Response:
+    """One row per delivery (the home page has one per article)."""
     session = require(request)
     admin = admin_of(request)
     store = admin.store
     ctx: dict[str, Any] = {
-        "channels": [c.name for c in admin.settings.channels],
-        "platforms": sorted({c.platform for c in admin.settings.channels}),
-        "states": [s.value for s in State],
+        **views.filter_choices(admin.settings),
         "paused": store.paused(),
         "rows": [],
         "q": None,

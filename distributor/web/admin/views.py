@@ -117,6 +117,17 @@ def _when(text: str, field: str, *, end: bool = False) -> datetime | None:
     return when
 
 
+def filter_choices(settings: Settings) -> dict[str, Any]:
+    """What the filter form offers: channels, platforms, states (value, word)."""
+    from distributor.web.admin.words import STATES
+
+    return {
+        "channels": [c.name for c in settings.channels],
+        "platforms": sorted({c.platform for c in settings.channels}),
+        "states": [(s.value, STATES[s].word) for s in State],
+    }
+
+
 def rows(store: Store, page: list[Delivery]) -> list[dict[str, Any]]:
     """One dict per delivery with its article's title (one lookup per article on the page)."""
     titles: dict[str, str] = {}
@@ -162,9 +173,22 @@ def _fetch(url: str, settings: Settings) -> list[Article]:
     return parse_articles(fetch_url(url, rules=settings.watch.rules()))
 
 
+def shown(draft: Mapping[str, Any]) -> str:
+    """The post text as readers see it: Telegram's HTML as its visible text (no `&amp;`)."""
+    text = str(draft.get("text") or "")
+    if draft.get("format") != "html":
+        return text
+    from distributor.telegram_html import TelegramHTMLError, to_plain
+
+    try:
+        return to_plain(text)
+    except TelegramHTMLError:  # stored before validation existed: show it as it is
+        return text
+
+
 def epoch(value: float | None) -> str:
     """An event's stored time (epoch seconds) as `when` shows it."""
     return when(from_ts(value))
 
 
-FILTERS = {"when": when, "counts": counts, "epoch": epoch}
+FILTERS = {"when": when, "counts": counts, "epoch": epoch, "shown": shown}
