@@ -109,10 +109,9 @@ def _blocked(store: Store, settings: Settings, now: datetime) -> list[Blocked]:
 
 
 def _workers(store: Store, settings: Settings, now: datetime) -> list[dict[str, Any]]:
-    from distributor.alerts import alert_settings
     from distributor.status import worker_alive
 
-    timeout = alert_settings(settings).heartbeat_timeout
+    timeout = settings.alerts.heartbeat_timeout
     return [
         {**w, "alive": worker_alive(w, now, timeout), "age": now - w["heartbeat_at"]}
         for w in store.workers()
