@@ -7,9 +7,11 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from admin_helpers import USER
+import requests
+from admin_helpers import USER, csrf_of
 from test_admin_pages import get, post, site
 
 from distributor.article import Article
@@ -149,3 +151,43 @@ def test_publish_at_a_time_and_pick_a_feed_item(site: dict[str, Any]) -> None:
     tampered = compose(site, "show", **{**form, "more": '{"body": "x"}'})
     assert tampered.status_code == 422 and "'more'" in html.unescape(tampered.text)
     assert d.article_id == item.article_id  # the feed item itself, not a new article
+
+
+PAGE = """<html lang="de"><head><meta property="og:title" content="Vom Server geholt">
+<meta property="og:description" content="Der Teaser der Seite.">
+<meta property="og:image" content="https://news.example/bild.jpg">
+<meta property="og:url" content="https://news.example/geholt"></head><body></body></html>"""
+
+
+def test_a_page_on_an_allowed_host_fills_the_fields(tmp_path: Path) -> None:
+    """With `[watch]` allowing it (here loopback, as a test server must be), the page is
+    fetched and its OpenGraph fills link, title, teaser and image."""
+    from dataclasses import replace
+
+    from admin_helpers import admin_settings, build_app, login, serve
+    from hook_helpers import page_server
+    from review_helpers import closed_port
+
+    from distributor.config.tables import parse_watch
+    from distributor.store import open_store
+
+    db = f"sqlite:///{tmp_path / 'log.db'}"
+    settings = admin_settings(tmp_path, f"http://127.0.0.1:{closed_port()}", db)
+    watch = parse_watch({"allow_hosts": ["127.0.0.1"], "allow_private": True}, "test")
+    store = open_store(db)
+    with (
+        page_server(PAGE.encode()) as pages,
+        serve(build_app(replace(settings, watch=watch), store)) as base,
+    ):
+        http = requests.Session()
+        login(http, base)
+        page = http.get(f"{base}/admin/compose").text
+        r = http.post(
+            f"{base}/admin/compose",
+            data={"csrf": csrf_of(page), "action": "load", "url": f"{pages}/geholt"},
+        )
+    store.close()
+    assert r.status_code == 200, r.text
+    assert 'value="Vom Server geholt"' in r.text and "Der Teaser der Seite." in r.text
+    assert 'value="https://news.example/bild.jpg"' in r.text
+    assert set(texts_of(r.text)) == {"masto", "sky", "tg"}  # and every channel's post
