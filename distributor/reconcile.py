@@ -223,9 +223,8 @@ class _Run:
             return
         since = d.created_at - LOOKUP_MARGIN
         draft = Draft.from_dict(d.draft)
-        _remember_record_key(adapter, d)
         try:
-            found = adapter.lookup(draft, key=d.idem_key, since=since)
+            found = adapter.lookup(draft, key=d.idem_key, since=since, when=d.created_at)
         except NotImplementedError:
             self._hold(d, before, why + f"{d.platform} cannot look its posts up")
             return
@@ -363,16 +362,6 @@ def _default_builder(settings: Settings) -> Callable[[Channel], Adapter]:
         return build_adapter(channel, settings)
 
     return build
-
-
-def _remember_record_key(adapter: Adapter, d: Delivery) -> None:
-    """Tell a Bluesky adapter which record key the delivery's sends used (minted from the key and
-    the delivery's creation time), so its lookup asks `getRecord` for exactly that record."""
-    rkeys = getattr(adapter, "rkeys", None)
-    if isinstance(rkeys, dict):
-        from distributor.platforms.keys import bluesky_tid
-
-        rkeys.setdefault(d.idem_key, bluesky_tid(d.idem_key, d.created_at))
 
 
 def _iso(when: datetime | None) -> str:

@@ -76,7 +76,9 @@ class FakeAdapter:
         self.texts[key] = draft.text
         return receipt
 
-    def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
+    def lookup(
+        self, draft: Draft, *, key: str, since: datetime, when: datetime | None = None
+    ) -> Receipt | None:
         return self.posts.get(key)
 
     def delete(self, receipt: Receipt) -> None:

@@ -8,6 +8,7 @@ configuration, a docs page, and its credential variables in `.env.example`.
 
 from __future__ import annotations
 
+import inspect
 import re
 import tomllib
 from dataclasses import replace
@@ -42,6 +43,9 @@ def test_adapter_reads_this_spec(row: PlatformSpec) -> None:
     assert cls.spec is row, f"{row.adapter} must read its facts from BUILTIN[{row.name!r}]"
     for method in ("publish", "lookup", "delete", "verify"):
         assert callable(getattr(cls, method))
+    for method in ("publish", "lookup"):  # dispatch and reconcile pass the delivery's key and time
+        params = inspect.signature(getattr(cls, method)).parameters
+        assert {"key", "when"} <= set(params), f"{cls.__name__}.{method} must take key= and when="
 
 
 @pytest.mark.parametrize("row", SPECS, ids=by_name)

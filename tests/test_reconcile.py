@@ -17,7 +17,7 @@ from distributor.errors import ConfigError, MaybeSent, NotSent, RateLimited
 from distributor.planning import account_key
 from distributor.platform import Ambiguity, PlatformSpec
 from distributor.platforms.base import Adapter
-from distributor.platforms.keys import bluesky_tid, delivery_key
+from distributor.platforms.keys import delivery_key
 from distributor.post import Draft, Receipt
 from distributor.reconcile import LOOKUP_MARGIN, SETTLE, ReconcileReport, reconcile
 from distributor.store import open_store
@@ -45,11 +45,14 @@ class LookupAdapter(FakeAdapter):
 
     lookups: list[tuple[str, datetime]] = field(default_factory=list)
     lookup_fails: list[BaseException] = field(default_factory=list)
-    rkeys: dict[str, str] = field(default_factory=dict)
+    whens: list[datetime | None] = field(default_factory=list)
     during_lookup: Callable[[], None] | None = None
 
-    def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
+    def lookup(
+        self, draft: Draft, *, key: str, since: datetime, when: datetime | None = None
+    ) -> Receipt | None:
         self.lookups.append((key, since))
+        self.whens.append(when)
         if self.during_lookup is not None:
             self.during_lookup()
         if self.lookup_fails:
@@ -58,7 +61,9 @@ class LookupAdapter(FakeAdapter):
 
 
 class NoLookupAdapter(FakeAdapter):
-    def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
+    def lookup(
+        self, draft: Draft, *, key: str, since: datetime, when: datetime | None = None
+    ) -> Receipt | None:
         raise NotImplementedError("no history API")
 
 
@@ -254,8 +259,9 @@ def test_lookup_searches_from_before_the_delivery_was_planned(
     sky = adapters["sky"]
     assert isinstance(sky, LookupAdapter)
     assert sky.lookups == [(d.idem_key, d.created_at - LOOKUP_MARGIN)]
-    # a Bluesky adapter learns the record key every send of this delivery used
-    assert sky.rkeys == {d.idem_key: bluesky_tid(d.idem_key, d.created_at)}
+    # like publish, lookup gets the delivery's creation time (Bluesky's record key is minted
+    # from the key and that time)
+    assert sky.whens == [d.created_at]
 
 
 @pytest.mark.parametrize(

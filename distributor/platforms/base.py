@@ -26,8 +26,11 @@ class Adapter(Protocol):
         `when` its creation time (dispatch passes both; an adapter may derive ids from them)."""
         ...
 
-    def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
-        """Find a post of ours for this draft created after `since`; None if provably absent."""
+    def lookup(
+        self, draft: Draft, *, key: str, since: datetime, when: datetime | None = None
+    ) -> Receipt | None:
+        """Find a post of ours for this draft created after `since`; None if provably absent.
+        `key` and `when` are the delivery's, as `publish` got them."""
         ...
 
     def delete(self, receipt: Receipt) -> None:

@@ -85,10 +85,13 @@ class BlueskyAdapter(RestAdapter):
         response = self._xrpc("POST", "com.atproto.repo.createRecord", json=body)
         return self._receipt(rkey, body_of(response), rate_extra(response.headers))
 
-    def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
-        """getRecord for the delivery's rkey (the one publish used, else the TID of `key` at
-        `since`); when that is absent, our recent records with the same text or link card."""
-        rkey = self.rkeys.get(key) or bluesky_tid(key, since)
+    def lookup(
+        self, draft: Draft, *, key: str, since: datetime, when: datetime | None = None
+    ) -> Receipt | None:
+        """getRecord for the delivery's rkey (the one publish used: the TID of `key` at `when`,
+        the delivery's creation); when that is absent, our recent records with the same text or
+        link card."""
+        rkey = self.rkeys.get(key) or bluesky_tid(key, when or since)
         params = {"repo": self._did(), "collection": POST, "rkey": rkey}
         try:
             data = body_of(self._xrpc("GET", "com.atproto.repo.getRecord", params=params))

@@ -158,7 +158,9 @@ class FacebookAdapter:
         result = self._call(lambda: self.graph.put_object(self.page_id, "feed", **data), True)
         return self._receipt(str(result.get("id") or ""), {})
 
-    def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
+    def lookup(
+        self, draft: Draft, *, key: str, since: datetime, when: datetime | None = None
+    ) -> Receipt | None:
         wanted = {draft.text.strip()}
         args = {
             "fields": "id,message,created_time,permalink_url," + ATTACHMENT_FIELDS,

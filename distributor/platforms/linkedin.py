@@ -92,7 +92,9 @@ class LinkedInAdapter(RestAdapter):
             raise MaybeSent("linkedin", self.channel.name, "201 without x-restli-id", status=201)
         return Receipt("linkedin", urn, post_url(urn), posted_at=datetime.now(UTC))
 
-    def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
+    def lookup(
+        self, draft: Draft, *, key: str, since: datetime, when: datetime | None = None
+    ) -> Receipt | None:
         """Page back (newest first) until a post older than `since`: only then is ours proven
         absent. One page was not enough: with more than 20 newer posts it was missed and sent
         again (found by the chaos soak)."""

@@ -78,7 +78,9 @@ class MastodonAdapter(RestAdapter):
         response = self._call("POST", "/api/v1/statuses", json=params, headers=headers)
         return _receipt(body_of(response), rate_extra(response.headers))
 
-    def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
+    def lookup(
+        self, draft: Draft, *, key: str, since: datetime, when: datetime | None = None
+    ) -> Receipt | None:
         """Page back through the account's statuses (newest first, `max_id` from the Link
         header) until one older than `since`: only then is ours proven absent. A status is
         ours when a link in its HTML (or its card) is the draft's link, or its text is ours."""

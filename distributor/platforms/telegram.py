@@ -82,7 +82,9 @@ class TelegramAdapter(RestAdapter):
         message = {**params, "text": text, "link_preview_options": preview}
         return self._receipt(self._call("sendMessage", message))
 
-    def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
+    def lookup(
+        self, draft: Draft, *, key: str, since: datetime, when: datetime | None = None
+    ) -> Receipt | None:
         """Telegram offers no way to find a bot's own posts: reconciliation must hold."""
         raise NotImplementedError(
             "telegram: the Bot API cannot list channel posts; an unknown outcome needs a human"

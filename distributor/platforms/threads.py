@@ -77,7 +77,9 @@ class ThreadsAdapter(RestAdapter):
             extra={"container_id": container},
         )
 
-    def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
+    def lookup(
+        self, draft: Draft, *, key: str, since: datetime, when: datetime | None = None
+    ) -> Receipt | None:
         """Follow the `after` cursor back to `since`: only then is ours proven absent. One page
         of 25 was not enough: behind 25 newer posts ours was missed and published again (found
         by the chaos soak)."""

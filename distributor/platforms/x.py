@@ -139,7 +139,9 @@ class XAdapter:
             extra=rate_extra(response.headers),
         )
 
-    def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
+    def lookup(
+        self, draft: Draft, *, key: str, since: datetime, when: datetime | None = None
+    ) -> Receipt | None:
         user_id = self.user_id or self.verify().account_id
         token: str | None = None
         for _ in range(LOOKUP_PAGES):

@@ -40,7 +40,9 @@ class PigeonAdapter(RestAdapter):
             raise MaybeSent(self.spec.name, self.channel.name, "answer without an id")
         return Receipt(self.spec.name, str(data["id"]), posted_at=datetime.now(UTC))
 
-    def lookup(self, draft: Draft, *, key: str, since: datetime) -> Receipt | None:
+    def lookup(
+        self, draft: Draft, *, key: str, since: datetime, when: datetime | None = None
+    ) -> Receipt | None:
         data = body_of(self._call("GET", "/v1/pigeons", params={"loft": self.loft}))
         for post in data.get("data") or []:
             if post.get("key") == key:
