@@ -110,16 +110,13 @@ def _template(channel: Channel, language: str | None, settings: Settings | None)
     return template
 
 
-def telegram_length(text: str, filename: str) -> int:
-    """Telegram's count of HTML text; TemplateError when Telegram would refuse the HTML."""
-    from distributor.telegram_html import TelegramHTMLError, visible_length
-
+def counted(platform: str, text: str, filename: str) -> int:
+    """`text`'s length by the platform's rule; a text the platform would refuse (Telegram's HTML)
+    is a TemplateError naming the template."""
     try:
-        return visible_length(text)
-    except TelegramHTMLError as exc:
-        raise TemplateError(
-            f"{engine.display(filename)}: Telegram would refuse the HTML: {exc.reason}"
-        ) from None
+        return limits.length(platform, text)
+    except TemplateError as exc:
+        raise TemplateError(f"{engine.display(filename)}: {exc}") from None
 
 
 def with_credit(text: str, credit: str) -> str:
@@ -168,7 +165,7 @@ def render(article: Article, channel: Channel, *, settings: Settings | None = No
         text = with_credit(
             normalise(engine.run(template, context, max_chars=cap, budget=budget)), credit
         )
-        return text, telegram_length(text, filename) if html else limits.length(platform, text)
+        return text, counted(platform, text, filename)
 
     tags = context.channel_hashtags(article, channel, stop)
     try:
