@@ -20,7 +20,6 @@ Ambiguity policy: LOOKUP in `GET /{page}/published_posts` since the attempt bega
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -33,7 +32,7 @@ from distributor.errors import ConfigError, MaybeSent, NotSent, PublishError, Re
 from distributor.platform import BUILTIN, PlatformSpec
 from distributor.platforms.http import RewriteAdapter, classify_transport, new_session
 from distributor.platforms.links import URL_IN_TEXT, any_same, unshim
-from distributor.platforms.meta import classify, graph_time, usage_extra
+from distributor.platforms.meta import classify, graph_time, graph_version, usage_extra
 from distributor.platforms.rest import guard_url_logs
 from distributor.post import AccountInfo, Draft, Receipt
 from distributor.redact import scrub
@@ -44,9 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 GRAPH_HOST = "https://graph.facebook.com/"
-DEFAULT_VERSION = "v21.0"
 LOOKUP_PAGE_SIZE, LOOKUP_PAGES = 25, 8
-_VERSION = re.compile(r"v?(\d{1,3}\.\d{1,2})")
 # Page posts' `link` field is gone since Graph v3.3: the link is in the attachments.
 ATTACHMENT_FIELDS = "attachments{unshimmed_url,url,target{url}}"
 
@@ -262,16 +259,6 @@ def is_ours(draft: Draft, post: Mapping[str, Any], wanted: set[str]) -> bool:
             urls = (item.get("unshimmed_url"), item.get("url"), (target or {}).get("url"))
             found.extend(unshim(u) for u in urls if isinstance(u, str))
     return any_same(draft.link, found)
-
-
-def graph_version(channel: str, value: str | None) -> str:
-    """`v21.0` from `v21.0` or `21.0`; ConfigError for anything else."""
-    match = _VERSION.fullmatch((value or DEFAULT_VERSION).strip())
-    if match is None:
-        raise ConfigError(
-            f"channel {channel}: graph_version must look like {DEFAULT_VERSION}, not {value!r}"
-        )
-    return f"v{match.group(1)}"
 
 
 def permalink(post_id: str) -> str | None:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from distributor.errors import (
     AuthFailed,
+    ConfigError,
     DuplicateContent,
     MaybeSent,
     NotSent,
@@ -26,10 +28,13 @@ from distributor.errors import (
     RateLimited,
     Rejected,
 )
+from distributor.post import AccountInfo
 from distributor.redact import scrub
 
 DEFAULT_RATE_WAIT = 3600.0  # Graph usage windows roll over one hour when no estimate is given
 USAGE_HEADERS = ("x-business-use-case-usage", "x-page-usage", "x-app-usage")
+DEFAULT_VERSION = "v21.0"
+_VERSION = re.compile(r"v?(\d{1,3}\.\d{1,2})")
 
 
 class Kind(enum.Enum):
@@ -189,3 +194,48 @@ def graph_time(value: Any) -> datetime | None:
         return datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%S%z")
     except ValueError:
         return None
+
+
+def graph_version(channel: str, value: str | None) -> str:
+    """`v21.0` from `v21.0` or `21.0`; ConfigError for anything else."""
+    match = _VERSION.fullmatch((value or DEFAULT_VERSION).strip())
+    if match is None:
+        raise ConfigError(
+            f"channel {channel}: graph_version must look like {DEFAULT_VERSION}, not {value!r}"
+        )
+    return f"v{match.group(1)}"
+
+
+def account(platform: str, data: Mapping[str, Any], user_id: str, profile: str) -> AccountInfo:
+    """The account a Graph user node (`id,username,name`) describes; `profile` is its public
+    URL with `{}` for the username."""
+    username = str(data.get("username") or "")
+    return AccountInfo(
+        platform,
+        str(data.get("id") or user_id),
+        username or str(data.get("name") or user_id),
+        profile.format(username) if username else None,
+    )
+
+
+def walk(
+    fetch: Callable[[dict[str, str]], Mapping[str, Any]],
+    params: dict[str, str],
+    *,
+    pages: int,
+    platform: str,
+    channel: str,
+    since: datetime,
+) -> Iterator[Mapping[str, Any]]:
+    """The items of a Graph listing (`data`), following the `after` cursor for up to `pages`
+    pages; MaybeSent when the listing goes on beyond them (absence is not proven)."""
+    for _ in range(pages):
+        body = fetch(params)
+        yield from (item for item in body.get("data") or [] if isinstance(item, Mapping))
+        paging = body.get("paging") or {}
+        after = (paging.get("cursors") or {}).get("after")
+        if not paging.get("next") or not after:
+            return
+        params = {**params, "after": str(after)}
+    detail = f"lookup: more than {pages} pages of posts since {since:%H:%M}"
+    raise MaybeSent(platform, channel, detail + ": cannot prove the post is absent")

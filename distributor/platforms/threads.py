@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 from distributor.errors import MaybeSent, NotSent, Rejected
 from distributor.platform import BUILTIN, PlatformSpec
 from distributor.platforms.links import URL_IN_TEXT, any_same, same_text, unshim
-from distributor.platforms.meta import classify, graph_time
+from distributor.platforms.meta import account, classify, graph_time, walk
 from distributor.platforms.rest import RestAdapter, body_of
 from distributor.post import AccountInfo, Draft, Receipt
 from distributor.redact import scrub
@@ -88,36 +88,28 @@ class ThreadsAdapter(RestAdapter):
             "since": str(int(since.timestamp()) - 5),
             "limit": str(LOOKUP_PAGE_SIZE),
         }
-        for _ in range(LOOKUP_PAGES):
-            body = body_of(self._call("GET", f"/{self.user_id}/threads", params=params))
-            for post in body.get("data") or []:
-                created = graph_time(post.get("timestamp"))
-                if created is not None and created < since - timedelta(seconds=5):
-                    continue
-                if is_ours(draft, post):
-                    return Receipt(
-                        "threads", str(post.get("id")), post.get("permalink"), posted_at=created
-                    )
-            paging = body.get("paging") or {}
-            after = (paging.get("cursors") or {}).get("after")
-            if not paging.get("next") or not after:
-                return None
-            params = {**params, "after": str(after)}
-        detail = f"lookup: more than {LOOKUP_PAGES * LOOKUP_PAGE_SIZE} posts since {since:%H:%M}"
-        raise MaybeSent("threads", self.channel.name, detail + ": cannot prove the post is absent")
+
+        def fetch(args: dict[str, str]) -> dict[str, Any]:
+            return body_of(self._call("GET", f"/{self.user_id}/threads", params=args))
+
+        name = self.channel.name
+        for post in walk(
+            fetch, params, pages=LOOKUP_PAGES, platform="threads", channel=name, since=since
+        ):
+            created = graph_time(post.get("timestamp"))
+            if created is not None and created < since - timedelta(seconds=5):
+                continue
+            if is_ours(draft, post):
+                url = post.get("permalink")
+                return Receipt("threads", str(post.get("id")), url, posted_at=created)
+        return None
 
     def delete(self, receipt: Receipt) -> None:
         self._call("DELETE", f"/{receipt.remote_id}")
 
     def verify(self) -> AccountInfo:
         data = body_of(self._call("GET", "/me", params={"fields": "id,username,name"}))
-        username = str(data.get("username") or "")
-        return AccountInfo(
-            "threads",
-            str(data.get("id") or self.user_id),
-            username or str(data.get("name") or self.user_id),
-            f"https://www.threads.net/@{username}" if username else None,
-        )
+        return account("threads", data, self.user_id, "https://www.threads.net/@{}")
 
     # -- internals ------------------------------------------------------------------------
     def _create(self, draft: Draft) -> str:

@@ -41,6 +41,7 @@ from distributor.sandbox.meta import (
     graph_time,
     paged,
     regain_minutes,
+    route_usage,
     trace_headers,
     usage_headers,
     window,
@@ -285,10 +286,7 @@ class FacebookEmulator(Emulator):
         return reply
 
     def rate_headers(self, limit: int, remaining: int, reset_at: float) -> dict[str, str]:
-        used = limit - max(0, remaining)
-        percent = min(100, round(100 * used / limit)) if limit else 0
-        minutes = regain_minutes(reset_at - self.state.now()) if remaining <= 0 else 0
-        return usage_headers(PAGE_ID, percent, minutes)
+        return route_usage(PAGE_ID, limit, remaining, reset_at - self.state.now())
 
 
 def _attachment(link: str) -> dict[str, Any]:

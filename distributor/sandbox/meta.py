@@ -111,6 +111,16 @@ def usage_headers(
     }
 
 
+def route_usage(
+    account: str, limit: int, remaining: int, seconds_left: float, kind: str = "pages"
+) -> dict[str, str]:
+    """The usage headers of a limited route: its share used, the regain estimate once used up."""
+    used = limit - max(0, remaining)
+    percent = min(100, round(100 * used / limit)) if limit else 0
+    regain = regain_minutes(seconds_left) if remaining <= 0 else 0
+    return usage_headers(account, percent, regain, kind)
+
+
 def regain_minutes(seconds: float) -> float:
     """`estimated_time_to_regain_access`: whole minutes, as Graph sends it, from a minute up;
     a sandbox reset shorter than that as a fraction, so fast tests don't wait a minute."""

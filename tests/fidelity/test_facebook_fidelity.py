@@ -8,39 +8,22 @@ recording has one), the `error` object's keys, `type`, `code` and `error_subcode
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import requests
-from locations import reference
+from graph_samples import INVALIDATED, curated, recorded
 
 from distributor.sandbox import Sandbox
 
 PAGE = "104857600000001"
-INVALIDATED = (
-    "bk-rs-facebook-apis-rs/"
-    "facebook-graph-api-object-error__err__access_token_session_has_been_invalidated.json"
-)
 
 
 @pytest.fixture(scope="module")
 def box() -> Iterator[Sandbox]:
     with Sandbox(port=0, platforms=["facebook"]) as sandbox:
         yield sandbox
-
-
-def _curated(sample_id: str) -> tuple[int | None, Any]:
-    path = reference("facebook", "graph_api_curated_samples.json")
-    samples = json.loads(path.read_text(encoding="utf-8"))["samples"]
-    sample = next(s for s in samples if s["id"] == sample_id)
-    return sample.get("http_status"), sample["body"]
-
-
-def _file(name: str) -> tuple[int | None, Any]:
-    return None, json.loads(reference("facebook", name).read_text(encoding="utf-8"))
 
 
 def _post(box: Sandbox, token: str, message: str) -> requests.Response:
@@ -54,9 +37,9 @@ def _twice(box: Sandbox) -> requests.Response:
 
 
 CASES = {
-    "expired token": (lambda: _curated("error_190_463_expired_2015"), "expired-token", None),
-    "invalidated token": (lambda: _file(INVALIDATED), "invalid-token", None),
-    "duplicate status": (lambda: _curated("error_506_duplicate_status_2012"), None, _twice),
+    "expired token": (lambda: curated("error_190_463_expired_2015"), "expired-token", None),
+    "invalidated token": (lambda: recorded(INVALIDATED), "invalid-token", None),
+    "duplicate status": (lambda: curated("error_506_duplicate_status_2012"), None, _twice),
 }
 
 
@@ -75,7 +58,7 @@ def test_error_matches_the_recorded_body(box: Sandbox, case: str) -> None:
 
 def test_post_id_has_the_recorded_shape(box: Sandbox) -> None:
     box.reset()
-    status, real = _curated("feed_post_success_batch_2012")
+    status, real = curated("feed_post_success_batch_2012")
     got = _post(box, "page-token", "Eine Meldung")
     assert got.status_code == status
     assert set(got.json()) == set(real)
