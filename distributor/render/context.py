@@ -113,5 +113,6 @@ def build(
         "credit": image.credit if image else "",
         "channel": channel.name,
         "platform": channel.platform,
+        "options": dict(channel.options),  # the platform options (Instagram's `link_hint`)
         "limit": limit,
     }
