@@ -11,6 +11,8 @@ API (stable): `length(platform, text) -> int`, `fits(platform, text, limit=None)
 - telegram: the visible text of the HTML (parse_mode=HTML) in UTF-16 code units.
 - threads: emoji count their UTF-8 bytes, every other grapheme 1.
 - linkedin, facebook: UTF-16 code units.
+- instagram: UTF-16 code units, and each hashtag beyond the 30th counts as a whole caption, so
+  a caption with too many never fits (fitting drops hashtags first).
 Which counter a platform uses, and its limits, are facts of its row in `distributor.platform`
 (`PlatformSpec.counter`, `.limits`): this module only counts. See docs/limits.md for sources and
 examples.
@@ -60,6 +62,11 @@ _REMOTE_MENTION = regex.compile(
     r"(?<![=/\w])(@[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)@[\w.-]{1,252}\w(?![\w.-]*\w)",
     regex.IGNORECASE,
 )
+
+
+# Instagram's hashtag: '#' not inside a word, then word characters with at least one letter.
+_HASHTAG = regex.compile(r"(?<![\w&#])#(?=\w*[^\W\d_])\w+")
+INSTAGRAM_CAPTION, INSTAGRAM_HASHTAGS = 2200, 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +275,18 @@ def threads_length(text: str) -> int:
     for cluster in _GRAPHEME.findall(text):
         total += len(cluster.encode("utf-8")) if _EMOJI.search(cluster) else 1
     return total
+
+
+def instagram_hashtags(text: str) -> int:
+    """How many hashtags Instagram sees in a caption."""
+    return len(_HASHTAG.findall(text)) if "#" in text else 0
+
+
+def instagram_length(text: str) -> int:
+    """Instagram's caption length: UTF-16 code units, plus a whole caption per hashtag beyond
+    the 30 Instagram allows (the limit counts both)."""
+    excess = max(0, instagram_hashtags(text) - INSTAGRAM_HASHTAGS)
+    return utf16_units(text) + excess * INSTAGRAM_CAPTION
 
 
 def telegram_length(html_text: str) -> int:

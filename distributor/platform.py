@@ -187,6 +187,20 @@ BUILTIN: dict[str, PlatformSpec] = {
             credentials=("access_token",),
             example="POST /v1.0/{user_id}/threads",
         ),
+        _row(
+            "instagram",
+            "InstagramAdapter",
+            "InstagramEmulator",
+            Limits(2200),
+            "instagram_length",  # UTF-16 units; a hashtag beyond the 30th weighs a caption
+            base_url="https://graph.facebook.com",
+            required_options=("ig_user_id",),
+            optional_options=("graph_version", "link_hint"),
+            credentials=("access_token",),
+            credit_in_text=True,
+            requires_image=True,
+            example="POST /v21.0/{ig_user_id}/media",
+        ),
     )
 }
 

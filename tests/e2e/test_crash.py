@@ -1,7 +1,7 @@
 """Crash tests: a worker process is SIGKILLed at each point of the send path (Mastodon, Bluesky,
-Telegram, X, Facebook, LinkedIn, Threads), then reconcile and a fresh worker run; the sandbox
-must hold exactly one post per (article, channel), or (Telegram, which cannot look its posts up)
-the delivery is `unknown` and listed by `audit`. Never two.
+Telegram, X, Facebook, LinkedIn, Threads, Instagram), then reconcile and a fresh worker run; the
+sandbox must hold exactly one post per (article, channel), or (Telegram, which cannot look its
+posts up) the delivery is `unknown` and listed by `audit`. Never two.
 
 The crashing worker is a real `distributor worker --until-idle` subprocess with
 `DISTRIBUTOR_CRASH_AT`; the restart (reconcile, then a new Dispatcher) runs in this process, and
@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from distributor.article import Article
+from distributor.article import Article, Image
 from distributor.config import Settings, load_config
 from distributor.dispatch import POINTS, Dispatcher
 from distributor.planning import publish
+from distributor.platform import spec
 from distributor.reconcile import SETTLE, reconcile
 from distributor.sandbox import Sandbox
 from distributor.store import open_store
@@ -39,6 +40,7 @@ CHANNELS = {
     "facebook": "facebook_page",
     "linkedin": "linkedin_org",
     "threads": "threads_main",
+    "instagram": "instagram_main",
 }
 AHEAD = LEASE + SETTLE + 1  # reconcile's clock: every lease expired, every post settled
 HELD = "telegram"  # no idempotency key, no history API: a human decides
@@ -114,9 +116,12 @@ def plan_one(
     channel: str,
     url: str = "https://news.example.com/2026/03/crash-test",
 ) -> int:
+    # only where the platform needs one (Instagram): an image changes the others' send path
+    needs_image = spec(settings.channel(channel).platform).requires_image
     article = Article(
         url=url,
         title="Wie ein Absturz nie doppelt postet",
+        image=Image(url="https://news.example.com/bilder/crash.jpg") if needs_image else None,
     )
     report = publish(article, config=settings, channels=[channel], store=store)
     [plan] = report.plans
@@ -247,7 +252,7 @@ def test_lost_response_is_reconciled_without_a_second_post(
     the worker records `unknown`, reconcile resolves it, a worker run finishes: one post."""
     from distributor.sandbox.faults import FaultRule
 
-    route = "publish" if platform == "threads" else "create"
+    route = "publish" if platform in ("threads", "instagram") else "create"  # after a container
     sandbox.faults.add(FaultRule(platform, route, kind="lost", count=1, mode=mode))
     store = open_store(crash_settings.database_url)
     try:
@@ -277,7 +282,7 @@ def test_link_with_ampersand_lost_after_the_key_window_is_found_not_resent(
     link as the platform really shows it (Mastodon: `&amp;` in an HTML href), never resend."""
     from distributor.sandbox.faults import FaultRule
 
-    route = "publish" if platform == "threads" else "create"
+    route = "publish" if platform in ("threads", "instagram") else "create"  # after a container
     sandbox.faults.add(FaultRule(platform, route, kind="lost", count=1, mode="reset"))
     store = open_store(crash_settings.database_url)
     try:
