@@ -32,7 +32,7 @@ from distributor.errors import ConfigError, MaybeSent, NotSent, PublishError, Re
 from distributor.platform import BUILTIN, PlatformSpec
 from distributor.platforms.http import RewriteAdapter, classify_transport, new_session
 from distributor.platforms.links import URL_IN_TEXT, any_same, unshim
-from distributor.platforms.meta import classify, graph_time, graph_version, usage_extra
+from distributor.platforms.meta import classify, graph_time, graph_version, usage_extra, walk
 from distributor.platforms.rest import guard_url_logs
 from distributor.post import AccountInfo, Draft, Receipt
 from distributor.redact import scrub
@@ -164,26 +164,20 @@ class FacebookAdapter:
             "since": str(int(since.timestamp()) - 5),
             "limit": str(LOOKUP_PAGE_SIZE),
         }
-        for _ in range(LOOKUP_PAGES):
-            page = self._call(
-                lambda: self.graph.get_connections(self.page_id, "published_posts", **args), False
-            )
-            for post in page.get("data") or []:
-                if is_ours(draft, post, wanted):
-                    created = graph_time(post.get("created_time"))
-                    url = post.get("permalink_url") or permalink(str(post.get("id")))
-                    return Receipt("facebook", str(post.get("id")), url, posted_at=created)
-            paging = page.get("paging") or {}
-            after = (paging.get("cursors") or {}).get("after")
-            if not paging.get("next") or not after:
-                return None
-            args["after"] = str(after)
-        raise MaybeSent(
-            "facebook",
-            self.channel.name,
-            f"lookup: more than {LOOKUP_PAGES * LOOKUP_PAGE_SIZE} posts since {since:%H:%M}; "
-            "absence not proven",
-        )
+
+        def fetch(params: dict[str, str]) -> dict[str, Any]:
+            get = self.graph.get_connections
+            return self._call(lambda: get(self.page_id, "published_posts", **params), False)
+
+        name = self.channel.name
+        for post in walk(
+            fetch, args, pages=LOOKUP_PAGES, platform="facebook", channel=name, since=since
+        ):
+            if is_ours(draft, post, wanted):
+                created = graph_time(post.get("created_time"))
+                url = post.get("permalink_url") or permalink(str(post.get("id")))
+                return Receipt("facebook", str(post.get("id")), url, posted_at=created)
+        return None
 
     def delete(self, receipt: Receipt) -> None:
         try:
