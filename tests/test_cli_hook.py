@@ -231,6 +231,42 @@ def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
 
 
+def test_a_second_sigterm_does_not_wait_for_the_request_in_flight(tmp_path: Path) -> None:
+    config = tmp_path / "distributor.toml"
+    with page_server(PAGE, delay=30) as site:  # the request would take half a minute
+        hook_settings_for(tmp_path, ALLOW_LOOPBACK)
+        (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in ENV.items()), "utf-8")
+        port = free_port()
+        proc = start_serve(config, port)
+        try:
+            _wait_healthy(proc, f"http://127.0.0.1:{port}/healthz")
+            body = json.dumps({"url": f"{site}/story"}).encode()
+            base = f"http://127.0.0.1:{port}"
+            cut: list[type[Exception]] = []
+
+            def send() -> None:
+                try:
+                    post(base, body, sign_headers(KEY, body))
+                except requests.ConnectionError as exc:  # the server went away mid-request
+                    cut.append(type(exc))
+
+            sender = threading.Thread(target=send, daemon=True)
+            sender.start()
+            time.sleep(0.5)  # the request is now waiting for the slow page
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=20)  # long before the page answers
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    sender.join(10)
+    assert proc.returncode == 130, err
+    assert "second SIGTERM: exiting now" in err and "Traceback" not in err
+    assert cut  # the request in flight was not answered
+
+
 def _doc_block(marker: str) -> str:
     """The code block of docs/webhooks.md whose first line is `# <marker>`."""
     text = (REPO / "docs" / "webhooks.md").read_text(encoding="utf-8")

@@ -8,7 +8,6 @@ delivery not sent yet (the timeout, or a platform unreachable; a worker sends it
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -210,7 +209,8 @@ def worker(
     A second signal exits at once (reconcile resolves what was in flight). Any number of workers
     may share one database: each account sends one post at a time, in order, within its `rate`.
     """
-    from distributor.cli.worker_ops import Shutdown, schedule
+    from distributor.cli.worker_ops import schedule
+    from distributor.signals import StopSignals
 
     if once and until_idle:
         raise click.UsageError(
@@ -229,8 +229,12 @@ def worker(
         schedule(
             disp, reconcile=None if no_reconcile else lambda: _reconcile(settings(ctx), store, disp)
         )
-        stop = threading.Event()
-        with Shutdown(stop, disp.policy.shutdown_grace):
+        signals = StopSignals(
+            grace=disp.policy.shutdown_grace,
+            finishing=f"finishing sends in flight (at most {disp.policy.shutdown_grace:g}s)",
+            forced="reconcile resolves the sends in flight",
+        )
+        with signals as stop:
             claims = disp.run(stop, until_idle=until_idle, poll=poll)
         store.worker_stopped(disp.worker_id)  # a clean stop is not a silent worker
         click.echo(f"worker {disp.worker_id} stopped after {claims} claims")

@@ -8,12 +8,9 @@ happen inside the command, so `distributor --help` stays fast.
 from __future__ import annotations
 
 import contextlib
-import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -138,7 +135,9 @@ def sandbox(
         faults=rules,
         limits=[_limit(spec) for spec in limits],
     )
-    with _stop_signals() as stopped:
+    from distributor.signals import StopSignals
+
+    with StopSignals(finishing="stopping the sandbox") as stopped:
         box.start()
         try:
             _banner(box, rules, seed)
@@ -166,19 +165,6 @@ def _limit(spec: str) -> tuple[str, str, int, float]:
     from distributor.sandbox import parse_limit
 
     return parse_limit(spec)
-
-
-@contextmanager
-def _stop_signals() -> Iterator[threading.Event]:
-    """An event set by SIGINT or SIGTERM; the previous handlers come back afterwards."""
-    stopped = threading.Event()
-    wanted = [signal.SIGINT, signal.SIGTERM]
-    previous = {sig: signal.signal(sig, lambda *_: stopped.set()) for sig in wanted}
-    try:
-        yield stopped
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def _banner(box: Sandbox, rules: list[FaultRule], seed: int) -> None:

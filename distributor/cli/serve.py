@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -114,15 +113,34 @@ def _shared_metrics() -> Iterator[None]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run(uvicorn: Any, app: Any, **options: Any) -> None:
-    """uvicorn.run, whose start-up failure exit (3) would read as our store-failure code."""
-    with _sigterm_exits_cleanly():
-        try:
-            uvicorn.run(app, **options)
-        except SystemExit as exc:
-            if exc.code == 3:
-                raise ConfigError("the server did not start (see the lines above)") from None
-            raise
+def _run(uvicorn: Any, app: Any, *, workers: int = 1, **options: Any) -> None:
+    """uvicorn's server with `distributor.signals`' stop: the first SIGTERM/Ctrl-C lets the
+    requests in flight finish (at most --grace), a second one exits at once with 130."""
+    from distributor.signals import StopSignals
+
+    config = uvicorn.Config(app, workers=workers, **options)
+    finishing = "finishing requests in flight"
+    if workers == 1:
+        server = uvicorn.Server(config)
+        server.capture_signals = contextlib.nullcontext  # the signals are ours, not uvicorn's
+        with StopSignals(finishing=finishing, on_stop=lambda: setattr(server, "should_exit", True)):
+            server.run()
+        if not server.started:  # uvicorn's own exit (3) would read as our store-failure code
+            raise ConfigError("the server did not start (see the lines above)")
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+
+    def kill_workers() -> None:
+        for process in supervisor.processes:
+            process.kill()
+
+    # Installed after the supervisor's own handlers (its __init__), so these replace them.
+    with StopSignals(
+        finishing=finishing, on_stop=supervisor.should_exit.set, on_force=kill_workers
+    ):
+        supervisor.run()  # each worker process stops gracefully on the SIGTERM it is sent
 
 
 def _warn_if_exposed(host: str) -> None:
@@ -158,21 +176,6 @@ def _check_port_free(host: str, port: int) -> None:
             f"--host {host} --port {port}: cannot listen: {reason.lower()} "
             "(another service on that port? choose another --port)"
         ) from None
-
-
-@contextlib.contextmanager
-def _sigterm_exits_cleanly() -> Iterator[None]:
-    """Exit 0 on SIGTERM. uvicorn shuts down gracefully on it, restores the handler it found
-    and raises the signal again: with Python's default handler that kills us (-15)."""
-
-    def stop(signum: int, frame: Any) -> None:
-        raise SystemExit(0)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def create_app_check(conf: Any) -> None:

@@ -9,8 +9,6 @@ feeds were still polled;
 
 from __future__ import annotations
 
-import signal
-import threading
 from typing import Any
 
 import click
@@ -78,37 +76,31 @@ def watch(
     Exit codes: 0 fine; 2 bad feed argument or [watch] setting; 3 store; 6 with --once, some
     feed failed (the others were polled); 130 stopped by a second signal.
     """
+    from distributor.signals import StopSignals
     from distributor.watch import watch as run_watch
 
     use_config(ctx, config)
     _info_logs(ctx)
-    stop = threading.Event()
-
-    def on_signal(*_: object) -> None:
-        if stop.is_set():  # a second signal: stop at once (store writes are transactions)
-            raise KeyboardInterrupt
-        stop.set()
 
     bar = BackfillBar() if backfill else None
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    signals = StopSignals(finishing="finishing the poll in progress")
     try:
-        results = run_watch(
-            feeds,
-            config=settings(ctx),
-            database=database,
-            interval=interval,
-            backfill=backfill,
-            max_new=max_new,
-            rebaseline=baseline,
-            once=once,
-            stop=stop,
-            on_plan=bar,
-        )
+        with signals as stop:
+            results = run_watch(
+                feeds,
+                config=settings(ctx),
+                database=database,
+                interval=interval,
+                backfill=backfill,
+                max_new=max_new,
+                rebaseline=baseline,
+                once=once,
+                stop=stop,
+                on_plan=bar,
+            )
     finally:
         if bar is not None:
             bar.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     if as_json:
         print_json([r.to_dict() for r in results])
     if once and any(not r.ok for r in results):

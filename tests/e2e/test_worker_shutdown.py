@@ -124,7 +124,7 @@ def test_shutdown_grace_bounds_a_slow_send(
     )
     err, took = _terminate(proc, signals=1)
     assert took < 4
-    assert proc.returncode == 130 and "still in flight after 1s" in err
+    assert proc.returncode == 130 and "still stopping after 1s" in err
 
 
 def test_clean_stop_is_recorded_and_json_logs_carry_fields(
