@@ -69,3 +69,19 @@ def test_a_late_option_is_checked_like_an_early_one(
     assert code == 2 and "missing.env: no such .env file" in err
     code, _, err = run(capsys, "log", "--log-level", "loud")
     assert code == 2 and "'loud' is not one of" in err
+
+
+def test_every_command_loads_and_a_broken_one_is_not_hidden(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A command whose module fails to import is an error, never silently left off --help."""
+    import click
+
+    from distributor.cli import COMMANDS, cli
+
+    ctx = click.Context(cli)
+    assert all(isinstance(cli.get_command(ctx, name), click.Command) for name in COMMANDS)
+    monkeypatch.setitem(COMMANDS, "broken", "distributor.cli.not_written_yet:broken")
+    assert "broken" in cli.list_commands(ctx)
+    with pytest.raises(ModuleNotFoundError, match="not_written_yet"):
+        cli.get_command(ctx, "broken")

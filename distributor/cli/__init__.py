@@ -16,7 +16,7 @@ import click
 from distributor.cli.escape import terminal_safe
 from distributor.errors import DistributorError
 
-# name -> "module:function"; a command whose module does not exist yet is simply not listed.
+# name -> "module:function". A command that does not import is an error, never a missing command.
 COMMANDS: dict[str, str] = {
     "preview": "distributor.cli.preview:preview",
     "publish": "distributor.cli.publish:publish",
@@ -54,7 +54,7 @@ class LazyGroup(click.Group):
     """A group that imports a subcommand's module only when the subcommand is needed."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name in COMMANDS if self._load(name) is not None)
+        return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = self._load(cmd_name)
@@ -66,14 +66,10 @@ class LazyGroup(click.Group):
         if target is None:
             return None
         module_name, _, attr = target.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                return None
-            raise
-        command = getattr(module, attr, None)
-        return command if isinstance(command, click.Command) else None
+        command = getattr(importlib.import_module(module_name), attr)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{target} is not a click command")
+        return command
 
 
 GLOBAL_OPTIONS = ("config", "env_file", "log_level", "log_format", "log_file")
