@@ -39,7 +39,7 @@ from distributor.errors import (
 from distributor.platforms.base import Adapter
 from distributor.post import Draft, Receipt
 from distributor.redact import scrub
-from distributor.store.models import Attempt, Claimed, Delivery, State
+from distributor.store.models import Attempt, Claimed, Delivery, Outcome, State
 from distributor.store.store import Store
 
 log = logging.getLogger("distributor.dispatch")
@@ -93,7 +93,7 @@ def deliver(ctx: Context, claimed: Claimed, adapter_for: AdapterFor) -> Delivery
     try:
         channel, adapter = adapter_for(d.channel)
     except DistributorError as exc:  # channel gone from the config, credentials missing
-        return _finish(ctx, d, fence, "failed", _attempt(ctx, "failed", exc), error=str(exc))
+        return _finish(ctx, d, fence, _attempt(ctx, Outcome.FAILED, exc), error=str(exc))
     args = (ctx, d, fence, channel)  # embargo/quiet hours, then rate, then spacing
     try:
         if not (on_time(*args) and _pace(*args) and spaced(*args)):
@@ -150,14 +150,15 @@ def _send(ctx: Context, d: Delivery, fence: int, adapter: Adapter) -> Delivery |
         kind = type(exc).__name__
         detail = f"unexpected {kind}: {scrub(str(exc))[:200]}"
         return _finish(
-            ctx, d, fence, "unknown", _attempt(ctx, "unknown", None, started, detail, kind)
+            ctx,
+            d,
+            fence,
+            _attempt(ctx, Outcome.UNKNOWN, None, started, detail, kind),
         )
     crash_point("after_send")
     _obey_rate_headers(ctx, d, receipt)
-    attempt = _attempt(ctx, "sent", None, started, remote_id=receipt.remote_id)
-    return _finish(
-        ctx, d, fence, "sent", attempt, remote_id=receipt.remote_id, remote_url=receipt.url
-    )
+    attempt = _attempt(ctx, Outcome.SENT, None, started, remote_id=receipt.remote_id)
+    return _finish(ctx, d, fence, attempt, remote_id=receipt.remote_id, remote_url=receipt.url)
 
 
 class _Keeper:
@@ -268,7 +269,7 @@ def _with_retries(ctx: Context, d: Delivery, fence: int, call: Callable[[], Rece
         exc = state.outcome.exception() if state.outcome else None
         assert isinstance(exc, PublishError)
         wait = state.next_action.sleep if state.next_action else 0.0
-        rec = _attempt(ctx, "retry", exc, began[-1])
+        rec = _attempt(ctx, Outcome.RETRY, exc, began[-1])
         out = ctx.store.record_attempt(d.id, fence, rec)
         reason = f"{exc.kind}: {scrub(exc.detail)}"
         log.warning(
@@ -300,7 +301,11 @@ def _failure(
         until = exc.reset_at or now + timedelta(seconds=exc.retry_after)
         ctx.store.block_account(d.account_key, until, f"{exc.kind}: {exc.detail}")
         out = _finish(
-            ctx, d, fence, "retry", _attempt(ctx, "retry", exc, started), not_before=until
+            ctx,
+            d,
+            fence,
+            _attempt(ctx, Outcome.RETRY, exc, started),
+            not_before=until,
         )
         reason = f"{exc.kind}: {scrub(exc.detail)}"
         wait = {"not_before": until.isoformat(), "reason": reason}
@@ -311,17 +316,21 @@ def _failure(
     if isinstance(exc, NotSent):
         if d.attempts + ctx.policy.attempts >= ctx.policy.give_up_after:
             detail = f"gave up after {ctx.policy.give_up_after} tries: {exc.detail}"
-            return _finish(ctx, d, fence, "failed", _attempt(ctx, "failed", exc, started, detail))
+            return _finish(ctx, d, fence, _attempt(ctx, Outcome.FAILED, exc, started, detail))
         until = now + timedelta(seconds=ctx.policy.reschedule_after(d.attempts))
         return _finish(
-            ctx, d, fence, "retry", _attempt(ctx, "retry", exc, started), not_before=until
+            ctx,
+            d,
+            fence,
+            _attempt(ctx, Outcome.RETRY, exc, started),
+            not_before=until,
         )
     if isinstance(exc, (MaybeSent, DuplicateContent)):  # the post may exist: reconcile decides
-        return _finish(ctx, d, fence, "unknown", _attempt(ctx, "unknown", exc, started))
+        return _finish(ctx, d, fence, _attempt(ctx, Outcome.UNKNOWN, exc, started))
     if isinstance(exc, AuthFailed):
         ctx.store.mark_reauth(d.account_key, f"{exc.kind}: {exc.detail}")
         log.error("account needs re-authentication", extra={"ctx": ctx_of(d)})
-    return _finish(ctx, d, fence, "failed", _attempt(ctx, "failed", exc, started))
+    return _finish(ctx, d, fence, _attempt(ctx, Outcome.FAILED, exc, started))
 
 
 def _obey_rate_headers(ctx: Context, d: Delivery, receipt: Receipt) -> None:
@@ -340,7 +349,7 @@ def _obey_rate_headers(ctx: Context, d: Delivery, receipt: Receipt) -> None:
 
 def _attempt(
     ctx: Context,
-    outcome: str,
+    outcome: Outcome,
     exc: DistributorError | None,
     started: datetime | None = None,
     detail: str | None = None,
@@ -369,7 +378,6 @@ def _finish(
     ctx: Context,
     d: Delivery,
     fence: int,
-    outcome: str,
     attempt: Attempt,
     *,
     error: str | None = None,
@@ -377,6 +385,7 @@ def _finish(
     remote_url: str | None = None,
     not_before: datetime | None = None,
 ) -> Delivery | None:
+    outcome = attempt.outcome
     try:
         out = ctx.store.finish(
             d.id,

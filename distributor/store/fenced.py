@@ -111,7 +111,7 @@ class FencedMixin:
                 "n": n,
                 "started_at": to_ts(a.started_at),
                 "finished_at": to_ts(a.finished_at),
-                "outcome": a.outcome,
+                "outcome": str(a.outcome),
                 "error_kind": a.error_kind,
                 "detail": a.detail,
                 "remote_id": a.remote_id,

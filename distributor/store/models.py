@@ -22,6 +22,15 @@ class State(enum.StrEnum):
     RETRACTED = "retracted"
 
 
+class Outcome(enum.StrEnum):
+    """How one send attempt ended (`Attempt.outcome`); `Store.finish` moves the delivery on."""
+
+    SENT = "sent"  # -> sent
+    RETRY = "retry"  # proven not sent, try again later -> retry_wait
+    UNKNOWN = "unknown"  # may have been posted -> unknown (reconcile decides)
+    FAILED = "failed"  # permanent refusal -> failed
+
+
 S = State
 # The one table of allowed moves; every state change in the store is checked against it.
 TRANSITIONS: dict[State, frozenset[State]] = {
@@ -76,7 +85,7 @@ class PlanItem:
 class Attempt:
     """One try at sending, appended to the log and never rewritten."""
 
-    outcome: str  # sent | retry | unknown | failed | released
+    outcome: Outcome
     started_at: datetime
     finished_at: datetime
     worker: str = ""

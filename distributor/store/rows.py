@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from distributor.store.models import Attempt, Delivery, State, from_ts
+from distributor.store.models import Attempt, Delivery, Outcome, State, from_ts
 
 
 def _dt(ts: Any) -> datetime:
@@ -48,7 +48,7 @@ def delivery(row: Any, history: tuple[Attempt, ...] = ()) -> Delivery:
 def attempt(row: Any) -> Attempt:
     m = row._mapping
     return Attempt(
-        outcome=m["outcome"],
+        outcome=Outcome(m["outcome"]),
         started_at=_dt(m["started_at"]),
         finished_at=_dt(m["finished_at"]),
         worker=m["worker"],

@@ -19,6 +19,7 @@ from distributor.store.models import (
     LEASED,
     Attempt,
     Delivery,
+    Outcome,
     State,
     allowed,
     to_ts,
@@ -34,10 +35,10 @@ if TYPE_CHECKING:
     pass
 
 _OUTCOMES = {
-    "sent": State.SENT,
-    "retry": State.RETRY_WAIT,
-    "unknown": State.UNKNOWN,
-    "failed": State.FAILED,
+    Outcome.SENT: State.SENT,
+    Outcome.RETRY: State.RETRY_WAIT,
+    Outcome.UNKNOWN: State.UNKNOWN,
+    Outcome.FAILED: State.FAILED,
 }
 
 
@@ -106,7 +107,7 @@ class Store(
         self,
         id: int,
         fence: int,
-        outcome: str,
+        outcome: Outcome,
         attempt: Attempt,
         *,
         remote_id: str | None = None,
@@ -118,7 +119,8 @@ class Store(
         """Record the attempt and move to sent | retry_wait | unknown | failed (fenced)."""
         if outcome not in _OUTCOMES:
             raise StoreError(f"finish: unknown outcome {outcome!r} (use {', '.join(_OUTCOMES)})")
-        if outcome == "retry" and not_before is None:
+        outcome = Outcome(outcome)  # the plain value ("sent") is accepted from untyped callers
+        if outcome is Outcome.RETRY and not_before is None:
             raise StoreError("finish: outcome 'retry' needs not_before")
         ts = self._now(now)
         to = _OUTCOMES[outcome]

@@ -19,12 +19,11 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
-from distributor.store.models import State
+from distributor.store.models import Outcome, State
 from distributor.web.context import WebContext
 
 log = logging.getLogger(__name__)
 LATENCY_BOUNDS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-ATTEMPT_OUTCOMES = ("sent", "retry", "unknown", "failed", "released")  # models.Attempt.outcome
 HOOKS, HOOKS_HELP = "distributor_webhook_requests", "Webhook requests by outcome"
 
 
@@ -146,7 +145,7 @@ class StoreCollector:
     def _attempts(self, counter: Any) -> Iterator[Any]:
         counts = self.ctx.store.attempt_counts()
         attempts = counter("distributor_attempts", "Send attempts by outcome", labels=["outcome"])
-        by_outcome: dict[str, int] = dict.fromkeys(ATTEMPT_OUTCOMES, 0)
+        by_outcome: dict[str, int] = dict.fromkeys(map(str, Outcome), 0)
         for (outcome, _kind), n in counts.items():
             by_outcome[outcome] = by_outcome.get(outcome, 0) + n
         for outcome, n in sorted(by_outcome.items()):
