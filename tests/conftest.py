@@ -1,4 +1,10 @@
-"""Suite-wide guards: no socket may leave loopback, and tests run from a clean directory."""
+"""Suite-wide guards and shared fixtures.
+
+Guards: no socket may leave loopback, and tests run from a clean directory. Fixtures: `clock`
+(a FakeClock at the test module's `T0`) and `store` (a fresh SQLite store on it); one running
+platform sandbox per session, reset before and after each test (posts, requests, faults,
+limits), and `sandbox_settings` pointing one channel per platform at it (tests/sandbox_helpers.py).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,17 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import settings
+from sandbox_helpers import CONFIG, SECRETS
+
+if TYPE_CHECKING:
+    from distributor.config import Settings
+    from distributor.sandbox import Sandbox
+    from distributor.store.store import Store
+    from distributor.testing import FakeClock
 
 # CI runs the property tests with fixed examples, so a red build is reproducible; locally each
 # run draws new examples and may find new counterexamples (HYPOTHESIS_PROFILE=ci to repeat CI).
@@ -69,3 +82,56 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Run the test inside an empty temporary directory."""
     monkeypatch.chdir(tmp_path)
     yield tmp_path
+
+
+@pytest.fixture
+def clock(request: pytest.FixtureRequest) -> FakeClock:
+    """A FakeClock at the test module's `T0` (each module fixes its own start time)."""
+    from distributor.testing import FakeClock
+
+    start = getattr(request.module, "T0", None)
+    if start is None:
+        pytest.fail(f"{request.module.__name__} uses the clock fixture but defines no T0")
+    return FakeClock(start)
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
+    """A fresh SQLite store in the test's folder, on `clock`."""
+    from distributor.store import open_store
+
+    s = open_store(f"sqlite:///{tmp_path / 'd.db'}", clock=clock)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def _sandbox_server() -> Iterator[Sandbox]:
+    from distributor.sandbox import Sandbox
+
+    with Sandbox(port=0, seed=1234) as box:
+        yield box
+
+
+@pytest.fixture
+def sandbox(_sandbox_server: Sandbox) -> Iterator[Sandbox]:
+    """The running sandbox, freshly reset for this test."""
+    _sandbox_server.reset()
+    yield _sandbox_server
+    _sandbox_server.reset()
+
+
+@pytest.fixture
+def sandbox_secrets() -> dict[str, str]:
+    """The fake secret values behind `sandbox_settings` (to grep logs and output for)."""
+    return dict(SECRETS)
+
+
+@pytest.fixture
+def sandbox_settings(sandbox: Sandbox, tmp_path: Path) -> Settings:
+    """Settings with one channel per platform, every API call going to `sandbox`."""
+    from distributor.config import load_config
+
+    path = tmp_path / "distributor.toml"
+    path.write_text(CONFIG.format(url=sandbox.url), encoding="utf-8")
+    return load_config(path, environ=SECRETS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,24 +13,11 @@ from distributor.actions import ActionError
 from distributor.config import Settings, load_config
 from distributor.errors import NotSent, Rejected
 from distributor.platforms.base import Draft, Receipt
-from distributor.store import open_store
 from distributor.store.models import Attempt, Delivery, State
 from distributor.store.store import Store
 from distributor.testing import FakeAdapter, FakeClock
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path / 'log.db'}", clock=clock)
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ reminders, resolution, the `[alerts]` settings' errors, and the `distributor ale
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +15,6 @@ from distributor.article import Article
 from distributor.config import Settings, load_config
 from distributor.errors import ConfigError
 from distributor.secrets import Secret
-from distributor.store import open_store
 from distributor.store.models import Attempt, PlanItem, State
 from distributor.store.store import Store
 from distributor.testing import FakeClock
@@ -48,22 +47,10 @@ class Outbox:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     path = tmp_path / "distributor.toml"
     path.write_text(CONFIG, encoding="utf-8")
     return load_config(path, environ={"MASTO_TOKEN": "tok-123456"})
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path / 'a.db'}", clock=clock)
-    yield s
-    s.close()
 
 
 def _plan(store: Store, n: int = 1) -> list[int]:

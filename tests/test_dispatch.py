@@ -8,10 +8,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -31,25 +29,12 @@ from distributor.errors import (
 )
 from distributor.platforms.base import Draft, Receipt
 from distributor.platforms.keys import delivery_key
-from distributor.store import open_store
 from distributor.store.models import PlanItem, State
 from distributor.store.store import Store
 from distributor.testing import FakeAdapter, FakeClock
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 POLICY = Policy(attempts=3, backoff=1.0, max_backoff=8.0, budget=60.0, jitter=0.5, give_up_after=6)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path / 'd.db'}", clock=clock)
-    yield s
-    s.close()
 
 
 def _settings(*channels: Channel) -> Settings:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,10 +14,8 @@ from distributor.config import Channel, Settings, load_config
 from distributor.planning import ArticlePlan, account_key, plan_previews, publish
 from distributor.platforms.keys import delivery_key
 from distributor.service import preview
-from distributor.store import open_store
 from distributor.store.models import State
 from distributor.store.store import Store
-from distributor.testing import FakeClock
 
 T0 = datetime(2026, 4, 2, 8, 30, tzinfo=UTC)
 SECRETS = {"MASTO_TOKEN": "masto-SECRET-123", "TG_TOKEN": "1:tg-SECRET-abc", "BSKY_PW": "bs-SECRET"}
@@ -58,13 +55,6 @@ def settings(tmp_path: Path) -> Settings:
     (tmp_path / "templates" / "fragile.txt.j2").write_text(FRAGILE, encoding="utf-8")
     (tmp_path / "distributor.toml").write_text(CONFIG, encoding="utf-8")
     return load_config(tmp_path / "distributor.toml", environ=SECRETS)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path / 'd.db'}", clock=FakeClock(T0))
-    yield s
-    s.close()
 
 
 def _art(

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -20,7 +19,6 @@ from distributor.platforms.base import Adapter
 from distributor.platforms.keys import delivery_key
 from distributor.post import Draft, Receipt
 from distributor.reconcile import LOOKUP_MARGIN, SETTLE, ReconcileReport, reconcile
-from distributor.store import open_store
 from distributor.store.models import Attempt, Delivery, PlanItem, State
 from distributor.store.store import Store
 from distributor.testing import FAKE_SPEC, FakeAdapter, FakeClock
@@ -73,18 +71,6 @@ CHANNELS = {
     "tg": ("telegram", HoldAdapter),
     "li": ("linkedin", NoLookupAdapter),
 }
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path / 'd.db'}", clock=clock)
-    yield s
-    s.close()
 
 
 @pytest.fixture

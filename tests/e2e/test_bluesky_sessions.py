@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from e2e.conftest import SECRETS
+from sandbox_helpers import SECRETS
 
 from distributor.config import Settings, load_config
 from distributor.platforms.base import Draft

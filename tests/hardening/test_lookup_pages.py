@@ -35,9 +35,9 @@ def draft(n: int, platform: str = "linkedin") -> Draft:
 
 
 def test_linkedin_lookup_finds_our_post_behind_many_newer_ones(
-    box: Sandbox, box_settings: Settings
+    sandbox: Sandbox, sandbox_settings: Settings
 ) -> None:
-    adapter = build_adapter(box_settings.channel("linkedin_org"), box_settings)
+    adapter = build_adapter(sandbox_settings.channel("linkedin_org"), sandbox_settings)
     since = datetime.now(UTC) - timedelta(minutes=1)
     ours = adapter.publish(draft(0), key="k0")
     for n in range(1, 46):  # more than two of the old 20-post pages
@@ -48,12 +48,12 @@ def test_linkedin_lookup_finds_our_post_behind_many_newer_ones(
 
 
 def test_linkedin_lookup_that_cannot_reach_back_is_not_proof(
-    box: Sandbox, box_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    sandbox: Sandbox, sandbox_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import distributor.platforms.linkedin as linkedin
 
     monkeypatch.setattr(linkedin, "LOOKUP_PAGE_SIZE", 2)
-    adapter = build_adapter(box_settings.channel("linkedin_org"), box_settings)
+    adapter = build_adapter(sandbox_settings.channel("linkedin_org"), sandbox_settings)
     since = datetime.now(UTC) - timedelta(minutes=1)
     for n in range(1, 2 * LOOKUP_PAGES + 2):
         adapter.publish(draft(n), key=f"k{n}")
@@ -63,11 +63,11 @@ def test_linkedin_lookup_that_cannot_reach_back_is_not_proof(
 
 
 def test_threads_lookup_follows_the_cursor_behind_a_full_page(
-    box: Sandbox, box_settings: Settings
+    sandbox: Sandbox, sandbox_settings: Settings
 ) -> None:
     from distributor.platforms import threads
 
-    adapter = build_adapter(box_settings.channel("threads_main"), box_settings)
+    adapter = build_adapter(sandbox_settings.channel("threads_main"), sandbox_settings)
     since = datetime.now(UTC) - timedelta(minutes=1)
     ours = adapter.publish(draft(0, "threads"), key="k0")
     for n in range(1, threads.LOOKUP_PAGE_SIZE + 6):
@@ -78,30 +78,30 @@ def test_threads_lookup_follows_the_cursor_behind_a_full_page(
 
 
 def test_mastodon_lookup_pages_back_by_the_link_header(
-    box: Sandbox, box_settings: Settings
+    sandbox: Sandbox, sandbox_settings: Settings
 ) -> None:
     """Mastodon answers at most 40 statuses a page: ours behind 45 newer ones is found by
     following `max_id` from the Link header, and a link nobody posted is proven absent."""
-    adapter = build_adapter(box_settings.channel("mastodon_main"), box_settings)
+    adapter = build_adapter(sandbox_settings.channel("mastodon_main"), sandbox_settings)
     since = datetime.now(UTC) - timedelta(minutes=1)
     ours = adapter.publish(draft(0, "mastodon"), key="k0")
     for n in range(1, 46):
         adapter.publish(draft(n, "mastodon"), key=f"k{n}")
     found = adapter.lookup(draft(0, "mastodon"), key="k0", since=since)
     assert found is not None and found.remote_id == ours.remote_id
-    pages = [r for r in box.requests("mastodon") if r.get("route") == "lookup"]
+    pages = [r for r in sandbox.requests("mastodon") if r.get("route") == "lookup"]
     assert len(pages) == 2  # two pages of 40
     assert adapter.lookup(draft(99, "mastodon"), key="k99", since=since) is None
 
 
 def test_mastodon_lookup_that_cannot_reach_back_is_not_proof(
-    box: Sandbox, box_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    sandbox: Sandbox, sandbox_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import distributor.platforms.mastodon as mastodon
 
     monkeypatch.setattr(mastodon, "LOOKUP_PAGE_SIZE", 2)
     monkeypatch.setattr(mastodon, "LOOKUP_PAGES", 3)
-    adapter = build_adapter(box_settings.channel("mastodon_main"), box_settings)
+    adapter = build_adapter(sandbox_settings.channel("mastodon_main"), sandbox_settings)
     since = datetime.now(UTC) - timedelta(minutes=1)
     for n in range(1, 8):
         adapter.publish(draft(n, "mastodon"), key=f"k{n}")
@@ -110,14 +110,14 @@ def test_mastodon_lookup_that_cannot_reach_back_is_not_proof(
 
 
 def test_bluesky_scan_follows_the_cursor_back_to_the_send(
-    box: Sandbox, box_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    sandbox: Sandbox, sandbox_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When the record named by the delivery's rkey is absent, the scan of our records pages
     with listRecords' cursor; a scan that cannot reach back to the send proves nothing."""
     import distributor.platforms.bluesky as bluesky
 
     monkeypatch.setattr(bluesky, "LOOKUP_PAGE_SIZE", 5)
-    adapter = build_adapter(box_settings.channel("bluesky_main"), box_settings)
+    adapter = build_adapter(sandbox_settings.channel("bluesky_main"), sandbox_settings)
     since = datetime.now(UTC) - timedelta(minutes=1)
     ours = adapter.publish(draft(0, "bluesky"), key="k0")
     for n in range(1, 12):

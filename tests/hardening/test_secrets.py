@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from e2e.conftest import CONFIG
+from sandbox_helpers import CONFIG
 
 from distributor import logs
 from distributor.article import Article
@@ -87,19 +87,19 @@ def leaks(text: str) -> list[str]:
 
 
 def test_no_secret_anywhere_on_every_failure_path(
-    box: Sandbox, tmp_path: Path, captured: io.StringIO
+    sandbox: Sandbox, tmp_path: Path, captured: io.StringIO
 ) -> None:
     path = tmp_path / "distributor.toml"
-    path.write_text(CONFIG.format(url=box.url) + FAST, encoding="utf-8")
+    path.write_text(CONFIG.format(url=sandbox.url) + FAST, encoding="utf-8")
     db = f"sqlite:///{tmp_path / 's.db'}"
     settings: Settings = load_config(path, environ={**SECRETS, "DISTRIBUTOR_DATABASE_URL": db})
     store = open_store(db)
     texts: list[str] = [repr(settings), str(settings)]
     try:
         for n, rules in enumerate(ROUNDS):
-            box.faults.clear()
+            sandbox.faults.clear()
             for rule in rules:
-                box.faults.add(**rule)
+                sandbox.faults.add(**rule)
             article = Article(url=f"https://news.example/s/{n}", title=f"Meldung {n}")
             report = publish(article, config=settings, store=store)
             ids = [d.id for p in report.plans for d in p.created]
@@ -131,7 +131,7 @@ def test_no_secret_anywhere_on_every_failure_path(
     assert found == [], found
 
 
-def test_no_secret_in_web_pages_or_answers(box: Sandbox, tmp_path: Path) -> None:
+def test_no_secret_in_web_pages_or_answers(sandbox: Sandbox, tmp_path: Path) -> None:
     """Admin pages of failed deliveries, the webhook's refusals, /healthz, /metrics: no platform
     credential, webhook secret, admin token, session secret or password shows."""
     import base64
@@ -143,7 +143,7 @@ def test_no_secret_in_web_pages_or_answers(box: Sandbox, tmp_path: Path) -> None
 
     webhook = "whsec_" + base64.b64encode(_r(32).encode()).decode()
     db = f"sqlite:///{tmp_path / 'w.db'}"
-    conf = admin_settings(tmp_path, box.url, db, DISTRIBUTOR_WEBHOOK_SECRET=webhook, **SECRETS)
+    conf = admin_settings(tmp_path, sandbox.url, db, DISTRIBUTOR_WEBHOOK_SECRET=webhook, **SECRETS)
     store = open_store(db)
     texts: list[str] = []
     try:
@@ -153,9 +153,9 @@ def test_no_secret_in_web_pages_or_answers(box: Sandbox, tmp_path: Path) -> None
                 [{"kind": "error", "status": 401, "count": 3}],
             ]
         ):
-            box.faults.clear()
+            sandbox.faults.clear()
             for rule in rules:
-                box.faults.add(**rule)
+                sandbox.faults.add(**rule)
             article = Article(url=f"https://news.example/w/{n}", title=f"Web {n}")
             ids = [
                 d.id for p in publish(article, config=conf, store=store).plans for d in p.created

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from e2e.conftest import CONFIG, SECRETS
 from hook_helpers import ENV, signed
+from sandbox_helpers import CONFIG, SECRETS
 from watch_helpers import Item, rss
 
 from distributor.config import load_config
@@ -28,13 +28,13 @@ TITLE = "Meldung 1: Der Landtag beschließt das Gesetz"
 _MAIN = "from distributor.cli import main; main()"
 
 
-def test_feed_webhook_twice_and_cli_at_once_post_once(box: Sandbox, tmp_path: Path) -> None:
+def test_feed_webhook_twice_and_cli_at_once_post_once(sandbox: Sandbox, tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
     from distributor.web.app import create_app
 
     path = tmp_path / "distributor.toml"
-    path.write_text(CONFIG.format(url=box.url) + "\n[webhook]\nfetch = false\n", "utf-8")
+    path.write_text(CONFIG.format(url=sandbox.url) + "\n[webhook]\nfetch = false\n", "utf-8")
     db = f"sqlite:///{tmp_path / 'race.db'}"
     env = {**SECRETS, **ENV, "DISTRIBUTOR_DATABASE_URL": db}
     conf = load_config(path, environ=env)
@@ -108,7 +108,7 @@ def test_feed_webhook_twice_and_cli_at_once_post_once(box: Sandbox, tmp_path: Pa
         for t in runs:
             t.join(timeout=60)
         for channel in conf.channels:
-            assert len(box.posts(channel.platform)) == 1, channel.platform
+            assert len(sandbox.posts(channel.platform)) == 1, channel.platform
         assert {store.get(d.id).state.value for d in page} == {"sent"}
     finally:
         store.close()

@@ -5,7 +5,6 @@ and breaking news first, approval keeping the schedule."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,18 +20,6 @@ from distributor.store.store import Store
 from distributor.testing import FakeClock
 
 T0 = datetime(2026, 1, 14, 9, 0, tzinfo=UTC)  # 10:00 in Berlin
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path / 'd.db'}", clock=clock)
-    yield s
-    s.close()
 
 
 def run(

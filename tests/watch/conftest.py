@@ -1,16 +1,14 @@
-"""Fixtures of the watch tests: a loopback feed server, a fake clock, a real SQLite store."""
+"""Fixtures of the watch tests: a loopback feed server, and a clock a day after the feeds' T0
+(the shared `store` of tests/conftest.py runs on it)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from watch_helpers import T0, FeedServer, feed_server
 
-from distributor.store import open_store
-from distributor.store.store import Store
 from distributor.testing import FakeClock
 
 
@@ -22,11 +20,5 @@ def server() -> Iterator[FeedServer]:
 
 @pytest.fixture
 def clock() -> FakeClock:
+    """A day after the feeds' T0 (the shared `store` runs on this clock)."""
     return FakeClock(T0 + timedelta(days=1))
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    s = open_store(f"sqlite:///{tmp_path / 'd.db'}", clock=clock)
-    yield s
-    s.close()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 from admin_helpers import serve
-from hook_helpers import T0, article_body, hook_settings_for, post, signed
+from hook_helpers import T0, article_body, hook_settings_for, post, signed  # noqa: F401 (T0: clock)
 from prometheus_client.parser import text_string_to_metric_families
 
 from distributor.config import Settings
@@ -19,11 +19,6 @@ from distributor.store.models import Attempt
 from distributor.store.store import Store
 from distributor.testing import FakeClock
 from distributor.web.app import create_app
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
 
 
 @pytest.fixture

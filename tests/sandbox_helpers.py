@@ -1,0 +1,59 @@
+"""The sandbox configuration the shared `sandbox_settings` fixture (tests/conftest.py) loads:
+one channel per platform, and fixed, recognisable fake secrets, so tests can assert that none
+of them ever reaches a log line, an exception or the console."""
+
+from __future__ import annotations
+
+SECRETS: dict[str, str] = {
+    "X_CONSUMER_KEY": "xck-SECRET-7f3a9c1e5b",
+    "X_CONSUMER_SECRET": "xcs-SECRET-2d8e4f6a0c9b7d5e3f1a",
+    "X_ACCESS_TOKEN": "1234567890-xat-SECRET-9b8c7d6e5f",
+    "X_ACCESS_TOKEN_SECRET": "xats-SECRET-4c3b2a1f0e9d8c7b",
+    "FACEBOOK_PAGE_TOKEN": "EAAfbSECRETpagetoken0123456789abcdef",
+    "MASTODON_ACCESS_TOKEN": "mastodon-SECRET-token-a1b2c3d4e5",
+    "BLUESKY_APP_PASSWORD": "abcd-SECR-ETpw-wxyz",
+    "TELEGRAM_BOT_TOKEN": "123456789:AAF-telegramSECRETtoken0123456789ab",
+    "LINKEDIN_ACCESS_TOKEN": "AQV-linkedin-SECRET-token-0123456789",
+    "THREADS_ACCESS_TOKEN": "THQ-threads-SECRET-token-0123456789",
+}
+
+CONFIG = """
+[distributor]
+sandbox = "{url}"
+
+[channels.x_main]
+platform = "x"
+consumer_key_env = "X_CONSUMER_KEY"
+consumer_secret_env = "X_CONSUMER_SECRET"
+access_token_env = "X_ACCESS_TOKEN"
+access_token_secret_env = "X_ACCESS_TOKEN_SECRET"
+
+[channels.facebook_page]
+platform = "facebook"
+page_id = "104857600000001"
+page_token_env = "FACEBOOK_PAGE_TOKEN"
+
+[channels.mastodon_main]
+platform = "mastodon"
+access_token_env = "MASTODON_ACCESS_TOKEN"
+
+[channels.bluesky_main]
+platform = "bluesky"
+handle = "news.example.com"
+app_password_env = "BLUESKY_APP_PASSWORD"
+
+[channels.telegram_channel]
+platform = "telegram"
+chat_id = "@distributor_news"
+bot_token_env = "TELEGRAM_BOT_TOKEN"
+
+[channels.linkedin_org]
+platform = "linkedin"
+author = "urn:li:organization:5515715"
+access_token_env = "LINKEDIN_ACCESS_TOKEN"
+
+[channels.threads_main]
+platform = "threads"
+user_id = "17841400000000001"
+access_token_env = "THREADS_ACCESS_TOKEN"
+"""
