@@ -15,6 +15,7 @@ SECRETS: dict[str, str] = {
     "TELEGRAM_BOT_TOKEN": "123456789:AAF-telegramSECRETtoken0123456789ab",
     "LINKEDIN_ACCESS_TOKEN": "AQV-linkedin-SECRET-token-0123456789",
     "THREADS_ACCESS_TOKEN": "THQ-threads-SECRET-token-0123456789",
+    "INSTAGRAM_ACCESS_TOKEN": "IGQ-instagram-SECRET-token-0123456789",
 }
 
 CONFIG = """
@@ -56,4 +57,10 @@ access_token_env = "LINKEDIN_ACCESS_TOKEN"
 platform = "threads"
 user_id = "17841400000000001"
 access_token_env = "THREADS_ACCESS_TOKEN"
+
+[channels.instagram_main]
+platform = "instagram"
+ig_user_id = "17841400000000002"
+access_token_env = "INSTAGRAM_ACCESS_TOKEN"
+link_hint = "Link in der Bio"
 """
