@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pickle
+import re
 from pathlib import Path
 
 import pytest
 from locations import REPO
 
-from distributor.config import load_config, parse_duration, parse_rate
+from distributor.config import TABLES, load_config, parse_duration, parse_rate
 from distributor.errors import ConfigError
 from distributor.secrets import Secret
 
@@ -222,3 +223,23 @@ def test_tables_become_typed_settings(tmp_path: Path) -> None:
     assert settings.alerts.stuck_after == 1200 and settings.alerts.targets_env == ("ALERT_URL",)
     defaults = load_config(write(tmp_path, "[channels]\n"), environ={})
     assert defaults.dispatch.lease == 300 and defaults.watch.feeds == ()
+
+
+DOC_PAGES = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+TOML_BLOCK = re.compile(r"```toml\n(.*?)```", re.DOTALL)
+
+
+@pytest.mark.parametrize("page", DOC_PAGES, ids=lambda p: str(p.relative_to(REPO)))
+def test_configuration_in_the_docs_uses_known_tables_and_keys(page: Path, tmp_path: Path) -> None:
+    """Every TOML example loads; a fragment may leave out a required key, never misspell one."""
+    for n, block in enumerate(TOML_BLOCK.findall(page.read_text(encoding="utf-8"))):
+        path = write(tmp_path, block, f"block{n}.toml")
+        try:
+            load_config(path, environ={})
+        except ConfigError as exc:
+            assert str(exc).endswith(": missing"), f"{page.name} block {n + 1}: {exc}"
+
+
+def test_known_tables_are_documented() -> None:
+    text = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert [t for t in sorted(TABLES) if f"[{t}" not in text] == []

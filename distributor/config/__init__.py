@@ -53,6 +53,7 @@ from distributor.schedule.rules import timezone_option
 __all__ = [
     "DEFAULT_DATABASE",
     "SANDBOX_DEFAULT_URL",
+    "TABLES",
     "AdminSettings",
     "AlertSettings",
     "Channel",
