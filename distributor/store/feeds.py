@@ -134,19 +134,24 @@ class FeedsMixin:
 
     def recent_articles(self, source_prefix: str, limit: int) -> list[dict[str, Any]]:
         """The newest articles whose source starts with `source_prefix` (`watch:`: feed
-        items), newest first: id, title, canonical_url, first_seen, source."""
-        art = self._t["articles"]
+        items), newest first: id, title, canonical_url, first_seen, source, and `planned`
+        (whether any delivery was planned for it)."""
+        import sqlalchemy as sa
+
+        art, d = self._t["articles"], self._t["deliveries"]
+        planned = sa.exists().where(d.c.article_id == art.c.id).label("planned")
+        keys = ("id", "title", "canonical_url", "source")
         sel = (
-            art.select()
+            sa.select(*(art.c[k] for k in keys), art.c.first_seen, planned)
             .where(art.c.source.startswith(source_prefix, autoescape=True))
             .order_by(art.c.first_seen.desc(), art.c.id)
             .limit(limit)
         )
         with self._engine.connect() as conn:
             found = conn.execute(sel).all()
-        keys = ("id", "title", "canonical_url", "source")
         return [
-            {k: r._mapping[k] for k in keys} | {"first_seen": from_ts(r._mapping["first_seen"])}
+            {k: r._mapping[k] for k in keys}
+            | {"first_seen": from_ts(r.first_seen), "planned": bool(r.planned)}
             for r in found
         ]
 

@@ -81,6 +81,9 @@ def test_recent_feed_items_newest_first_with_their_fields(store: Store) -> None:
         f"https://news.example/a/{n}" for n in (3, 2, 1)
     ]
     assert recent[0]["first_seen"] == T0 + timedelta(minutes=3)
+    assert not any(r["planned"] for r in recent)
+    store.plan(article("https://news.example/a/2"), [item()])
+    assert [r["planned"] for r in store.recent_articles("watch:", 3)] == [False, True, False]
     data = store.article_data(recent[0]["id"])
     assert data is not None and data["url"] == "https://news.example/a/3"
     assert store.article_data("nope") is None

@@ -131,7 +131,7 @@ def test_publish_at_a_time_and_pick_a_feed_item(site: dict[str, Any]) -> None:
     )
     store.remember([item], source="watch:https://news.example/rss")
     page = get(site, "/compose").text
-    assert "Aus dem Feed" in page
+    assert "Aus dem Feed" in page and "already planned" not in page
     r = compose(site, "pick", pick=item.article_id)
     assert r.status_code == 200 and 'value="https://news.example/feed/one"' in r.text
     assert set(texts_of(r.text)) == {"masto", "sky", "tg"}
@@ -148,6 +148,7 @@ def test_publish_at_a_time_and_pick_a_feed_item(site: dict[str, Any]) -> None:
     (d,) = store.query(Filters(), limit=10)[0]
     assert d.channel == "masto" and d.embargo_until == datetime(2030, 2, 1, tzinfo=UTC)
     assert d.not_before == datetime(2030, 2, 1, tzinfo=UTC)  # the feed's embargo still wins
+    assert "already planned" in get(site, "/compose").text
     tampered = compose(site, "show", **{**form, "more": '{"body": "x"}'})
     assert tampered.status_code == 422 and "'more'" in html.unescape(tampered.text)
     assert d.article_id == item.article_id  # the feed item itself, not a new article
