@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from distributor.store import rows
-from distributor.store.models import from_ts
+from distributor.store.models import Outcome, from_ts
 
 NOTIFY_RETRY_AFTER = 60.0  # seconds before a failed notification is tried again
 
@@ -153,7 +153,7 @@ class AlertsMixin:
         q = (
             sa.select(d.c.channel, a.c.error_kind, sa.func.count())
             .select_from(a.join(d, a.c.delivery_id == d.c.id))
-            .where(a.c.finished_at >= self._now(since), a.c.outcome != "sent")
+            .where(a.c.finished_at >= self._now(since), a.c.outcome != Outcome.SENT.value)
             .group_by(d.c.channel, a.c.error_kind)
         )
         with self._engine.connect() as conn:

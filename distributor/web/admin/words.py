@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from distributor.store.models import Delivery, State
+from distributor.store.models import Delivery, Outcome, State
 
 PLATFORMS = {
     "bluesky": "Bluesky",
@@ -107,9 +107,9 @@ def problem(d: Delivery, handles: Mapping[str, str | None]) -> str:
     return text.format(p=p, a=a) + _NEXT.get(d.state, "")
 
 
-def short(kind: str | None, outcome: str) -> str:
+def short(kind: str | None, outcome: Outcome) -> str:
     """An attempt's outcome in a word or two (the attempts table)."""
-    if outcome == "sent":
+    if outcome == Outcome.SENT:
         return "posted"
     return _SHORT.get(kind or "", outcome)
 
