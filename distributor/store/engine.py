@@ -38,7 +38,7 @@ def make_engine(url: str) -> Any:
 def _sqlite_table_hints() -> None:
     """Let `select().with_hint(table, "INDEXED BY ix", dialect_name="sqlite")` render: SQLite
     supports it, SQLAlchemy's SQLite compiler ignores table hints. The claim names its index
-    this way (store/claim.py); no other query uses hints."""
+    this way (store/claim.py), and the admin's article log its per-article probe (store/desk.py)."""
     from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 
     def hint(self: Any, table: Any, text: str | None) -> str | None:

@@ -80,6 +80,15 @@ def test_a_tampered_cursor_is_a_store_error(store: Store, bad: Any) -> None:
         store.article_log(after=bad)
 
 
+def test_titles_of_a_page_in_one_query(store: Store) -> None:
+    a = _plan(store, 1, "Haushalt beschlossen")
+    b = _plan(store, 2, "Sturm erwartet")
+    statements = _statements(store)
+    assert store.titles([a, b, a, "nope"]) == {a: "Haushalt beschlossen", b: "Sturm erwartet"}
+    assert store.titles([]) == {}
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+
+
 def test_identity_from_check_is_kept_per_account(store: Store) -> None:
     assert store.accounts() == {}
     store.record_identity("acct-masto", "@desk@social.example", "https://social.example/@desk")

@@ -129,13 +129,9 @@ def filter_choices(settings: Settings) -> dict[str, Any]:
 
 
 def rows(store: Store, page: list[Delivery]) -> list[dict[str, Any]]:
-    """One dict per delivery with its article's title (one lookup per article on the page)."""
-    titles: dict[str, str] = {}
-    for d in page:
-        if d.article_id not in titles:
-            art = store.article(d.article_id)
-            titles[d.article_id] = str((art or {}).get("title") or "")
-    return [{"d": d, "title": titles[d.article_id]} for d in page]
+    """One dict per delivery with its article's title (one query for the page's titles)."""
+    titles = store.titles({d.article_id for d in page})
+    return [{"d": d, "title": titles.get(d.article_id, "")} for d in page]
 
 
 def when(value: datetime | None) -> str:
