@@ -161,15 +161,16 @@ def posts(
     settings: Settings,
     texts: Mapping[str, str] | None = None,
     chosen: Collection[str] | None = None,
+    only: Sequence[str] = (),
 ) -> list[Post]:
-    """Every channel's post for `article`; `texts` are the editor's versions (kept and
-    measured when they differ from the rendered one), `chosen` the channels ticked (None: all
-    that can send)."""
+    """Every channel's post for `article` (`only` these channels, when given); `texts` are
+    the editor's versions (kept and measured when they differ from the rendered one),
+    `chosen` the channels ticked (None: all that can send)."""
     from distributor.service import preview
 
     return [
         _post(item, (texts or {}).get(item.channel.name), chosen)
-        for item in preview(article, config=settings)
+        for item in preview(article, config=settings, channels=only)
     ]
 
 

@@ -82,6 +82,8 @@ def test_recount_keeps_the_edit_and_counts_it(site: dict[str, Any]) -> None:
     # The count endpoint (compose.js) answers the same, with the look.
     r = post(site, "/compose/count", "/compose", channel="masto", **form)
     assert r.json()["counts"] == "57/500" and not r.json()["over"]
+    r = post(site, "/compose/count", "/compose", channel="nope", **form)
+    assert r.status_code == 422 and "nope" in r.json()["problem"]
 
 
 def test_an_edit_over_the_limit_is_refused_in_one_line(site: dict[str, Any]) -> None:

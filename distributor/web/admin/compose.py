@@ -112,11 +112,13 @@ def _shown(request: Request, form: dict[str, str], fresh: bool) -> list[dict[str
     return [{"p": p, "view": render(p.draft, p.text)} for p in posts]
 
 
-def _posts(request: Request, form: dict[str, str], fresh: bool) -> list[compose.Post]:
+def _posts(
+    request: Request, form: dict[str, str], fresh: bool, only: tuple[str, ...] = ()
+) -> list[compose.Post]:
     article = compose.article_from(form)
     texts = None if fresh else _texts(form)
     chosen = None if fresh or not form.get("shown") else _chosen(form)
-    return compose.posts(article, admin_of(request).settings, texts, chosen)
+    return compose.posts(article, admin_of(request).settings, texts, chosen, only)
 
 
 def _texts(form: dict[str, str]) -> dict[str, str]:
@@ -157,7 +159,7 @@ async def compose_count(request: Request) -> Response:
 def _count(request: Request, form: dict[str, str]) -> Response:
     name = form.get("channel", "")
     try:
-        posts = _posts(request, {**form, "shown": "1"}, False)
+        posts = _posts(request, {**form, "shown": "1"}, False, (name,))  # that one only
     except DistributorError as exc:
         return JSONResponse({"channel": name, "problem": str(exc)}, 422)
     post = next((p for p in posts if p.channel.name == name), None)
