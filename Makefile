@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXTRAS ?= dev,web,postgres
 
-.PHONY: demo test lint bench fuzz chaos interop venv clean
+.PHONY: demo test lint bench fuzz chaos interop venv clean messages
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ test: $(STAMP)
 interop: $(STAMP)
 	.ci/interop.sh install
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m interop tests/interop
+
+# The admin UI's German catalogue: new message ids from templates and code (then translate them).
+LOCALE := distributor/web/admin/locale
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F $(LOCALE)/babel.cfg -k N_ -k Text --no-location -o $(LOCALE)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -o $(LOCALE)/de.po -l de --ignore-obsolete --width 100
+	@rm $(LOCALE)/messages.pot
 
 lint: $(STAMP)
 	$(BIN)/ruff check distributor tests

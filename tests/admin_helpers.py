@@ -49,10 +49,12 @@ def password_hash() -> str:
     return PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)  # fast in tests
 
 
-def admin_settings(folder: Path, sandbox: str, db: str, **env: str) -> Settings:
-    """Settings with the masto/sky(review)/tg channels and alice's account (bob has no hash)."""
+def admin_settings(folder: Path, sandbox: str, db: str, *, admin: str = "", **env: str) -> Settings:
+    """Settings with the masto/sky(review)/tg channels and alice's account (bob has no hash);
+    `admin` adds lines to the [admin] table (e.g. `timezone = "Europe/Berlin"`)."""
     path = folder / "distributor.toml"
-    path.write_text(CONFIG.format(sandbox=sandbox, db=db), encoding="utf-8")
+    text = CONFIG.format(sandbox=sandbox, db=db).replace("[admin]\n", f"[admin]\n{admin}\n", 1)
+    path.write_text(text, encoding="utf-8")
     environ = {
         "ADMIN_ALICE_HASH": password_hash(),
         "ADMIN_TOKEN": TOKEN,

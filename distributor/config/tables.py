@@ -102,6 +102,7 @@ class AdminSettings:
     session_secret_env: str = SESSION_SECRET_ENV
     session_seconds: int = 12 * 3600
     secure_cookies: Literal["auto", "always", "never"] = "auto"
+    timezone: str | None = None  # the pages' time zone; None: [distributor] timezone
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +167,7 @@ def parse_webhook(raw: Mapping[str, Any], where: str) -> WebhookSettings:
 def parse_admin(raw: Mapping[str, Any], where: str) -> AdminSettings:
     err = table_err(where, "admin")
     keys = ("users", "token_env", "session_secret_env", "session_hours", "secure_cookies")
-    check_keys(raw, keys, err)
+    check_keys(raw, (*keys, "timezone"), err)
     hours = raw.get("session_hours", 12)
     if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 24 * 30:
         raise err("session_hours", "must be a number in (0, 720]")
@@ -184,7 +185,22 @@ def parse_admin(raw: Mapping[str, Any], where: str) -> AdminSettings:
         ),
         session_seconds=int(hours * 3600),
         secure_cookies=secure,
+        timezone=_zone(raw["timezone"], err) if "timezone" in raw else None,
     )
+
+
+def _zone(value: object, err: Err) -> str:
+    """`[admin] timezone`: an IANA name, checked now so a typo fails at start-up."""
+    from distributor.errors import ConfigError
+    from distributor.schedule.rules import zone
+
+    if not isinstance(value, str) or not value.strip():
+        raise err("timezone", "must be a time zone name like Europe/Berlin")
+    try:
+        zone(value.strip())
+    except ConfigError as exc:
+        raise err("timezone", str(exc)) from None
+    return value.strip()
 
 
 def parse_alerts(raw: Mapping[str, Any], where: str) -> AlertSettings:

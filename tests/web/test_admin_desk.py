@@ -63,7 +63,7 @@ def test_home_has_one_row_per_article_with_a_chip_per_channel(site: dict[str, An
     assert len(review) == 1 and review[0].count('class="chip ') == 3
     assert len(rows_of(get(site, "/", q="sturm").text)) == 1
     bad = get(site, "/", since="soon-ish")
-    assert bad.status_code == 400 and "since: not a date/time or age" in bad.text
+    assert bad.status_code == 400 and "Since: not a date/time or age" in bad.text
     assert get(site, "/", after="1.0:no'pe").status_code == 400
     assert 'href="/admin/deliveries"' in page.text  # the per-delivery table, one click away
 
@@ -195,5 +195,5 @@ def test_favicon_and_unique_landmark_labels(site: dict[str, Any]) -> None:
     r = site["http"].get(site["base"] + icon.group(1))
     assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg")
     labels = re.findall(r'<nav[^>]* aria-label="([^"]+)"', home)
-    assert labels == ["Main", "Pages"] and len(set(labels)) == len(labels)
+    assert labels == ["Main", "Language", "Pages"] and len(set(labels)) == len(labels)
     assert "<nav>" not in get(site, "/deliveries").text

@@ -87,7 +87,7 @@ def test_filters_narrow_the_log(site: dict[str, Any]) -> None:
     assert ids_on(get(site, "/deliveries", since="2000-01-01", until="2000-01-02").text) == []
     assert len(ids_on(get(site, "/deliveries", since="1h", state="queued").text)) == 4
     bad = get(site, "/deliveries", since="yesterday-ish")
-    assert bad.status_code == 400 and "since: not a date/time or age" in bad.text
+    assert bad.status_code == 400 and "Since: not a date/time or age" in bad.text
     bad = get(site, "/deliveries", article="https://elsewhere.example/x")
     assert bad.status_code == 400 and "no article" in html.unescape(bad.text)
     assert get(site, "/deliveries", after="not-a-cursor").status_code == 400

@@ -26,7 +26,7 @@ def test_reschedule_hold_release_and_the_scheduled_view(site: dict[str, Any]) ->
     later = datetime(2030, 1, 6, tzinfo=UTC)  # past its time, but held: not claimed
     assert all(c.delivery.id != d for c in store.claim("w", lease_seconds=60, now=later))
     view = get(site, "/scheduled").text
-    assert "Scheduled" in view and f'href="/admin/deliveries/{d}"' in view and "held" in view
+    assert "Scheduled" in view and f'href="/admin/deliveries/{d}"' in view and "On hold" in view
     r = post(site, f"{page}/release", page)
     assert "Released." in r.text and not store.get(d).held
     assert "2030-01-05 08:30 UTC" in get(site, "/scheduled", channel="masto").text

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from distributor.clock import SYSTEM
 from distributor.web.admin.auth import TOKEN_ACTOR, Auth, Session
+from distributor.web.admin.i18n import N_
 from distributor.web.admin.limits import LoginLimiter
 from distributor.web.admin.options import AdminOptions
 
@@ -46,19 +47,27 @@ class Admin:
     auth: Auth
     limiter: LoginLimiter
     clock: Any
-    templates: Any
+    templates: dict[str, Any]  # language -> Jinja2Templates with its catalogue and clock face
 
     def page(self, request: Request, name: str, status: int = 200, **ctx: Any) -> Response:
+        """Render template `name` in the reader's language (`done`/`error` are translated)."""
+        from distributor.web.admin import i18n
+
         session = ctx.pop("session", None)
+        lang = i18n.language(request)
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         base = {
             "session": session,
             "csrf": session.csrf if session else "",
-            "done": "",
-            "error": "",
+            "lang": lang,
+            "languages": i18n.LANGUAGES,
+            "here": here,
             "url_for": lambda name, **params: url(request, name, **params),
             "handles": Handles(self.store),
         }
-        return self.templates.TemplateResponse(  # type: ignore[no-any-return]
+        for key in ("done", "error"):
+            ctx[key] = i18n.translate(ctx.get(key, ""), lang)
+        return self.templates[lang].TemplateResponse(  # type: ignore[no-any-return]
             request, name, {**base, **ctx}, status_code=status
         )
 
@@ -125,7 +134,7 @@ def build(settings: Settings, store: Store, options: AdminOptions, *, clock: Any
     from fastapi import FastAPI
     from fastapi.staticfiles import StaticFiles
 
-    from distributor.web.admin import compose, desk, forms, pages, schedule
+    from distributor.web.admin import compose, desk, forms, i18n, pages, schedule
     from distributor.web.headers import secure
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -136,7 +145,7 @@ def build(settings: Settings, store: Store, options: AdminOptions, *, clock: Any
         auth=Auth(options, store),
         limiter=LoginLimiter(clock=getattr(clock, "monotonic", time.monotonic)),
         clock=clock,
-        templates=_templates(),
+        templates={lang: _templates(lang, options.timezone, clock) for lang in i18n.LANGUAGES},
     )
     secure(app)
     app.add_exception_handler(LoginRequired, _login_required)
@@ -150,24 +159,33 @@ def build(settings: Settings, store: Store, options: AdminOptions, *, clock: Any
     app.include_router(forms.router)
     app.include_router(schedule.router)
     app.include_router(compose.router)
+    app.include_router(i18n.router)
     return app
 
 
-def _templates() -> Any:
+def _templates(lang: str, timezone: str, clock: Any) -> Any:
+    """The pages in `lang`: its catalogue (`_()`, `{% trans %}`, the newsroom words) and
+    times in `timezone`."""
     from fastapi.templating import Jinja2Templates
     from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    from distributor.schedule.rules import zone
+    from distributor.web.admin import views, words
+    from distributor.web.admin.i18n import translations
+    from distributor.web.admin.times import Clockface
 
     env = Environment(
         loader=PackageLoader("distributor.web.admin", "templates"),
         autoescape=True,  # article titles and texts are hostile input
         undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
     )
-    from distributor.web.admin import views
-
+    catalogue = translations(lang)
+    env.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(views.FILTERS)
-    from distributor.web.admin import words
-
-    env.globals.update(words.templates())
+    env.filters.update(Clockface(lang, zone(timezone), clock.now).filters())
+    env.filters.update(words.filters(catalogue.gettext))
+    env.globals.update(words.templates(catalogue.gettext))
     return Jinja2Templates(env=env)
 
 
@@ -198,7 +216,7 @@ async def _csrf_failed(request: Request, exc: Exception) -> Response:
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     """An HTML page (with the security headers, like every answer) for a wrong address."""
-    return _error_page(request, 404, "Page not found", "There is no page at this address.")
+    return _error_page(request, 404, N_("Page not found"), N_("There is no page at this address."))
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -210,8 +228,11 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     response = _error_page(
         request,
         500,
-        "Something went wrong",
-        "The page could not be shown; this was logged. Try again, or tell an admin what you did.",
+        N_("Something went wrong"),
+        N_(
+            "The page could not be shown; this was logged. "
+            "Try again, or tell an admin what you did."
+        ),
     )
     response.headers.update(HEADERS)
     return response

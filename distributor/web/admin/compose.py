@@ -99,7 +99,7 @@ def _page(
         posts=shown,
         at=form.get("at", ""),
         recent=compose.recent_items(admin.store),
-        timezone=admin.settings.timezone,
+        timezone=admin.auth.options.timezone,
         error=error,
     )
     response.headers["Content-Security-Policy"] = CSP
@@ -136,7 +136,7 @@ def _publish(request: Request, session: Session, form: dict[str, str], action: s
     at = None
     if action == "schedule":
         try:
-            at = parse_at(form.get("at", ""), admin.settings.timezone, "time")
+            at = parse_at(form.get("at", ""), admin.auth.options.timezone, "time")
         except ValueError as exc:
             raise compose.ComposeError(str(exc)) from None
     article: Article = compose.article_from(form)

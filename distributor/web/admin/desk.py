@@ -37,10 +37,11 @@ def home(request: Request) -> Response:
         "done": views.DONE.get(request.query_params.get("done", ""), ""),
     }
     try:
-        q = views.log_query(request.query_params, store)
+        q = views.log_query(request.query_params, store, admin.auth.options.timezone)
         page, cursor = store.article_log(q.filters, limit=ARTICLES_PER_PAGE, after=q.after)
     except (views.BadFilter, DistributorError) as exc:  # e.g. a tampered page cursor
-        return admin.page(request, "home.html", 400, session=session, error=str(exc), **ctx)
+        error = exc.text if isinstance(exc, views.BadFilter) else str(exc)
+        return admin.page(request, "home.html", 400, session=session, error=error, **ctx)
     ctx.update(
         q=q,
         articles=page,

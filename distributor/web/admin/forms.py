@@ -18,6 +18,7 @@ from distributor import actions
 from distributor.errors import DistributorError
 from distributor.web.admin.app import Handles, admin_of, require_post, url
 from distributor.web.admin.auth import TOKEN_ACTOR
+from distributor.web.admin.i18n import N_, Text
 from distributor.web.admin.pages import article_page, delivery_page, login_page, safe_next
 from distributor.web.admin.views import DONE
 from distributor.web.admin.words import force_needed
@@ -41,13 +42,15 @@ async def login(request: Request) -> Response:
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     nxt = fields.get("next", "")
     if not admin.auth.login_csrf_ok(request, fields.get("csrf")):
-        return login_page(request, nxt, "The form expired: please sign in again.", 403)
+        return login_page(request, nxt, N_("The form expired: please sign in again."), 403)
     token = fields.get("token", "")
     user = TOKEN_ACTOR if token else fields.get("user", "").strip()[:64]
     addr = request.client.host if request.client else "?"
     wait = admin.limiter.retry_after(user, addr)
     if wait:
-        return _refused(request, nxt, f"Too many failed logins: wait {wait} s.", wait)
+        return _refused(
+            request, nxt, Text("Too many failed logins: wait %(wait)s s.", wait=wait), wait
+        )
     if token:
         ok = admin.auth.check_token(token)
     elif admin.limiter.start_hashing():
@@ -58,10 +61,10 @@ async def login(request: Request) -> Response:
         finally:
             admin.limiter.done_hashing()
     else:
-        return _refused(request, nxt, "Too many sign-ins at once: try again.", 1)
+        return _refused(request, nxt, N_("Too many sign-ins at once: try again."), 1)
     if not ok:
         admin.limiter.failed(user, addr)
-        return login_page(request, nxt, "Wrong user name, password or token.", 401)
+        return login_page(request, nxt, N_("Wrong user name, password or token."), 401)
     admin.limiter.succeeded(user, addr)
     response = RedirectResponse(safe_next(request, nxt), 303)
     await run_in_threadpool(admin.auth.start, request, response, user)
@@ -69,7 +72,7 @@ async def login(request: Request) -> Response:
     return response
 
 
-def _refused(request: Request, nxt: str, message: str, wait: int) -> Response:
+def _refused(request: Request, nxt: str, message: str | Text, wait: int) -> Response:
     response = login_page(request, nxt, message, 429)
     response.headers["Retry-After"] = str(wait)
     return response
@@ -138,7 +141,7 @@ async def retract(request: Request, id: str) -> Response:
     session, form = await require_post(request)
     admin = admin_of(request)
     if form.get("confirm") != "yes":
-        error = "Tick the box to confirm: retract deletes the posts on every platform."
+        error = N_("Tick the box to confirm: retract deletes the posts on every platform.")
         return article_page(request, session, id, status=409, error=error)
     try:
         results = actions.retract(admin.store, admin.settings, id, session.user)

@@ -7,6 +7,7 @@ token_env = "DISTRIBUTOR_ADMIN_TOKEN"                # optional: a bearer/login 
 session_secret_env = "DISTRIBUTOR_SESSION_SECRET"    # default
 session_hours = 12
 secure_cookies = "auto"   # auto: Secure unless served over plain http on loopback
+timezone = "Europe/Berlin"  # times on the pages (default: [distributor] timezone, else UTC)
 ```
 
 The table is validated when the configuration is loaded (`distributor.config.tables`). Only
@@ -34,6 +35,7 @@ class AdminOptions:
     session_secret: Secret | None = None
     session_seconds: int = 12 * 3600
     secure_cookies: Literal["auto", "always", "never"] = "auto"
+    timezone: str = "UTC"  # an IANA name (checked at load): the pages show times in it
 
     @property
     def enabled(self) -> bool:
@@ -71,6 +73,7 @@ def admin_options(settings: Settings) -> AdminOptions:
         session_secret=Secret(secret, secret_var) if secret else None,
         session_seconds=conf.session_seconds,
         secure_cookies=conf.secure_cookies,
+        timezone=conf.timezone or settings.timezone,
     )
 
 

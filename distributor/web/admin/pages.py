@@ -11,6 +11,7 @@ from distributor.errors import DistributorError
 from distributor.store.models import State
 from distributor.web.admin import views
 from distributor.web.admin.app import Admin, admin_of, require
+from distributor.web.admin.i18n import Text
 
 if TYPE_CHECKING:
     from starlette.responses import Response
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 router = APIRouter()
 
 
-def login_page(request: Request, next: str, error: str = "", status: int = 200) -> Response:
+def login_page(request: Request, next: str, error: str | Text = "", status: int = 200) -> Response:
     """The login form with a fresh double-submit CSRF token (also used to show a failure)."""
     admin = admin_of(request)
     token = secrets.token_urlsafe(32)
@@ -67,10 +68,10 @@ def post_log(request: Request) -> Response:
         "done": views.DONE.get(request.query_params.get("done", ""), ""),
     }
     try:
-        q = views.log_query(request.query_params, store)
+        q = views.log_query(request.query_params, store, admin.auth.options.timezone)
         page, cursor = store.query(q.filters, limit=views.PAGE_SIZE, after=q.after)
     except (views.BadFilter, DistributorError) as exc:  # e.g. a tampered page cursor
-        ctx["error"] = str(exc)
+        ctx["error"] = exc.text if isinstance(exc, views.BadFilter) else str(exc)
         return admin.page(request, "log.html", 400, session=session, **ctx)
     ctx.update(
         q=q,
@@ -93,7 +94,7 @@ def delivery_page(
     id: int,
     *,
     status: int = 200,
-    error: str = "",
+    error: str | Text = "",
     done: str = "",
     text: str | None = None,
 ) -> Response:
@@ -120,7 +121,7 @@ def delivery_page(
         can_retry=d.state in views.RETRYABLE,
         needs_force=d.state in views.NEEDS_FORCE,
         can_cancel=d.state in views.CANCELLABLE,
-        **_schedule(d, admin.settings.timezone),
+        **_schedule(d, admin.auth.options.timezone),
     )
 
 
@@ -146,7 +147,7 @@ def article_page(
     status: int = 200,
     results: list[Any] | None = None,
     done: str = "",
-    error: str = "",
+    error: str | Text = "",
 ) -> Response:
     from distributor.actions import all_deliveries
     from distributor.store.models import Filters
@@ -154,8 +155,8 @@ def article_page(
     admin: Admin = admin_of(request)
     art = admin.store.article(id)
     if art is None:
-        error = f"no article {id!r} in the post log"
-        return admin.page(request, "error.html", 404, session=session, error=error)
+        missing = Text("no article %(id)r in the post log", id=id)
+        return admin.page(request, "error.html", 404, session=session, error=missing)
     found = list(all_deliveries(admin.store, Filters(article_id=id), limit=1000))
     return admin.page(
         request,

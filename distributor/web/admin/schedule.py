@@ -40,7 +40,7 @@ def scheduled(request: Request, channel: str = "") -> Response:
         view=view,
         channel=channel,
         channels=[c.name for c in admin.settings.channels],
-        timezone=admin.settings.timezone,
+        timezone=admin.auth.options.timezone,
     )
 
 
@@ -54,13 +54,15 @@ async def _act(request: Request, id: int, done: str, act: Act) -> Response:
     return RedirectResponse(f"{url(request, 'delivery', id=id)}?done={done}", 303)
 
 
-def _reschedule(id: int) -> Act:
+def _reschedule(id: int, tz: str) -> Act:
+    """Reschedule to the form's time: the wall clock of `tz`, the zone the pages show."""
+
     def act(store: Store, settings: Settings, user: str, form: dict[str, str]) -> object:
         from distributor.schedule.desk import reschedule
         from distributor.schedule.rules import parse_at
 
         try:
-            when = parse_at(form.get("at", ""), settings.timezone, "time")
+            when = parse_at(form.get("at", ""), tz, "time")
         except ValueError as exc:
             raise ActionError(str(exc)) from None
         return reschedule(store, settings, str(id), when, user)
@@ -70,7 +72,8 @@ def _reschedule(id: int) -> Act:
 
 @router.post("/deliveries/{id}/reschedule", name="reschedule")
 async def reschedule(request: Request, id: int) -> Response:
-    return await _act(request, id, "rescheduled", _reschedule(id))
+    tz = admin_of(request).auth.options.timezone
+    return await _act(request, id, "rescheduled", _reschedule(id, tz))
 
 
 @router.post("/deliveries/{id}/hold", name="hold")

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from distributor.review import iso
-from distributor.store.models import Delivery, Filters, State, from_ts
+from distributor.store.models import Delivery, Filters, State
+from distributor.web.admin.i18n import N_, Text
 
 if TYPE_CHECKING:
     from distributor.article import Article
@@ -35,22 +35,26 @@ CANCELLABLE = (
 RETRACTABLE = (State.SENT, *CANCELLABLE)
 # Fixed messages after a successful action (the redirect names one; free text never travels).
 DONE = {
-    "approved": "Approved: the post is queued.",
-    "rescheduled": "Rescheduled.",
-    "held": "Held: it will not be sent until released.",
-    "released": "Released.",
-    "retried": "Queued again.",
-    "cancelled": "Cancelled.",
-    "retracted": "Retract finished: see each delivery's outcome below.",
-    "paused": "Paused: workers claim nothing until resumed.",
-    "resumed": "Resumed: workers claim again.",
-    "composed": "Published: the posts are queued; each channel's link appears here once sent.",
-    "composed_at": "Scheduled: the posts go at the chosen time; their links appear here then.",
+    "approved": N_("Approved: the post is queued."),
+    "rescheduled": N_("Rescheduled."),
+    "held": N_("Held: it will not be sent until released."),
+    "released": N_("Released."),
+    "retried": N_("Queued again."),
+    "cancelled": N_("Cancelled."),
+    "retracted": N_("Retract finished: see each delivery's outcome below."),
+    "paused": N_("Paused: workers claim nothing until resumed."),
+    "resumed": N_("Resumed: workers claim again."),
+    "composed": N_("Published: the posts are queued; each channel's link appears here once sent."),
+    "composed_at": N_("Scheduled: the posts go at the chosen time; their links appear here then."),
 }
 
 
 class BadFilter(ValueError):
     """A filter value that cannot be used (shown above the log, never a 500)."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(str(text))
+        self.text = text  # translated on the page
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,35 +71,36 @@ class LogQuery:
         return "?" + urlencode({k: v for k, v in merged.items() if v})
 
 
-def log_query(params: Mapping[str, str], store: Store) -> LogQuery:
-    """Filters from the query string; BadFilter naming the field for anything unusable."""
+def log_query(params: Mapping[str, str], store: Store, tz: str = "UTC") -> LogQuery:
+    """Filters from the query string (times without an offset are in `tz`, the newsroom's);
+    BadFilter naming the field for anything unusable."""
     from distributor.actions import ActionError, find_article
 
     values = {k: params.get(k, "").strip()[:500] for k in FILTER_KEYS}
     state = values["state"]
     if state and state not in {s.value for s in State}:
-        raise BadFilter(f"state: no such state {state!r}")
+        raise BadFilter(Text("state: no such state %(state)r", state=state))
     article_id = None
     if values["article"]:
         try:
             article_id = find_article(store, values["article"])
         except ActionError as exc:
-            raise BadFilter(f"article: {exc}") from None
+            raise BadFilter(Text("article: %(problem)s", problem=str(exc))) from None
     filters = Filters(
         states=(State(state),) if state else (),
         channel=values["channel"] or None,
         platform=values["platform"] or None,
         article_id=article_id,
-        since=_when(values["since"], "since"),
-        until=_when(values["until"], "until", end=True),
+        since=_when(values["since"], Text("Since"), tz),
+        until=_when(values["until"], Text("Until"), tz, end=True),
         search=values["q"] or None,
     )
     return LogQuery(values, filters, params.get("after") or None)
 
 
-def _when(text: str, field: str, *, end: bool = False) -> datetime | None:
-    """`2026-11-25`, `2026-11-25T10:00` (UTC) or an age like `2h`, `3d`; `end` makes a bare
-    date inclusive (until the end of that day)."""
+def _when(text: str, field: Text, tz: str, *, end: bool = False) -> datetime | None:
+    """`2026-11-25`, `2026-11-25T10:00` (in `tz` unless it has an offset) or an age like `2h`,
+    `3d`; `end` makes a bare date inclusive (until the end of that day)."""
     if not text:
         return None
     from distributor.config import parse_duration
@@ -108,12 +113,19 @@ def _when(text: str, field: str, *, end: bool = False) -> datetime | None:
             return datetime.now(UTC) - timedelta(seconds=parse_duration(text))
         except (ConfigError, OverflowError):  # `1e308`: an age past year 1
             raise BadFilter(
-                f"{field}: not a date/time or age: {text!r} (e.g. 2026-11-25, 2026-11-25T10:00, 2h)"
+                Text(
+                    "%(field)s: not a date/time or age: %(text)r "
+                    "(e.g. 2026-11-25, 2026-11-25T10:00, 2h)",
+                    field=field,
+                    text=text,
+                )
             ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     if end and len(text) == 10 and when.year < 9999:  # 9999-12-31 + 1 day overflows
-        when += timedelta(days=1)
+        when += timedelta(days=1)  # on the wall clock: a DST day has 23 or 25 hours
+    if when.tzinfo is None:
+        from distributor.schedule.rules import zone
+
+        when = when.replace(tzinfo=zone(tz))
     return when
 
 
@@ -132,12 +144,6 @@ def rows(store: Store, page: list[Delivery]) -> list[dict[str, Any]]:
     """One dict per delivery with its article's title (one query for the page's titles)."""
     titles = store.titles({d.article_id for d in page})
     return [{"d": d, "title": titles.get(d.article_id, "")} for d in page]
-
-
-def when(value: datetime | None) -> str:
-    """A UTC time to the minute, as people read it."""
-    text = iso(value)
-    return text.replace("T", " ")[:16] + " UTC" if text else "–"
 
 
 def counts(d: Delivery) -> str:
@@ -182,9 +188,4 @@ def shown(draft: Mapping[str, Any]) -> str:
         return text
 
 
-def epoch(value: float | None) -> str:
-    """An event's stored time (epoch seconds) as `when` shows it."""
-    return when(from_ts(value))
-
-
-FILTERS = {"when": when, "counts": counts, "epoch": epoch, "shown": shown}
+FILTERS = {"counts": counts, "shown": shown}

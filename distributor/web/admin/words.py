@@ -1,4 +1,5 @@
-"""What the admin pages say, in the newsroom's words, in one place (to translate it once).
+"""What the admin pages say, in the newsroom's words, in one place (translated once: every
+word here is a message id of the catalogue, see i18n.py).
 
 States are a word, an icon and a colour class (never colour alone); errors say what happened
 on the platform and what to do, not the exception class or the HTTP status; accounts are
@@ -7,11 +8,14 @@ shown as the handle `distributor check` saw, else the channel's name (never a va
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from distributor.store.models import Delivery, Outcome, State
+from distributor.web.admin.i18n import N_, Text
+
+Gettext = Callable[[str], str]
 
 PLATFORMS = {
     "bluesky": "Bluesky",
@@ -36,19 +40,19 @@ class Label:
 
 
 STATES: Mapping[State, Label] = {
-    State.PLANNED: Label("Planned", "◷", "wait"),
-    State.AWAITING_REVIEW: Label("Needs review", "✎", "warn"),
-    State.QUEUED: Label("Queued", "◷", "wait"),
-    State.CLAIMED: Label("Sending", "↗", "wait"),
-    State.SENDING: Label("Sending", "↗", "wait"),
-    State.SENT: Label("Posted", "✓", "ok"),
-    State.RETRY_WAIT: Label("Will retry", "↻", "warn"),
-    State.UNKNOWN: Label("Check platform", "?", "bad"),
-    State.FAILED: Label("Failed", "✕", "bad"),
-    State.CANCELLED: Label("Cancelled", "–", "off"),
-    State.RETRACTED: Label("Deleted", "⌫", "off"),
+    State.PLANNED: Label(N_("Planned"), "◷", "wait"),
+    State.AWAITING_REVIEW: Label(N_("Needs review"), "✎", "warn"),
+    State.QUEUED: Label(N_("Queued"), "◷", "wait"),
+    State.CLAIMED: Label(N_("Sending"), "↗", "wait"),
+    State.SENDING: Label(N_("Sending"), "↗", "wait"),
+    State.SENT: Label(N_("Posted"), "✓", "ok"),
+    State.RETRY_WAIT: Label(N_("Will retry"), "↻", "warn"),
+    State.UNKNOWN: Label(N_("Check platform"), "?", "bad"),
+    State.FAILED: Label(N_("Failed"), "✕", "bad"),
+    State.CANCELLED: Label(N_("Cancelled"), "–", "off"),
+    State.RETRACTED: Label(N_("Deleted"), "⌫", "off"),
 }
-HELD = Label("On hold", "⏸", "warn")
+HELD = Label(N_("On hold"), "⏸", "warn")
 
 
 def label(d: Delivery) -> Label:
@@ -69,60 +73,116 @@ def account(d: Delivery, handles: Mapping[str, str | None]) -> str:
 
 # Why an attempt did not post, by the stored error kind (the PublishError subclass).
 _ERRORS = {
-    "MaybeSent": "{p} did not answer in time; the post may exist — check {a} on {p} before "
-    "sending again.",
-    "NotSent": "{p} could not be reached; nothing was posted.",
-    "RateLimited": "{p} asked us to slow down; nothing was posted yet.",
-    "Rejected": "{p} refused the post.",
-    "DuplicateContent": "{p} says this post already exists — look for it on {a}.",
-    "AuthFailed": "{p} no longer accepts the login of {a}; an admin must renew it.",
+    "MaybeSent": N_(
+        "%(p)s did not answer in time; the post may exist — check %(a)s on %(p)s before "
+        "sending again."
+    ),
+    "NotSent": N_("%(p)s could not be reached; nothing was posted."),
+    "RateLimited": N_("%(p)s asked us to slow down; nothing was posted yet."),
+    "Rejected": N_("%(p)s refused the post."),
+    "DuplicateContent": N_("%(p)s says this post already exists — look for it on %(a)s."),
+    "AuthFailed": N_("%(p)s no longer accepts the login of %(a)s; an admin must renew it."),
 }
 _SHORT = {
-    "MaybeSent": "no answer",
-    "NotSent": "not reached",
-    "RateLimited": "slowed down",
-    "Rejected": "refused",
-    "DuplicateContent": "duplicate",
-    "AuthFailed": "login refused",
+    "MaybeSent": N_("no answer"),
+    "NotSent": N_("not reached"),
+    "RateLimited": N_("slowed down"),
+    "Rejected": N_("refused"),
+    "DuplicateContent": N_("duplicate"),
+    "AuthFailed": N_("login refused"),
+    "sent": N_("posted"),
+    "retry": N_("will retry"),
+    "unknown": N_("outcome unknown"),
+    "failed": N_("failed"),
 }
 _NEXT = {
-    State.RETRY_WAIT: " It is tried again by itself.",
-    State.FAILED: " It was not sent: retry or cancel it.",
+    State.RETRY_WAIT: N_("It is tried again by itself."),
+    State.FAILED: N_("It was not sent: retry or cancel it."),
 }
+# Retract outcomes per channel (actions.Retraction), event actions and scheduling notes.
+OUTCOMES = {
+    "planned": N_("planned"),
+    "retracted": N_("deleted"),
+    "cancelled": N_("cancelled"),
+    "failed": N_("failed"),
+    "unresolved": N_("unresolved"),
+    "skipped": N_("skipped"),
+}
+EVENTS = {
+    "planned": N_("planned"),
+    "approved": N_("approved"),
+    "approved with edited text": N_("approved with edited text"),
+    "retry": N_("sent again"),
+    "retract failed": N_("delete failed"),
+    "pause": N_("paused the queue"),
+    "resume": N_("resumed the queue"),
+    "embargo": N_("embargo"),
+    "reschedule": N_("rescheduled"),
+    "hold": N_("held"),
+    "release": N_("released"),
+    "admin login": N_("signed in"),
+    "reauth cleared": N_("sign-in renewed"),
+}
+NOTES = {"held": N_("On hold"), "awaiting review": N_("Needs review")}
 
 
-def problem(d: Delivery, handles: Mapping[str, str | None]) -> str:
+def problem(d: Delivery, handles: Mapping[str, str | None], _: Gettext = str) -> str:
     """The delivery's last error in plain words, with what happens next ('' when none)."""
     p, a = platform(d.platform), account(d, handles)
     if d.state not in _NEXT and d.state is not State.UNKNOWN:
         return ""  # sent, on its way or closed: an old error is history (the attempts)
     if d.state is State.UNKNOWN:
-        text = _ERRORS["MaybeSent"]
+        text = _(_ERRORS["MaybeSent"])
     elif d.error_kind in _ERRORS:
-        text = _ERRORS[d.error_kind]
+        text = _(_ERRORS[d.error_kind])
     elif d.last_error or d.state is State.FAILED:
-        text = "Sending to {p} failed."
+        text = _(N_("Sending to %(p)s failed."))
     else:
         return ""
-    return text.format(p=p, a=a) + _NEXT.get(d.state, "")
+    then = _NEXT.get(d.state)
+    return text % {"p": p, "a": a} + (" " + _(then) if then else "")
 
 
-def short(kind: str | None, outcome: Outcome) -> str:
+def short(kind: str | None, outcome: Outcome | str, _: Gettext = str) -> str:
     """An attempt's outcome in a word or two (the attempts table)."""
-    if outcome == Outcome.SENT:
-        return "posted"
-    return _SHORT.get(kind or "", outcome)
+    word = _SHORT.get("sent" if outcome == Outcome.SENT else kind or "") or _SHORT.get(outcome)
+    return _(word) if word else str(outcome)
 
 
-def force_needed(d: Delivery, handles: Mapping[str, str | None]) -> str:
+def force_needed(d: Delivery, handles: Mapping[str, str | None]) -> Text:
     """A retry refused for want of the tick box: say which box, and why."""
-    p = platform(d.platform)
-    return (
-        f"Not sent again: the post may already be on {p}. Look for it on {account(d, handles)}; "
-        f"if it is not there, tick “I checked {p}: it was not posted; send again” and press Retry."
+    return Text(
+        "Not sent again: the post may already be on %(p)s. Look for it on %(a)s; if it is not "
+        "there, tick “I checked %(p)s: it was not posted; send again” and press Retry.",
+        p=platform(d.platform),
+        a=account(d, handles),
     )
 
 
-def templates() -> dict[str, Any]:
-    """The template globals and filters these words need."""
-    return {"label": label, "platform": platform, "problem": problem, "short": short}
+def templates(_: Gettext = str) -> dict[str, Any]:
+    """The template globals for one language: `label`, `platform`, `problem`, `short`."""
+    return {
+        "label": lambda d: replace(label(d), word=_(label(d).word)),
+        "platform": platform,
+        "problem": lambda d, handles: problem(d, handles, _),
+        "short": lambda kind, outcome: short(kind, outcome, _),
+    }
+
+
+def filters(_: Gettext = str) -> dict[str, Callable[[object], str]]:
+    """Jinja filters for one language: `state` (a state's value), `outcome`, `event`, `note`."""
+
+    def word(table: Mapping[str, str]) -> Callable[[object], str]:
+        return lambda value: _(table[str(value)]) if str(value) in table else str(value)
+
+    states = {s.value: lbl.word for s, lbl in STATES.items()}
+    state = word(states)
+
+    def event(action: object) -> str:
+        """`queued->claimed` (a state change) reads `Queued → Sending`."""
+        text = str(action)
+        if "->" in text:
+            return " → ".join(state(part) for part in text.split("->", 1))
+        return word(EVENTS)(text)
+
+    return {"state": state, "outcome": word(OUTCOMES), "event": event, "note": word(NOTES)}
