@@ -85,3 +85,36 @@ def test_every_command_loads_and_a_broken_one_is_not_hidden(
     assert "broken" in cli.list_commands(ctx)
     with pytest.raises(ModuleNotFoundError, match="not_written_yet"):
         cli.get_command(ctx, "broken")
+
+
+def test_help_lists_every_command_with_its_own_summary_without_importing_it() -> None:
+    """`--help` reads SUMMARIES instead of importing every command module (start-up time);
+    each summary must still be what the command's docstring says."""
+    import subprocess
+    import sys
+
+    from distributor.cli import COMMANDS, SUMMARIES, LazyGroup
+
+    assert set(SUMMARIES) == set(COMMANDS)
+    for name in COMMANDS:
+        command = LazyGroup._load(name)
+        assert command is not None
+        assert SUMMARIES[name] == command.get_short_help_str(limit=10**6), name
+    probe = (
+        "import sys; from distributor.cli import main\n"
+        "try: main(['--help'])\n"
+        "except SystemExit: pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('distributor.')), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert "reconcile   Resolve deliveries left `sending`" in done.stdout
+    loaded = done.stderr
+    for heavy in ("distributor.config", "distributor.store", "distributor.service", "cli.publish"):
+        assert heavy not in loaded, loaded
+
+
+def test_version_names_the_installed_distribution(capsys: pytest.CaptureFixture[str]) -> None:
+    """The distribution is `newsroom-distributor`: --version was a traceback under the old name."""
+    code, out, err = run(capsys, "--version")
+    assert (code, err) == (0, "")
+    assert out.startswith("distributor, version ")

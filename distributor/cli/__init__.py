@@ -49,6 +49,56 @@ COMMANDS: dict[str, str] = {
     "reauth": "distributor.cli.ops:reauth",
 }
 
+# name -> the command's short help, so `distributor --help` lists the commands without importing
+# every command module (and config, the store, the renderer behind them). A test keeps these
+# equal to the commands' own docstrings.
+SUMMARIES: dict[str, str] = {
+    "admin": "Set up the admin UI: password hashes and the session secret (see docs/admin.md).",
+    "alerts": "Alert incidents: check now, or list what was alerted (see docs/operations.md).",
+    "approve": "Release delivery ID (a channel with `review = true`) to be sent.",
+    "audit": "Every delivery not in a final state, oldest first, with its age.",
+    "backup": (
+        "Copy the SQLite store to DEST (a file, or a folder for a dated file) while workers run."
+    ),
+    "cancel": "Stop delivery ID before it is posted.",
+    "check": "Verify every configured channel's credentials (exit 1 if any fails).",
+    "demo": (
+        "Publish the sample articles and feed to every example channel, in the built-in sandbox."
+    ),
+    "hold": "Keep a waiting delivery (or all of an article's) from being sent until `release`.",
+    "hook": "Sign and send webhook requests the way `distributor serve` checks them.",
+    "log": "The post log, newest first: every delivery with its state, attempts and post.",
+    "migrate": "Create or upgrade the post log's tables (safe while workers run).",
+    "pause": "Stop all workers from sending (they obey within one poll); `resume` undoes it.",
+    "preview": "Render ARTICLE_OR_FEED for every channel and show the posts, fitted and counted.",
+    "publish": (
+        "Plan one delivery per channel for every article in ARTICLE_OR_FEED (and send them)."
+    ),
+    "reauth": "After new credentials: verify each CHANNEL's account and let it send again.",
+    "reconcile": (
+        "Resolve deliveries left `sending` by a dead worker or `unknown` after an ambiguous send."
+    ),
+    "release": "Let held deliveries go again: at their schedule, or at once if it has passed.",
+    "reschedule": (
+        "Move a waiting delivery (or every waiting delivery of an article) to --at TIME."
+    ),
+    "resume": "Let workers send again after `pause`.",
+    "retract": "Delete ARTICLE's posts everywhere (ARTICLE = article id, URL or guid).",
+    "retry": "Queue delivery ID (or every failed one) to be sent again.",
+    "sandbox": "Run the local platform sandbox (loopback only) until Ctrl-C or SIGTERM.",
+    "scheduled": "Upcoming posts by channel, in the order they will go, with the expected time.",
+    "serve": "Serve the signed webhook, /healthz, /metrics and the admin UI (extra `web`).",
+    "show": "One delivery: its post, every attempt and every action taken on it.",
+    "status": (
+        "One screen for on-call: workers alive, deliveries by state, the oldest open one, "
+        "channels needing re-authentication, open alerts, whether the queue is paused."
+    ),
+    "watch": "Poll RSS/Atom feeds and plan one delivery per channel for every NEW item.",
+    "worker": (
+        "Send due deliveries until stopped (SIGTERM/Ctrl-C: finish in-flight sends, exit 0)."
+    ),
+}
+
 
 class LazyGroup(click.Group):
     """A group that imports a subcommand's module only when the subcommand is needed."""
@@ -56,9 +106,26 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from SUMMARIES, laid out as click would (no command is imported)."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        # a bare Command shortens the summary exactly as it shortens a real command's help
+        rows = [
+            (n, click.Command(n, help=self._summary(n)).get_short_help_str(limit)) for n in names
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = self._load(cmd_name)
         return None if command is None else _with_global_options(command, self.params)
+
+    def _summary(self, name: str) -> str:
+        if name in SUMMARIES:
+            return SUMMARIES[name]
+        command = self._load(name)  # not summarised yet: import it, as click would
+        return "" if command is None else command.get_short_help_str(limit=10**6)
 
     @staticmethod
     def _load(name: str) -> click.Command | None:
@@ -158,7 +225,7 @@ def _set_late_global(ctx: click.Context, param: click.Parameter, value: Any) -> 
     type=click.Path(dir_okay=False),
     help="Also write log lines to this file (rotated at 10 MB, 5 kept).",
 )
-@click.version_option(package_name="distributor")
+@click.version_option(package_name="newsroom-distributor")
 @click.pass_context
 def cli(
     ctx: click.Context,
