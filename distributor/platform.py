@@ -201,6 +201,19 @@ BUILTIN: dict[str, PlatformSpec] = {
             requires_image=True,
             example="POST /v21.0/{ig_user_id}/media",
         ),
+        _row(
+            "pinterest",
+            "PinterestAdapter",
+            "PinterestEmulator",
+            Limits(500, title=100),
+            "utf16_units",
+            base_url="https://api.pinterest.com",
+            required_options=("board_id",),
+            credentials=("access_token",),
+            credit_in_text=True,
+            requires_image=True,
+            example="POST /v5/pins",
+        ),
     )
 }
 

@@ -16,6 +16,7 @@ SECRETS: dict[str, str] = {
     "LINKEDIN_ACCESS_TOKEN": "AQV-linkedin-SECRET-token-0123456789",
     "THREADS_ACCESS_TOKEN": "THQ-threads-SECRET-token-0123456789",
     "INSTAGRAM_ACCESS_TOKEN": "IGQ-instagram-SECRET-token-0123456789",
+    "PINTEREST_ACCESS_TOKEN": "pina_pinterest-SECRET-token-0123456789",
 }
 
 CONFIG = """
@@ -63,4 +64,9 @@ platform = "instagram"
 ig_user_id = "17841400000000002"
 access_token_env = "INSTAGRAM_ACCESS_TOKEN"
 link_hint = "Link in der Bio"
+
+[channels.pinterest_board]
+platform = "pinterest"
+board_id = "549755885175"
+access_token_env = "PINTEREST_ACCESS_TOKEN"
 """

@@ -31,7 +31,8 @@ def write(tmp_path: Path, text: str, name: str = "distributor.toml") -> Path:
 def test_example_config_loads() -> None:
     settings = load_config(REPO / "examples" / "distributor.toml", environ={})
     assert {c.platform for c in settings.channels} == {
-        "x", "facebook", "mastodon", "bluesky", "telegram", "linkedin", "threads", "instagram"
+        "x", "facebook", "mastodon", "bluesky", "telegram", "linkedin", "threads", "instagram",
+        "pinterest"
     }  # fmt: skip
     assert settings.sandbox_url == "http://127.0.0.1:8900"
     x = settings.channel("x-news")

@@ -1,7 +1,7 @@
 """Crash tests: a worker process is SIGKILLed at each point of the send path (Mastodon, Bluesky,
-Telegram, X, Facebook, LinkedIn, Threads, Instagram), then reconcile and a fresh worker run; the
-sandbox must hold exactly one post per (article, channel), or (Telegram, which cannot look its
-posts up) the delivery is `unknown` and listed by `audit`. Never two.
+Telegram, X, Facebook, LinkedIn, Threads, Instagram, Pinterest), then reconcile and a fresh worker
+run; the sandbox must hold exactly one post per (article, channel), or (Telegram, which cannot
+look its posts up) the delivery is `unknown` and listed by `audit`. Never two.
 
 The crashing worker is a real `distributor worker --until-idle` subprocess with
 `DISTRIBUTOR_CRASH_AT`; the restart (reconcile, then a new Dispatcher) runs in this process, and
@@ -41,6 +41,7 @@ CHANNELS = {
     "linkedin": "linkedin_org",
     "threads": "threads_main",
     "instagram": "instagram_main",
+    "pinterest": "pinterest_board",
 }
 AHEAD = LEASE + SETTLE + 1  # reconcile's clock: every lease expired, every post settled
 HELD = "telegram"  # no idempotency key, no history API: a human decides
@@ -116,7 +117,7 @@ def plan_one(
     channel: str,
     url: str = "https://news.example.com/2026/03/crash-test",
 ) -> int:
-    # only where the platform needs one (Instagram): an image changes the others' send path
+    # only where the platform needs one (Instagram, Pinterest): it changes the others' send path
     needs_image = spec(settings.channel(channel).platform).requires_image
     article = Article(
         url=url,

@@ -9,7 +9,7 @@ import pytest
 
 from distributor.cli import main
 
-PLATFORMS = 8  # one example channel per platform
+PLATFORMS = 9  # one example channel per platform
 ARTICLES = 4  # two sample articles and the two items of the sample feed
 
 

@@ -39,7 +39,7 @@ def _twitter_text_loaded() -> None:
 
 def _channels(settings: Settings) -> list[str]:
     """Every channel of the sandbox configuration that posts these tests' image-less articles
-    (Instagram requires an image)."""
+    (Instagram and Pinterest require an image)."""
     return [c.name for c in settings.channels if not spec(c.platform).requires_image]
 
 

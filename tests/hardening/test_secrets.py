@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from sandbox_helpers import CONFIG
 
 from distributor import logs
-from distributor.article import Article
+from distributor.article import Article, Image
 from distributor.config import Settings, load_config
 from distributor.dispatch import Dispatcher
 from distributor.planning import publish
@@ -47,6 +47,8 @@ SECRETS = {
     "TELEGRAM_BOT_TOKEN": f"{_r(10, string.digits)}:AA{_r(33, _ALNUM + '-_')}",
     "LINKEDIN_ACCESS_TOKEN": "AQV" + _r(300, _ALNUM + "-_"),
     "THREADS_ACCESS_TOKEN": "THAA" + _r(200),
+    "INSTAGRAM_ACCESS_TOKEN": "IGQ" + _r(180),
+    "PINTEREST_ACCESS_TOKEN": "pina_" + _r(100),
 }
 SHORT_RESETS = ("x", "facebook", "mastodon", "bluesky", "telegram")
 # One round per failure; 401 last: it marks every account for re-authentication.
@@ -100,7 +102,8 @@ def test_no_secret_anywhere_on_every_failure_path(
             sandbox.faults.clear()
             for rule in rules:
                 sandbox.faults.add(**rule)
-            article = Article(url=f"https://news.example/s/{n}", title=f"Meldung {n}")
+            image = Image(url=f"https://news.example/s/{n}.jpg")  # Instagram, Pinterest need one
+            article = Article(url=f"https://news.example/s/{n}", title=f"Meldung {n}", image=image)
             report = publish(article, config=settings, store=store)
             ids = [d.id for p in report.plans for d in p.created]
             assert len(ids) == len(settings.channels)

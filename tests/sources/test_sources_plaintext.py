@@ -12,6 +12,7 @@ import pytest
 from locations import REPO
 from review_helpers import run as run_cli
 
+from distributor.config import load_config
 from distributor.errors import ArticleError
 from distributor.sources.plaintext import parse_text
 
@@ -127,7 +128,7 @@ def test_cli_preview_file_with_url_strips_fbclid(tmp_path: Path, run: Run) -> No
     )
     assert code == 0, err
     posts = json.loads(out)
-    assert len(posts) == 7
+    assert len(posts) == len(load_config(CONFIG, environ={}).channels)  # one per channel
     for post in posts:
         assert post["link"].startswith(URL + "?utm_source=") and "fbclid" not in post["text"]
         assert post["title"].startswith("Stadtrat gibt grünes Licht")
