@@ -69,6 +69,9 @@ def test_a_private_host_is_never_fetched(site: dict[str, Any]) -> None:
     assert "not a public address" in r.text or "not allowed" in r.text or "refused" in r.text
     r = compose(site, "load", url="file:///etc/passwd")
     assert r.status_code == 422 and "http(s) URL" in r.text
+    refused = [e for e in site["store"].events() if e["action"] == "compose fetch refused"]
+    assert len(refused) == 4 and {e["actor"] for e in refused} == {USER}  # who tried what
+    assert any("10.0.0.7" in e["detail"] for e in refused)
 
 
 def test_recount_keeps_the_edit_and_counts_it(site: dict[str, Any]) -> None:
@@ -189,8 +192,10 @@ def test_a_page_on_an_allowed_host_fills_the_fields(tmp_path: Path) -> None:
             f"{base}/admin/compose",
             data={"csrf": csrf_of(page), "action": "load", "url": f"{pages}/geholt"},
         )
-    store.close()
     assert r.status_code == 200, r.text
     assert 'value="Vom Server geholt"' in r.text and "Der Teaser der Seite." in r.text
     assert 'value="https://news.example/bild.jpg"' in r.text
     assert set(texts_of(r.text)) == {"masto", "sky", "tg"}  # and every channel's post
+    fetched = [e for e in store.events() if e["action"] == "compose fetch"]
+    assert [(e["actor"], e["detail"]) for e in fetched] == [(USER, f"{pages}/geholt")]
+    store.close()

@@ -53,7 +53,7 @@ def _run(request: Request, session: Session, form: dict[str, str]) -> Response:
     try:
         if action in ("publish", "schedule"):
             return _publish(request, session, form, action)
-        fields, fresh = _article_fields(request, form, action)
+        fields, fresh = _article_fields(request, session.user, form, action)
     except DistributorError as exc:  # shown again as it was, the editor's texts kept
         shown = bool(form.get("shown"))
         return _page(request, session, form, posts=shown, fresh=False, error=str(exc), status=422)
@@ -61,15 +61,27 @@ def _run(request: Request, session: Session, form: dict[str, str]) -> Response:
 
 
 def _article_fields(
-    request: Request, form: dict[str, str], action: str
+    request: Request, user: str, form: dict[str, str], action: str
 ) -> tuple[dict[str, str], bool]:
     """The article fields after `action`, and whether the posts are rendered afresh."""
     admin = admin_of(request)
     if action == "load":
-        return compose.fields_of(compose.load_url(form.get("url", ""), admin.settings)), True
+        return _load(request, user, form.get("url", "")), True
     if action == "pick":
         return compose.fields_of(compose.picked(admin.store, form.get("pick", ""))), True
     return form, action != "recount"
+
+
+def _load(request: Request, user: str, target: str) -> dict[str, str]:
+    """Fetch the page at `target`; who made the server fetch what is recorded, refusals too."""
+    admin = admin_of(request)
+    try:
+        article = compose.load_url(target, admin.settings)
+    except DistributorError as exc:
+        admin.store.record_event(user, "compose fetch refused", detail=str(exc)[:500])
+        raise
+    admin.store.record_event(user, "compose fetch", detail=target[:500])
+    return compose.fields_of(article)
 
 
 def _page(
