@@ -146,3 +146,13 @@ def test_every_long_running_command_stops_cleanly_on_sigterm(command: str, tmp_p
     assert proc.returncode == 0, out
     assert "SIGTERM: " in out and "(send it again to exit now)" in out
     assert "Traceback" not in out
+
+
+def test_only_the_helper_installs_signal_handlers() -> None:
+    """One behaviour stays one: no command grows its own SIGTERM handling again."""
+    own = [
+        str(path.relative_to(REPO))
+        for path in (REPO / "distributor").rglob("*.py")
+        if path.name != "signals.py" and "signal.signal(" in path.read_text(encoding="utf-8")
+    ]
+    assert own == []
