@@ -88,11 +88,15 @@ def test_attention_page_shows_each_kind_of_problem(browser: Any, site: dict[str,
     unknown = page.locator("section:has(h2#unknown)")
     assert HANDLE in unknown.inner_text()  # the account as check saw it
     shot(page, "attention-desktop")
+    page.goto(base + "/admin/")
+    shot(page, "home-problems")
+    page.goto(base + "/admin/attention")
     # Each list links to where it is acted on: the unclear post's page asks for the tick box.
     unknown.locator("a", has_text="Check").first.click()
     page.wait_for_url(f"**/admin/deliveries/{ids['unknown']}")
     page.click("button:has-text('Retry')")
     assert "tick “I checked Mastodon" in page.locator(".flash.error").inner_text()
+    shot(page, "delivery-unclear")
     page.check("input[name=force]")
     page.click("button:has-text('Retry')")
     page.wait_for_url(f"**/admin/deliveries/{ids['unknown']}?done=retried")
