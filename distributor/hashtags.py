@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
 
-from distributor.errors import ConfigError
 from distributor.platform import BUILTIN, platforms
 
 # `hashtags = true` on a platform nobody knows (a test's made-up one); known ones say in their spec.
@@ -111,18 +109,3 @@ def cap(platform: str, setting: bool | int) -> int:
         row = BUILTIN.get(platform) or platforms().get(platform)  # plugins: scan only for them
         return row.hashtags if row is not None else DEFAULT_CAP
     return max(0, int(setting))
-
-
-def stop_list(table: Any, where: str) -> frozenset[str]:
-    """The `[hashtags]` table's `stop = [...]` (added to the built-in list), as hashtag keys."""
-    if table is None:
-        return frozenset()
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"{where}: [hashtags] must be a table")
-    unknown = sorted(set(table) - {"stop"})
-    if unknown:
-        raise ConfigError(f"{where}: [hashtags] key {unknown[0]!r}: unknown key (known: stop)")
-    value = table.get("stop", [])
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(f"{where}: [hashtags] key 'stop': must be a list like [\"Panorama\"]")
-    return frozenset((hashtag(v) or "#" + v).lstrip("#").casefold() for v in value)

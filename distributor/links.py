@@ -1,6 +1,6 @@
 """Link hygiene: a posted URL is the article's URL without click ids, plus the channel's utm.
 
-    policy = LinkPolicy.from_table({"strip": ["sc_cid"], "keep": ["ocid"]}, where)
+    policy = LinkPolicy(strip=frozenset({"sc_cid"}), keep=frozenset({"ocid"}))  # [links]
     posted = posted_link(article.url, channel.utm, policy)
     shown = display_link(posted)        # "news.de/politik/wladi…" (Bluesky's text)
 
@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
-
-from distributor.errors import ConfigError
 
 # Tracking parameters left out of an article's identity (`Article.article_id`). Frozen: a
 # longer list would give stored stories new ids, and a story seen again would be posted again.
@@ -48,23 +46,6 @@ class LinkPolicy:
     strip: frozenset[str] = frozenset()
     keep: frozenset[str] = frozenset()
 
-    @classmethod
-    def from_table(cls, table: Any, where: str) -> LinkPolicy:
-        """The `[links]` table of distributor.toml (absent: the built-in list alone)."""
-        if table is None:
-            return cls()
-        if not isinstance(table, Mapping):
-            raise ConfigError(f"{where}: [links] must be a table")
-        unknown = sorted(set(table) - {"strip", "keep"})
-        if unknown:
-            raise ConfigError(
-                f"{where}: [links] key {unknown[0]!r}: unknown key (known: keep, strip)"
-            )
-        return cls(
-            strip=_names(table.get("strip"), where, "strip"),
-            keep=_names(table.get("keep"), where, "keep"),
-        )
-
     def strips(self, name: str) -> bool:
         """Whether the query parameter `name` is tracking to be removed from a posted link."""
         low = name.lower()
@@ -74,16 +55,6 @@ class LinkPolicy:
 
 
 DEFAULT_POLICY = LinkPolicy()
-
-
-def _names(value: Any, where: str, key: str) -> frozenset[str]:
-    if value is None:
-        return frozenset()
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ConfigError(
-            f'{where}: [links] key {key!r}: must be a list of parameter names like ["fbclid"]'
-        )
-    return frozenset(v.strip().lower() for v in value)
 
 
 def is_tracking_param(name: str) -> bool:

@@ -8,8 +8,9 @@ import pytest
 
 from distributor.article import Article
 from distributor.config import Channel, load_config
+from distributor.config.tables import parse_links
 from distributor.errors import ConfigError
-from distributor.links import LinkPolicy, clean_url, display_link, posted_link
+from distributor.links import clean_url, display_link, posted_link
 from distributor.platforms.bluesky_facets import facets
 from distributor.render import render
 
@@ -67,7 +68,7 @@ def test_posted_link_is_the_cleaned_url_plus_the_channel_utm() -> None:
 
 
 def test_strip_and_keep_are_configurable() -> None:
-    policy = LinkPolicy.from_table({"strip": ["CMP"], "keep": ["ocid"]}, "t.toml")
+    policy = parse_links({"strip": ["CMP"], "keep": ["ocid"]}, "t.toml")
     url = "https://example.org/a?CMP=share&ocid=portal&fbclid=x"
     assert clean_url(url, policy) == "https://example.org/a?ocid=portal"
 

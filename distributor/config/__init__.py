@@ -29,6 +29,8 @@ from distributor.config.tables import (
     parse_admin,
     parse_alerts,
     parse_dispatch,
+    parse_hashtags,
+    parse_links,
     parse_watch,
     parse_webhook,
 )
@@ -45,8 +47,6 @@ from distributor.config.values import (
 )
 from distributor.envfiles import EnvSource, find_env_file, load_env
 from distributor.errors import ConfigError
-from distributor.hashtags import stop_list
-from distributor.links import LinkPolicy
 from distributor.resources import packaged_path
 from distributor.schedule.rules import timezone_option
 
@@ -70,8 +70,20 @@ __all__ = [
     "parse_size",
 ]
 SANDBOX_DEFAULT_URL = "http://127.0.0.1:8900"
-_FEATURES = ("dispatch", "watch", "webhook", "admin", "alerts")
-TABLES = frozenset({"distributor", "channels", "links", "hashtags", *_FEATURES})
+# Every table distributor.toml may have; any other is a mistake (a near miss gets a suggestion).
+TABLES = frozenset(
+    {
+        "distributor",
+        "channels",
+        "links",
+        "hashtags",
+        "dispatch",
+        "watch",
+        "webhook",
+        "admin",
+        "alerts",
+    }
+)
 T = TypeVar("T")
 _MAIN_KEYS = ("database", "templates", "sandbox", "timezone")
 
@@ -128,8 +140,8 @@ def _settings(
         or text(main.get("database", DEFAULT_DATABASE), err, "database"),
         sandbox_url=_sandbox(env.get("DISTRIBUTOR_SANDBOX_URL") or main.get("sandbox"), where),
         timezone=timezone_option(main.get("timezone", "UTC"), where),
-        links=LinkPolicy.from_table(data.get("links"), where),
-        hashtag_stop=stop_list(data.get("hashtags"), where),
+        links=_feature(data, "links", parse_links, where),
+        hashtag_stop=_feature(data, "hashtags", parse_hashtags, where),
         dispatch=_feature(data, "dispatch", parse_dispatch, where),
         watch=_feature(data, "watch", parse_watch, where),
         webhook=_feature(data, "webhook", parse_webhook, where),

@@ -5,6 +5,8 @@
     [webhook]   secret variable names, tolerance, body cap, URL fetch   -> WebhookSettings
     [admin]     accounts (variable names), token, session secret        -> AdminSettings
     [alerts]    targets, thresholds, check and reminder intervals       -> AlertSettings
+    [links]     tracking parameters posted links lose or keep           -> links.LinkPolicy
+    [hashtags]  tags that never become hashtags                         -> hashtag keys
 
 Only variable NAMES of secrets are read here; their values are looked up in the environment
 by the feature that needs them (the webhook, the admin UI, the alert sender), so a command that
@@ -31,6 +33,8 @@ from distributor.config.values import (
     table_err,
     var_name,
 )
+from distributor.hashtags import hashtag
+from distributor.links import LinkPolicy
 from distributor.secrets import Secret
 from distributor.sources.files import MAX_FETCH_BYTES
 from distributor.sources.hosts import HostPolicy
@@ -278,3 +282,26 @@ def _count(value: Any, key: str, err: Err) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise err(key, "must be a whole number >= 0")
     return value
+
+
+def parse_links(raw: Mapping[str, Any], where: str) -> LinkPolicy:
+    """`[links]`: `strip` more tracking parameters, `keep` the ones the CMS needs."""
+    err = table_err(where, "links")
+    check_keys(raw, ("strip", "keep"), err)
+    names = {k: _listed(raw.get(k), err, k, '["fbclid"]') for k in ("strip", "keep")}
+    return LinkPolicy(**{k: frozenset(v.lower() for v in vs) for k, vs in names.items()})
+
+
+def parse_hashtags(raw: Mapping[str, Any], where: str) -> frozenset[str]:
+    """`[hashtags] stop`: added to the built-in list, as hashtag keys (`ukrainekrieg`)."""
+    err = table_err(where, "hashtags")
+    check_keys(raw, ("stop",), err)
+    stop = _listed(raw.get("stop"), err, "stop", '["Panorama"]')
+    return frozenset((hashtag(v) or "#" + v).lstrip("#").casefold() for v in stop)
+
+
+def _listed(value: Any, err: Err, key: str, example: str) -> tuple[str, ...]:
+    """A list of names (a lone string is refused: `strip = "a, b"` would be one odd name)."""
+    if value is not None and not isinstance(value, list):
+        raise err(key, f"must be a list like {example}")
+    return strings(value, err, key)
