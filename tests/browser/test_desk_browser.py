@@ -143,3 +143,23 @@ def test_desk_pages_with_every_problem_pass_axe(browser: Any, site: dict[str, An
     context.close()
     problems = [f"{name}: {line}" for name, lines in found.items() for line in lines]
     assert not problems, "axe found:\n" + "\n".join(problems)
+
+
+def test_desk_pages_fit_a_phone_with_every_problem(browser: Any, site: dict[str, Any]) -> None:
+    ids = seed_problems(site["settings"], site["store"], SYSTEM.now())
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    sign_in(page, site["base"])
+    for path in (
+        "/admin/",
+        "/admin/attention",
+        "/admin/deliveries",
+        f"/admin/deliveries/{ids['unknown']}",
+    ):
+        page.goto(site["base"] + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width}px wide at 390px"
+    shot(page, "delivery-unclear-phone")
+    page.goto(site["base"] + "/admin/")
+    shot(page, "home-phone")
+    context.close()
