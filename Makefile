@@ -31,7 +31,7 @@ interop: $(STAMP)
 LOCALE := distributor/web/admin/locale
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F $(LOCALE)/babel.cfg -k N_ -k Text --no-location -o $(LOCALE)/messages.pot .
-	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -o $(LOCALE)/de.po -l de --ignore-obsolete --width 100
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -o $(LOCALE)/de.po -l de --ignore-obsolete --ignore-pot-creation-date --width 100
 	@rm $(LOCALE)/messages.pot
 
 lint: $(STAMP)

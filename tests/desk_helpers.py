@@ -21,15 +21,21 @@ FAILED_DETAIL = "Bad Request: chat not found"
 ALERT = "No worker heartbeat for 10 minutes"
 
 
-def settle(store: Store, outcomes: dict[str, tuple[str, str | None, str]], now: datetime) -> None:
-    """Claim what is due and finish each by channel: (outcome, error kind, detail)."""
+def settle(
+    store: Store,
+    outcomes: dict[str, tuple[str, str | None, str]],
+    now: datetime,
+    url: str = "https://{platform}.example/p/{id}",
+) -> None:
+    """Claim what is due and finish each by channel: (outcome, error kind, detail); channels
+    not named are sent, their live post at `url`."""
     for c in store.claim("w1", lease_seconds=60, now=now):
         d = c.delivery
-        outcome, kind, detail = outcomes[d.channel]
+        outcome, kind, detail = outcomes.get(d.channel, ("sent", None, ""))
         store.mark_sending(d.id, c.fence, now=now)
         kw: dict[str, Any] = {}
         if outcome == "sent":
-            kw = {"remote_id": f"{d.id}00", "remote_url": f"https://{d.platform}.example/p/{d.id}"}
+            kw = {"remote_id": f"{d.id}00", "remote_url": url.format(platform=d.platform, id=d.id)}
         attempt = Attempt(outcome, now, now, "w1", error_kind=kind, detail=detail)
         store.finish(d.id, c.fence, outcome, attempt, now=now, **kw)
 
