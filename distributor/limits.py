@@ -52,6 +52,25 @@ _JOINING = regex.compile(
     r"\p{GCB=L}\p{GCB=V}\p{GCB=T}\p{GCB=LV}\p{GCB=LVT}]"
 )
 _TOKEN = re.compile(r"[^ \t\n\r]+")
+# X tokens whose weight needs no twitter_text (whose import is most of a CLI call's start-up).
+# Plain characters: below U+2100 except those that occur in emoji (©, ®, ZWJ, ‼, ⁉, the keycap
+# mark) and CR (twitter-text rewrites line endings). No emoji sequence consists of plain
+# characters alone, so twitter-text's emoji pattern finds none in them; each weighs 1, or 2
+# outside X's weight-100 ranges (tests/test_limits_x_fast.py proves both on twitter_text's own
+# emoji list and config).
+_X_PLAIN = re.compile(r"[^\u00a9\u00ae\u200d\u203c\u2049\u20e3\r\u2100-\U0010ffff]*\Z")
+_X_HEAVY = re.compile(r"[\u1100-\u1fff\u200e\u200f\u2020-\u2031\u2038-\u20ff]")
+# A URL needs a dot followed by the first letter of a top-level domain (or of "xn--"), and every
+# TLD twitter-text knows starts with a letter: without such a dot a token holds no URL.
+_X_DOT_LETTER = re.compile(r"\.[^\W_]")
+# A URL twitter-text takes whole (tested on its conformance data and against the library): http(s),
+# lowercase host labels of at most 63 characters under a common TLD, a plain path and query that
+# end in a character twitter-text lets a path or query end in. Any other URL takes the full path.
+_SIMPLE_URL = re.compile(
+    r"https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+    r"(?:com|org|net|info|news|de|at|ch|uk|eu|fr|nl|be|it|es|dk|se|no|pl|io)"
+    r"(?:/(?:[A-Za-z0-9._~%/-]*[A-Za-z0-9_/-])?)?(?:\?[A-Za-z0-9._~%&=+/-]*[A-Za-z0-9_&=/-])?\Z"
+)
 # Threads counts an emoji's UTF-8 bytes; a keycap (1️⃣: digit, VS16, U+20E3) is an emoji too.
 _EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3")
 # Mastodon's remote mention (Account::MENTION_RE): '@user@domain' counts as '@user'. The user
@@ -218,11 +237,21 @@ def x_length_full(text: str) -> int:
 
 @lru_cache(maxsize=_CACHE)
 def _x_piece(piece: str, after_space: bool) -> int:
-    if piece.isascii() and "." not in piece and "\r" not in piece:
-        return len(piece)  # no URL, no emoji, every ASCII character weighs 1
+    weight = x_plain_weight(piece)
+    if weight is not None:
+        return weight
     if after_space and not piece[0].isspace():
         return x_length_full(" " + piece) - 1  # a space weighs 1
     return x_length_full(piece)
+
+
+def x_plain_weight(token: str) -> int | None:
+    """An NFC token's X weight when it needs no twitter_text (see `_X_PLAIN`), else None."""
+    if len(token) <= 2000 and _SIMPLE_URL.match(token):
+        return URL_WEIGHT
+    if not _X_PLAIN.match(token) or _X_DOT_LETTER.search(token):
+        return None  # maybe an emoji, a URL or a line ending twitter-text rewrites
+    return len(token) if token.isascii() else len(token) + len(_X_HEAVY.findall(token))
 
 
 def mastodon_length(text: str) -> int:
@@ -250,6 +279,8 @@ def _scheme_urls(text: str) -> list[tuple[int, int]]:
 
 @lru_cache(maxsize=_CACHE)
 def _token_urls(token: str) -> tuple[tuple[int, int], ...]:
+    if len(token) <= 2000 and _SIMPLE_URL.match(token):
+        return ((0, len(token)),)
     found = _twitter_text()[1](token, extract_urls_without_protocol=False)
     return tuple((url["indices"][0], url["indices"][1]) for url in found)
 

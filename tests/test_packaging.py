@@ -30,7 +30,8 @@ sys.meta_path.insert(0, Gone())
 """
 URL = "https://www.tageblatt-beispiel.de/lokales/radbruecke"
 ENTRY_POINTS = {
-    "limits": f"from distributor import limits; assert limits.length('x', 'a {URL}') == 25",
+    # A bare domain: plain https URLs are counted without twitter_text (limits.x_plain_weight).
+    "limits": "from distributor import limits; assert limits.length('x', 'a example.de/a') == 25",
     "bluesky": f"from distributor.platforms.bluesky_facets import facets; assert facets('{URL}')",
     "x-adapter": f"from distributor.platforms.x import _shape; assert _shape('a {URL}')[1]",
     "x-sandbox": f"from distributor.sandbox.x import shorten; assert 't.co' in "
