@@ -11,7 +11,7 @@ the person as the actor of every planned delivery, at once or at a time (`publis
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -43,10 +43,33 @@ MORE = (
 RECENT = 15  # feed items offered on the compose page
 
 
+def N_(message: str) -> str:
+    """Mark a message for the admin UI's catalogue (`make messages`); it is shown translated."""
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """A message in English with its values; `text` is its id in the admin UI's catalogue."""
+
+    text: str = ""
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.text % dict(self.params) if self.params else self.text
+
+    def __bool__(self) -> bool:
+        return bool(self.text)
+
+
 class ComposeError(DistributorError):
     """Compose input that cannot be used (one line naming the field or channel)."""
 
     exit_code = 2
+
+    def __init__(self, text: str | Say, **params: str) -> None:
+        self.say = text if isinstance(text, Say) else Say(text, params)
+        super().__init__(str(self.say))
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +81,7 @@ class Post:
     text: str = ""
     length: int = 0
     limit: int = 0
-    problem: str = ""  # why it cannot be sent as it stands (skipped, template error, too long)
+    problem: Say = Say()  # why it cannot be sent as it stands (skipped, template error, too long)
     edited: bool = False
     chosen: bool = True
 
@@ -79,9 +102,9 @@ def article_from(fields: Mapping[str, str]) -> Article:
     the article as they would have from its source."""
     url, title = fields.get("url", "").strip(), fields.get("title", "").strip()
     if not url:
-        raise ComposeError("link: paste the article's http(s) URL")
+        raise ComposeError(N_("Link: paste the article's web address (http or https)."))
     if not title:
-        raise ComposeError("title: give the article a title")
+        raise ComposeError(N_("Title: give the article a title."))
     data: dict[str, Any] = {**_more(fields.get("more", "")), "url": url, "title": title}
     data["teaser"] = fields.get("teaser", "").strip()
     image_url = fields.get("image", "").strip()
@@ -105,7 +128,7 @@ def _more(text: str) -> dict[str, Any]:
     except ValueError:
         data = None
     if not isinstance(data, Mapping) or not set(data) <= {*MORE, "image_credit"}:
-        raise ComposeError("article: the hidden field 'more' is not what the page wrote")
+        raise ComposeError(N_("The form was changed outside this page: reload it."))
     return dict(data)
 
 
@@ -136,10 +159,10 @@ def load_url(url: str, settings: Settings) -> Article:
 
     url = url.strip()
     if not url.lower().startswith(("http://", "https://")) or any(c.isspace() for c in url):
-        raise ComposeError("link: paste the article's http(s) URL")
+        raise ComposeError(N_("Link: paste the article's web address (http or https)."))
     found = parse_articles(fetch_url(url, rules=settings.watch.rules()))
     if not found:
-        raise ComposeError(f"{url}: no article found on the page")
+        raise ComposeError(N_("%(url)s: no article found on this page."), url=url)
     return found[0]
 
 
@@ -152,7 +175,7 @@ def picked(store: Store, article_id: str) -> Article:
     """A stored article (a recent feed item) as an Article."""
     data = store.article_data(article_id)
     if data is None:
-        raise ComposeError(f"feed item: no article {article_id!r} in the post log")
+        raise ComposeError(N_("This feed item is no longer in the post log."))
     return Article.from_dict(data, "feed item")
 
 
@@ -177,8 +200,10 @@ def posts(
 def _post(item: PreviewItem, text: str | None, chosen: Collection[str] | None) -> Post:
     channel, draft = item.channel, item.draft
     if draft is None:
-        why = f"not routed here: {item.skipped}" if item.skipped else str(item.error)
-        return Post(channel, None, problem=why, chosen=False)
+        why = Say(N_("Not for this channel: %(reason)s"), {"reason": item.skipped or ""})
+        return Post(
+            channel, None, problem=why if item.skipped else Say(str(item.error)), chosen=False
+        )
     pick = chosen is None or channel.name in chosen
     text = _clean(text) if text is not None else draft.text
     if text == draft.text:
@@ -186,8 +211,8 @@ def _post(item: PreviewItem, text: str | None, chosen: Collection[str] | None) -
     try:
         m = measure(channel, text, draft.limit)
     except ComposeError as exc:
-        return Post(channel, draft, text, 0, draft.limit, str(exc), True, pick)
-    problem = "" if m.fits else too_long(channel, m)
+        return Post(channel, draft, text, 0, draft.limit, exc.say, True, pick)
+    problem = Say() if m.fits else too_long(channel, m)
     return Post(channel, draft, text, m.length, m.limit, problem, True, pick)
 
 
@@ -199,18 +224,19 @@ def measure(channel: Channel, text: str, limit: int) -> limits.Measure:
     """`text` counted as `channel`'s platform counts it; ComposeError for an empty text or
     one the platform would refuse (Telegram HTML it cannot parse)."""
     if not text.strip():
-        raise ComposeError(f"{channel.name}: the text is empty")
+        raise ComposeError(N_("%(channel)s: the text is empty."), channel=channel.name)
     try:
         return limits.measure(channel.platform, _clean(text), limit or None)
     except DistributorError as exc:
         raise ComposeError(f"{channel.name}: {exc}") from None
 
 
-def too_long(channel: Channel, m: limits.Measure) -> str:
+def too_long(channel: Channel, m: limits.Measure) -> Say:
     over = f"{m.length}/{m.limit}"
     if m.byte_limit is not None and (m.byte_length or 0) > m.byte_limit:
         over += f" ({m.byte_length}/{m.byte_limit} bytes)"
-    return f"{channel.name}: the text is too long for {channel.platform}: {over}"
+    text = N_("%(channel)s: the text is too long for %(platform)s: %(counts)s")
+    return Say(text, {"channel": channel.name, "platform": channel.platform, "counts": over})
 
 
 def limit_of(channel: Channel, has_image: bool) -> int:
@@ -235,7 +261,7 @@ def publish(
 
     chosen = [p for p in chosen_posts if p.chosen]
     if not chosen:
-        raise ComposeError("channels: tick at least one channel to publish to")
+        raise ComposeError(N_("Tick at least one channel to publish to."))
     problems = [p.problem for p in chosen if p.problem or p.draft is None]
     if problems:
         raise ComposeError(problems[0])
@@ -246,8 +272,8 @@ def publish(
     if not plan.created:
         known = ", ".join(plan.known_channels) or "no channel"
         raise ComposeError(
-            f"nothing new to publish: this article was planned before on {known} "
-            "(open it from the post log)"
+            N_("Nothing new to publish: this article was planned before on %(channels)s."),
+            channels=known,
         )
     edited = [p.channel.name for p in chosen if p.edited]
     detail = ", ".join(d.channel for d in plan.created)

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 from distributor import compose
 from distributor.errors import DistributorError
 from distributor.web.admin.app import admin_of, require, require_post, url
+from distributor.web.admin.i18n import N_, Text, language, translate
 from distributor.web.admin.postview import render
 
 if TYPE_CHECKING:
@@ -56,7 +57,8 @@ def _run(request: Request, session: Session, form: dict[str, str]) -> Response:
         fields, fresh = _article_fields(request, session.user, form, action)
     except DistributorError as exc:  # shown again as it was, the editor's texts kept
         shown = bool(form.get("shown"))
-        return _page(request, session, form, posts=shown, fresh=False, error=str(exc), status=422)
+        error = said(exc)
+        return _page(request, session, form, posts=shown, fresh=False, error=error, status=422)
     return _page(request, session, fields, posts=True, fresh=fresh)
 
 
@@ -79,7 +81,10 @@ def _load(request: Request, user: str, target: str) -> dict[str, str]:
         article = compose.load_url(target, admin.settings)
     except DistributorError as exc:
         admin.store.record_event(user, "compose fetch refused", detail=str(exc)[:500])
-        raise
+        if isinstance(exc, compose.ComposeError):
+            raise
+        reason = compose.Say(N_("Could not load the page: %(reason)s"), {"reason": str(exc)})
+        raise compose.ComposeError(reason) from None
     admin.store.record_event(user, "compose fetch", detail=target[:500])
     return compose.fields_of(article)
 
@@ -91,7 +96,7 @@ def _page(
     *,
     posts: bool = False,
     fresh: bool = True,
-    error: str = "",
+    error: object = "",
     status: int = 200,
 ) -> Response:
     admin = admin_of(request)
@@ -101,7 +106,7 @@ def _page(
         try:
             shown = _shown(request, form if not fresh else fields, fresh)
         except DistributorError as exc:
-            error, status = error or str(exc), status if error else 422
+            error, status = error or said(exc), status if error else 422
     response = admin.page(
         request,
         "compose.html",
@@ -121,7 +126,9 @@ def _page(
 def _shown(request: Request, form: dict[str, str], fresh: bool) -> list[dict[str, Any]]:
     """The posts with their look, from the form's article (and texts, unless fresh)."""
     posts = _posts(request, form, fresh)
-    return [{"p": p, "view": render(p.draft, p.text)} for p in posts]
+    return [
+        {"p": p, "view": render(p.draft, p.text), "problem": _in(request, p.problem)} for p in posts
+    ]
 
 
 def _posts(
@@ -173,17 +180,31 @@ def _count(request: Request, form: dict[str, str]) -> Response:
     try:
         posts = _posts(request, {**form, "shown": "1"}, False, (name,))  # that one only
     except DistributorError as exc:
-        return JSONResponse({"channel": name, "problem": str(exc)}, 422)
+        return JSONResponse({"channel": name, "problem": _in(request, exc)}, 422)
     post = next((p for p in posts if p.channel.name == name), None)
     if post is None or post.draft is None:
-        problem = post.problem if post else f"no channel {name!r}"
+        problem = _in(request, post.problem if post else f"no channel {name!r}")
         return JSONResponse({"channel": name, "problem": problem}, 422)
     return JSONResponse(
         {
             "channel": name,
             "counts": post.counts,
             "over": post.over,
-            "problem": post.problem,
+            "problem": _in(request, post.problem),
             "html": str(render(post.draft, post.text)),
         }
     )
+
+
+def said(value: object) -> object:
+    """A compose message (Say, ComposeError) as the admin UI translates it; others as text."""
+    if isinstance(value, compose.ComposeError):
+        value = value.say
+    if isinstance(value, compose.Say):
+        return Text(value.text, **value.params)
+    return str(value)
+
+
+def _in(request: Request, value: object) -> str:
+    """`value` in the reader's language."""
+    return translate(said(value), language(request))
