@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 
 from distributor import limits
+from distributor.platform import BUILTIN
 
 _ARTICLE = Path(__file__).resolve().parents[1] / "examples/articles/radbruecke-stadtrat.json"
 _FALLBACK = "Radbrücke über den Neckar: Was sie kostet. Wer sie bezahlt. Wann sie kommt."
@@ -60,8 +61,8 @@ def main() -> None:
     full = _rate(limits.x_length_full, posts[:50], args.seconds)
     print(f"  {'x (full parse, reference)':28} {full:>12,.0f}")
     html_texts = [f"<b>{html.escape(t[:60])}</b>{html.escape(t[60:])}" for t in fit_texts]
-    for platform in ["x", "facebook", "mastodon", "bluesky", "telegram", "linkedin", "threads"]:
-        texts = html_texts if platform == "telegram" else fit_texts  # Telegram posts are HTML
+    for platform, row in BUILTIN.items():
+        texts = html_texts if row.text_format == "html" else fit_texts  # Telegram posts are HTML
         rate = _rate(partial(limits.fits, platform), texts, args.seconds)
         print(f"  {platform:28} {rate:>12,.0f}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from platform_helpers import PLATFORMS
 
 from distributor import limits
 from distributor.errors import ConfigError, TemplateError
@@ -43,15 +44,16 @@ CASES = [
     ("linkedin", FAMILY, 11),
     ("linkedin", "日本語 example.com", 15),
     ("facebook", "😀 Grüße", 8),
+    ("instagram", FAMILY, 11),  # UTF-16 code units
+    ("instagram", " ".join(["#tag"] * 30), 149),
+    ("instagram", " ".join(["#tag"] * 31), 154 + 2200),  # the 31st hashtag weighs a caption
+    ("pinterest", FAMILY + " Grüße", 17),
 ]
 
 
 @pytest.mark.parametrize(("platform", "text", "expected"), CASES)
 def test_hand_cases(platform: str, text: str, expected: int) -> None:
     assert limits.length(platform, text) == expected
-
-
-PLATFORMS = ["x", "facebook", "mastodon", "bluesky", "telegram", "linkedin", "threads"]
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

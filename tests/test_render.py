@@ -8,16 +8,19 @@ from dataclasses import replace
 
 import pytest
 from locations import REPO
+from platform_helpers import PLATFORMS, link_shown, title_in_text
 
 from distributor import limits
 from distributor.article import Article
 from distributor.config import Channel
 from distributor.errors import TemplateError
+from distributor.platform import BUILTIN
 from distributor.render import normalise, render
 from distributor.render.fit import ELLIPSIS
 from distributor.telegram_html import visible_length
 
-PLATFORMS = ("x", "facebook", "mastodon", "bluesky", "telegram", "linkedin", "threads")
+# Room for three hashtags and the credit line after the text: the caption (or text) limit.
+ROOMY = [p for p, row in BUILTIN.items() if (row.limits.caption or row.limits.text) >= 1000]
 UTM = {"utm_source": "social", "utm_medium": "post"}
 
 
@@ -45,8 +48,7 @@ def assert_fits(draft: object) -> None:
     else:
         assert draft.length == limits.length(draft.platform, draft.text)
     assert draft.length <= draft.limit
-    shown = draft.link_text or draft.link
-    assert shown in visible(draft.text, draft.format), "the link must appear intact"
+    assert link_shown(draft.platform, draft.text, draft.link, draft.link_text), "link not intact"
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
@@ -54,21 +56,32 @@ def test_fixture_article_fits_every_platform(german: Article, platform: str) -> 
     draft = render(german, channel(platform, utm=UTM))
     assert_fits(draft)
     assert draft.link.startswith(german.url + "?")
-    assert draft.title in visible(draft.text, draft.format)
+    assert draft.title in visible(draft.text, draft.format) or not title_in_text(platform)
     assert draft.platform == platform and draft.channel == f"{platform}-test"
     assert draft.article_id == german.article_id
-    assert draft.format == ("html" if platform == "telegram" else "text")
+    assert draft.format == ("html" if BUILTIN[platform].text_format == "html" else "text")
     assert draft.limit == limits.limit_for(platform, caption=True)
     assert draft.description.startswith("Nach fast zehn Jahren Planung")  # derived from the body
     assert "&amp;" not in draft.text or draft.format == "html"
     assert "  \n" not in draft.text and "\n\n\n" not in draft.text
 
 
-@pytest.mark.parametrize("platform", ["facebook", "linkedin", "telegram"])
+def test_roomy_platforms_are_the_known_ones() -> None:
+    assert {"facebook", "linkedin", "telegram", "instagram"} <= set(ROOMY)
+
+
+@pytest.mark.parametrize("platform", ROOMY)
 def test_roomy_platforms_carry_german_hashtags_and_credit(german: Article, platform: str) -> None:
     text = visible(render(german, channel(platform)).text, "html")
     assert text.endswith("#Radverkehr #Stadtrat #Neckar")  # three: the default cap
     assert "Foto: Stadtverwaltung/Planungsbüro Brückner" in text
+
+
+@pytest.mark.parametrize("platform", [p for p, row in BUILTIN.items() if row.credit_in_text])
+def test_credit_is_in_the_text_where_the_platform_has_no_field_for_it(
+    german: Article, platform: str
+) -> None:
+    assert "Foto: Stadtverwaltung/Planungsbüro Brückner" in render(german, channel(platform)).text
 
 
 def test_channel_can_turn_hashtags_off(german: Article) -> None:

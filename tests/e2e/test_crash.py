@@ -1,7 +1,7 @@
-"""Crash tests: a worker process is SIGKILLed at each point of the send path (Mastodon, Bluesky,
-Telegram, X, Facebook, LinkedIn, Threads, Instagram, Pinterest), then reconcile and a fresh worker
-run; the sandbox must hold exactly one post per (article, channel), or (Telegram, which cannot
-look its posts up) the delivery is `unknown` and listed by `audit`. Never two.
+"""Crash tests: a worker process is SIGKILLed at each point of the send path on every platform,
+then reconcile and a fresh worker run; the sandbox must hold exactly one post per (article,
+channel), or (a platform whose spec says `hold`: Telegram, which cannot look its posts up) the
+delivery is `unknown` and listed by `audit`. Never two.
 
 The crashing worker is a real `distributor worker --until-idle` subprocess with
 `DISTRIBUTOR_CRASH_AT`; the restart (reconcile, then a new Dispatcher) runs in this process, and
@@ -19,12 +19,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sandbox_helpers import CHANNEL_OF
 
 from distributor.article import Article, Image
 from distributor.config import Settings, load_config
 from distributor.dispatch import POINTS, Dispatcher
 from distributor.planning import publish
-from distributor.platform import spec
+from distributor.platform import BUILTIN, Ambiguity, load, spec
 from distributor.reconcile import SETTLE, reconcile
 from distributor.sandbox import Sandbox
 from distributor.store import open_store
@@ -32,19 +33,10 @@ from distributor.store.models import State
 from distributor.store.store import Store
 
 LEASE = 5.0  # seconds; the worker renews it before every try, and none of ours takes long
-CHANNELS = {
-    "mastodon": "mastodon_main",
-    "bluesky": "bluesky_main",
-    "telegram": "telegram_channel",
-    "x": "x_main",
-    "facebook": "facebook_page",
-    "linkedin": "linkedin_org",
-    "threads": "threads_main",
-    "instagram": "instagram_main",
-    "pinterest": "pinterest_board",
-}
+CHANNELS = {platform: CHANNEL_OF[platform] for platform in BUILTIN}
 AHEAD = LEASE + SETTLE + 1  # reconcile's clock: every lease expired, every post settled
-HELD = "telegram"  # no idempotency key, no history API: a human decides
+# no idempotency key, no history API: a human decides (Telegram)
+HELD = {p for p, row in BUILTIN.items() if row.ambiguity is Ambiguity.HOLD}
 _SCRIPT = Path(sys.executable).with_name("distributor")
 CLI = (
     [str(_SCRIPT)]
@@ -98,16 +90,24 @@ def run_worker(settings: Settings, secrets: dict[str, str], crash_at: str | None
     return done.returncode
 
 
+def posting_route(platform: str) -> str:
+    """The route after which the post exists: "publish" after a container (Threads, Instagram)."""
+    from distributor.sandbox.state import SandboxState
+
+    names = {r.name for r in load(BUILTIN[platform].emulator)(SandboxState()).routes()}
+    return "publish" if "publish" in names else "create"
+
+
 def expected_decisions(point: str, platform: str) -> list[str]:
     """What reconcile must decide after a crash at `point`."""
     if point == "after_commit":
         return []  # the outcome was committed: nothing to reconcile
     if point == "after_claim":
         return ["released"]  # `sending` was never committed: nothing was sent
-    if platform == HELD:
+    if platform in HELD:
         return ["held"]
-    if platform == "mastodon":
-        return ["requeued"]  # the same Idempotency-Key within the hour
+    if BUILTIN[platform].ambiguity is Ambiguity.RESEND_WITH_KEY:
+        return ["requeued"]  # the same Idempotency-Key within the hour (Mastodon)
     return ["found" if point == "after_send" else "absent"]
 
 
@@ -155,7 +155,7 @@ def test_crash_at_every_point_never_posts_twice(
         assert len(posts) <= 1, f"{platform} after a crash at {point}: {len(posts)} posts"
         assert [d.action for d in report.decisions] == expected_decisions(point, platform)
         if final.state is State.UNKNOWN:
-            assert platform == HELD, f"{platform}/{point}: left unknown: {report.to_dict()}"
+            assert platform in HELD, f"{platform}/{point}: left unknown: {report.to_dict()}"
             assert crashed.state is State.SENDING
             assert [d.id for d in store.audit()] == [delivery_id]
             assert [d.delivery_id for d in again.needs_human] == [delivery_id]
@@ -253,7 +253,7 @@ def test_lost_response_is_reconciled_without_a_second_post(
     the worker records `unknown`, reconcile resolves it, a worker run finishes: one post."""
     from distributor.sandbox.faults import FaultRule
 
-    route = "publish" if platform in ("threads", "instagram") else "create"  # after a container
+    route = posting_route(platform)
     sandbox.faults.add(FaultRule(platform, route, kind="lost", count=1, mode=mode))
     store = open_store(crash_settings.database_url)
     try:
@@ -266,7 +266,7 @@ def test_lost_response_is_reconciled_without_a_second_post(
         assert len(sandbox.posts(platform)) == 1
         expected = expected_decisions("after_send", platform)
         assert [d.action for d in report.decisions] == expected
-        assert final.state is (State.UNKNOWN if platform == HELD else State.SENT)
+        assert final.state is (State.UNKNOWN if platform in HELD else State.SENT)
     finally:
         store.close()
 
@@ -274,7 +274,7 @@ def test_lost_response_is_reconciled_without_a_second_post(
 AMPERSAND_URL = "https://news.example.com/2026/03/crash-test?ressort=politik&id=42&seite=2"
 
 
-@pytest.mark.parametrize("platform", [p for p in CHANNELS if p != HELD])
+@pytest.mark.parametrize("platform", [p for p in CHANNELS if p not in HELD])
 def test_link_with_ampersand_lost_after_the_key_window_is_found_not_resent(
     sandbox: Sandbox, crash_settings: Settings, platform: str
 ) -> None:
@@ -283,7 +283,7 @@ def test_link_with_ampersand_lost_after_the_key_window_is_found_not_resent(
     link as the platform really shows it (Mastodon: `&amp;` in an HTML href), never resend."""
     from distributor.sandbox.faults import FaultRule
 
-    route = "publish" if platform in ("threads", "instagram") else "create"  # after a container
+    route = posting_route(platform)
     sandbox.faults.add(FaultRule(platform, route, kind="lost", count=1, mode="reset"))
     store = open_store(crash_settings.database_url)
     try:

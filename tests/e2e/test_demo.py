@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from distributor.cli import main
+from distributor.platform import BUILTIN
 
-PLATFORMS = 9  # one example channel per platform
+PLATFORMS = len(BUILTIN)  # one example channel per platform
 ARTICLES = 4  # two sample articles and the two items of the sample feed
 
 

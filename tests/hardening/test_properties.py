@@ -12,16 +12,17 @@ import re
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from platform_helpers import PLATFORMS, link_shown
 
 from distributor import limits
 from distributor.article import Article, canonical_url
 from distributor.config import Channel
 from distributor.errors import ArticleError, TemplateError
+from distributor.platform import spec
 from distributor.platforms.bluesky_facets import facets
 from distributor.render import hashtag_list, render
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
-PLATFORMS = ("x", "facebook", "mastodon", "bluesky", "telegram", "linkedin", "threads")
 ELLIPSIS = "…"
 # words: German, CJK, emoji, punctuation, HTML-ish characters; no "#" (hashtags come from tags)
 _CHARS = st.sampled_from("aäöüßezAÄÖÜ0123456789.,;:!?-–()\"'&<>/%日本😀é")
@@ -47,7 +48,8 @@ def _tokens(text: str) -> list[str]:
 
 
 def _assert_nothing_cut(text: str, article: Article, platform: str, shown: str = "") -> None:
-    visible = html.unescape(re.sub(r"<[^>]+>", " ", text)) if platform == "telegram" else text
+    is_html = spec(platform).text_format == "html"
+    visible = html.unescape(re.sub(r"<[^>]+>", " ", text)) if is_html else text
     teaser_words = set(_tokens(article.teaser or ""))
     stripped = {w.rstrip(",;:–—-‒ ") for w in teaser_words}
     for token in _tokens(visible):
@@ -79,11 +81,10 @@ def test_post_fits_with_url_intact_or_fails_cleanly(
         assert message.startswith(f"channel '{platform}-main': ") and "\n" not in message
         return
     assert draft.length <= draft.limit, (draft.length, draft.limit, draft.text)
-    if platform != "telegram":
+    if draft.format != "html":
         assert limits.length(platform, draft.text) == draft.length
-    shown = draft.link_text or draft.link  # Bluesky shows a short display link
-    link = html.escape(shown) if platform == "telegram" else shown
-    assert link in draft.text, f"link {shown!r} not intact in {draft.text!r}"
+    intact = link_shown(platform, draft.text, draft.link, draft.link_text)
+    assert intact, f"link {draft.link_text or draft.link!r} not intact in {draft.text!r}"
     _assert_nothing_cut(draft.text, article, platform, draft.link_text)
 
 

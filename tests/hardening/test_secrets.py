@@ -23,6 +23,7 @@ from distributor.article import Article, Image
 from distributor.config import Settings, load_config
 from distributor.dispatch import Dispatcher
 from distributor.planning import publish
+from distributor.platform import BUILTIN
 from distributor.redact import MASK, TOKEN_PATTERNS
 from distributor.sandbox import Sandbox
 from distributor.store import open_store
@@ -35,8 +36,9 @@ def _r(n: int, alphabet: str = _ALNUM) -> str:
     return "".join(_rng.choice(alphabet) for _ in range(n))
 
 
-# Shapes as the platforms issue them (lengths and prefixes), values made up.
-SECRETS = {
+# Shapes as the platforms issue them (lengths and prefixes), values made up; a platform not
+# listed gets a long random token per credential variable, so it is scanned all the same.
+_SHAPES = {
     "X_CONSUMER_KEY": _r(25),
     "X_CONSUMER_SECRET": _r(50),
     "X_ACCESS_TOKEN": f"1467{_r(15, string.digits)}-{_r(40)}",
@@ -50,6 +52,7 @@ SECRETS = {
     "INSTAGRAM_ACCESS_TOKEN": "IGQ" + _r(180),
     "PINTEREST_ACCESS_TOKEN": "pina_" + _r(100),
 }
+SECRETS = {var: _SHAPES.get(var) or _r(64) for row in BUILTIN.values() for var in row.env_vars}
 SHORT_RESETS = ("x", "facebook", "mastodon", "bluesky", "telegram")
 # One round per failure; 401 last: it marks every account for re-authentication.
 ROUNDS: list[list[dict[str, object]]] = [
