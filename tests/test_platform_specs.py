@@ -12,11 +12,15 @@ import inspect
 import re
 import tomllib
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from locations import REPO
+from platform_helpers import LINK_SHOWN
+from sandbox_helpers import CHANNEL_OF, SECRETS, generated_channels
 
 from distributor import limits
+from distributor.config import load_config
 from distributor.errors import ConfigError
 from distributor.platform import BUILTIN, PlatformSpec, load
 from distributor.sandbox.emulator import Emulator
@@ -71,6 +75,17 @@ def test_every_platform_has_a_channel_in_the_example_configuration() -> None:
     assert set(BUILTIN) <= used, f"no example channel for {sorted(set(BUILTIN) - used)}"
 
 
+def test_the_sandbox_configuration_of_the_tests_has_every_platform(tmp_path: Path) -> None:
+    assert set(CHANNEL_OF) == set(BUILTIN) and set(LINK_SHOWN) <= set(BUILTIN)
+    # what a platform without a hand-written test channel gets: its example channel, usable
+    path = tmp_path / "sandbox.toml"
+    path.write_text(
+        '[distributor]\nsandbox = "http://127.0.0.1:9"\n' + generated_channels(set()).format()
+    )
+    channels = load_config(path, environ=SECRETS).channels
+    assert sorted(c.platform for c in channels) == sorted(BUILTIN)
+
+
 @pytest.mark.parametrize("row", SPECS, ids=by_name)
 def test_docs_page(row: PlatformSpec) -> None:
     page = REPO / row.docs
@@ -97,3 +112,25 @@ def test_a_spec_refuses_an_unknown_text_format() -> None:
 def test_a_missing_length_rule_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"no length rule 'distributor\.limits:nope'"):
         limits.counter("distributor.limits:nope")
+
+
+def test_platform_tables_in_the_docs_are_generated_from_the_specs() -> None:
+    """README and docs/ tables that repeat spec facts are generated: a new row regenerates them
+    (`python -m distributor.platform_tables`), and the index lists every platform."""
+    from distributor import platform_tables
+
+    stale = [str(p.relative_to(REPO)) for p in platform_tables.stale(REPO)]
+    assert not stale, f"run `python -m distributor.platform_tables`: {stale} are out of date"
+    index = (REPO / "docs" / "platforms" / "README.md").read_text("utf-8")
+    assert "<!-- platforms:index -->" in index
+    for row in SPECS:
+        assert f"]({row.name}.md)" in index, f"{row.name} is not in docs/platforms/README.md"
+
+
+def test_a_platform_table_of_an_unknown_kind_is_an_error(tmp_path: Path) -> None:
+    from distributor import platform_tables
+
+    page = tmp_path / "README.md"
+    page.write_text("<!-- platforms:nope -->\n<!-- /platforms:nope -->\n", "utf-8")
+    with pytest.raises(ValueError, match="unknown platform table 'nope'"):
+        platform_tables.render(page, tmp_path)
