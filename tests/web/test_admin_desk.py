@@ -197,3 +197,29 @@ def test_favicon_and_unique_landmark_labels(site: dict[str, Any]) -> None:
     labels = re.findall(r'<nav[^>]* aria-label="([^"]+)"', home)
     assert labels == ["Main", "Language", "Pages"] and len(set(labels)) == len(labels)
     assert "<nav>" not in get(site, "/deliveries").text
+
+
+def test_refused_cancel_and_approve_speak_the_desks_words(site: dict[str, Any]) -> None:
+    ids = seed_problems(site["settings"], site["store"], SYSTEM.now())
+    sent = ids["posted"]["masto"]
+    r = post(site, f"/deliveries/{sent}/cancel", f"/deliveries/{sent}")
+    said = text_of(r.text)
+    assert r.status_code == 409 and "Already posted on Mastodon" in said
+    assert "retract the article on its page" in said and "distributor retract" not in said
+    r = post(site, f"/deliveries/{ids['stuck']}/cancel", f"/deliveries/{ids['stuck']}")
+    assert r.status_code == 200
+    r = post(site, f"/deliveries/{ids['stuck']}/cancel", f"/deliveries/{ids['stuck']}")
+    assert r.status_code == 409 and "Nothing to cancel" in text_of(r.text)
+    queued = ids["posted"]["sky"]  # approved and posted
+    r = post(site, f"/deliveries/{queued}/approve", f"/deliveries/{queued}")
+    assert r.status_code == 409 and "Not waiting for review any more" in text_of(r.text)
+    german = {"Accept-Language": "de"}
+    page = site["http"].get(f"{site['base']}/admin/deliveries/{sent}", headers=german).text
+    from admin_helpers import csrf_of
+
+    r = site["http"].post(
+        f"{site['base']}/admin/deliveries/{sent}/cancel",
+        data={"csrf": csrf_of(page)},
+        headers=german,
+    )
+    assert "Schon auf Mastodon veröffentlicht" in text_of(r.text)

@@ -155,7 +155,7 @@ def test_approve_with_an_edit_rechecked_against_the_limit(site: dict[str, Any]) 
     assert store.events(delivery_id=d)[0]["actor"] == "alice"
     assert "approved with edited text" in r.text  # the event is on the page
     again = post(site, f"/deliveries/{d}/approve", f"/deliveries/{d}")
-    assert again.status_code == 409 and "not awaiting review" in again.text
+    assert again.status_code == 409 and "Not waiting for review any more" in again.text
 
 
 def test_approve_unchanged_multiline_text_as_a_browser_sends_it(site: dict[str, Any]) -> None:

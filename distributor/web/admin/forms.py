@@ -7,7 +7,6 @@ shown inline on its page (409); success redirects back (303) with a fixed messag
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
@@ -21,11 +20,12 @@ from distributor.web.admin.auth import TOKEN_ACTOR
 from distributor.web.admin.i18n import N_, Text
 from distributor.web.admin.pages import article_page, delivery_page, login_page, safe_next
 from distributor.web.admin.views import DONE
-from distributor.web.admin.words import force_needed
+from distributor.web.admin.words import force_needed, refused
 
 if TYPE_CHECKING:
     from starlette.responses import Response
 
+    from distributor.store.models import Delivery
     from distributor.store.store import Store
 
 router = APIRouter()
@@ -98,21 +98,9 @@ async def approve(request: Request, id: int) -> Response:
         edited = None if text is None or text.strip() == str(current).strip() else text
         actions.approve(admin.store, id, session.user, edited)
     except actions.ActionError as exc:
-        return delivery_page(request, session, id, status=409, error=str(exc), text=text)
+        error = refused("approve", _now(admin.store, id)) or str(exc)
+        return delivery_page(request, session, id, status=409, error=error, text=text)
     return _back(request, "delivery", "approved", id=id)
-
-
-Act = Callable[["Store", str, dict[str, str]], object]
-
-
-async def _on_delivery(request: Request, id: int, done: str, act: Act) -> Response:
-    """Run `act(store, user, form)`; a refusal is shown on the delivery page (409)."""
-    session, form = await require_post(request)
-    try:
-        act(admin_of(request).store, session.user, form)
-    except actions.ActionError as exc:
-        return delivery_page(request, session, id, status=409, error=str(exc))
-    return _back(request, "delivery", done, id=id)
 
 
 @router.post("/deliveries/{id}/retry", name="retry")
@@ -131,9 +119,22 @@ async def retry(request: Request, id: int) -> Response:
 
 @router.post("/deliveries/{id}/cancel", name="cancel")
 async def cancel(request: Request, id: int) -> Response:
-    return await _on_delivery(
-        request, id, "cancelled", lambda store, user, _: actions.cancel(store, id, user)
-    )
+    session, _ = await require_post(request)
+    store = admin_of(request).store
+    try:
+        actions.cancel(store, id, session.user)
+    except actions.ActionError as exc:  # e.g. posted meanwhile: not the CLI's `retract` hint
+        error = refused("cancel", _now(store, id)) or str(exc)
+        return delivery_page(request, session, id, status=409, error=error)
+    return _back(request, "delivery", "cancelled", id=id)
+
+
+def _now(store: Store, id: int) -> Delivery | None:
+    """The delivery as it is now (None when there is none)."""
+    try:
+        return actions.get(store, id)
+    except actions.ActionError:
+        return None
 
 
 @router.post("/articles/{id}/retract", name="retract")

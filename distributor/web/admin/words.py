@@ -159,6 +159,25 @@ def force_needed(d: Delivery, handles: Mapping[str, str | None]) -> Text:
     )
 
 
+def refused(action: str, d: Delivery | None) -> Text | None:
+    """A refused Cancel or Approve in the desk's words, from the delivery's state now (None:
+    the action's own message says it best, e.g. an edited text that is too long)."""
+    if d is None:
+        return None
+    p = platform(d.platform)
+    if action == "cancel" and d.state is State.SENT:
+        return Text(
+            "Already posted on %(p)s: to delete the post, retract the article on its page.", p=p
+        )
+    if action == "cancel" and d.state is State.SENDING:
+        return Text("Being sent to %(p)s right now: wait for the outcome, then decide.", p=p)
+    if action == "cancel" and d.final:
+        return Text("Nothing to cancel: this post is closed already (see its state above).")
+    if action == "approve" and d.state is not State.AWAITING_REVIEW:
+        return Text("Not waiting for review any more: someone approved or cancelled it meanwhile.")
+    return None
+
+
 def templates(_: Gettext = str) -> dict[str, Any]:
     """The template globals for one language: `label`, `platform`, `problem`, `short`."""
     return {
