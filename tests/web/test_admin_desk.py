@@ -223,3 +223,33 @@ def test_refused_cancel_and_approve_speak_the_desks_words(site: dict[str, Any]) 
         headers=german,
     )
     assert "Schon auf Mastodon veröffentlicht" in text_of(r.text)
+
+
+def test_the_home_page_makes_the_same_queries_for_3_or_30_articles(site: dict[str, Any]) -> None:
+    """No query per article or per delivery (N+1): the count stays the same as the page fills."""
+    import sqlalchemy as sa
+
+    store, seen = site["store"], []
+
+    def count(*args: Any) -> None:
+        if args[2].lstrip().upper().startswith("SELECT"):
+            seen.append(args[2])
+
+    def selects() -> int:
+        seen.clear()
+        assert get(site, "/").status_code == 200
+        assert get(site, "/deliveries").status_code == 200
+        return len(seen)
+
+    seed_problems(site["settings"], store, SYSTEM.now())
+    sa.event.listen(store._engine, "before_cursor_execute", count)
+    try:
+        few = selects()
+        sa.event.remove(store._engine, "before_cursor_execute", count)
+        for n in range(27):
+            seed(site["settings"], store, f"Story {n}", URL.format(n))
+        sa.event.listen(store._engine, "before_cursor_execute", count)
+        assert selects() == few, few
+    finally:
+        if sa.event.contains(store._engine, "before_cursor_execute", count):
+            sa.event.remove(store._engine, "before_cursor_execute", count)
