@@ -159,6 +159,13 @@ def test_publish_at_a_time_and_pick_a_feed_item(site: dict[str, Any]) -> None:
     assert d.channel == "masto" and d.embargo_until == datetime(2030, 2, 1, tzinfo=UTC)
     assert d.not_before == datetime(2030, 2, 1, tzinfo=UTC)  # the feed's embargo still wins
     assert "already planned" in get(site, "/compose").text
+    # "Publish now" means now, even when the feed item named a later publish_at.
+    later = '{"publish_at": "2030-03-01T08:00:00+00:00"}'
+    now = {**form, "url": "https://news.example/feed/two", "more": later, "send-tg": "yes"}
+    del now["send-masto"]
+    assert compose(site, "publish", **now).status_code == 200
+    (tg,) = [d for d in store.query(Filters(), limit=10)[0] if d.channel == "tg"]
+    assert tg.not_before is None and tg.state is State.QUEUED
     tampered = compose(site, "show", **{**form, "more": '{"body": "x"}'})
     assert tampered.status_code == 422 and "changed outside this page" in tampered.text
     assert d.article_id == item.article_id  # the feed item itself, not a new article

@@ -152,7 +152,8 @@ def _publish(request: Request, session: Session, form: dict[str, str], action: s
     from distributor.schedule.rules import parse_at
 
     admin = admin_of(request)
-    at = None
+    now = admin.clock.now()
+    at = now  # "now" wins over a publish_at the page or feed item named (an embargo does not)
     if action == "schedule":
         try:
             at = parse_at(form.get("at", ""), admin.auth.options.timezone, "time")
@@ -161,9 +162,9 @@ def _publish(request: Request, session: Session, form: dict[str, str], action: s
     article: Article = compose.article_from(form)
     posts = compose.posts(article, admin.settings, _texts(form), _chosen(form))
     plan = compose.publish(
-        admin.store, admin.settings, article, posts, session.user, at=at, now=admin.clock.now()
+        admin.store, admin.settings, article, posts, session.user, at=at, now=now
     )
-    done = "composed_at" if at else "composed"
+    done = "composed_at" if action == "schedule" else "composed"
     target = url(request, "article", id=plan.article_id)
     return RedirectResponse(f"{target}?done={done}", 303)
 
