@@ -65,17 +65,9 @@ def admin_settings(folder: Path, sandbox: str, db: str, *, admin: str = "", **en
 
 
 def build_app(settings: Settings, store: Store) -> Any:
-    """The project's web app when its factory exists, else a bare FastAPI app with the admin."""
-    try:
-        from distributor.web.app import create_app  # type: ignore[import-not-found]
-    except ModuleNotFoundError:
-        from fastapi import FastAPI
+    """The project's web app (webhook, operator endpoints, admin UI) over `store`."""
+    from distributor.web.app import create_app
 
-        from distributor.web.admin import mount
-
-        app = FastAPI()
-        assert mount(app, settings, store)
-        return app
     return create_app(settings, store=store)
 
 

@@ -9,7 +9,6 @@ The HTTP server module is imported on `start()` only: importing the sandbox stay
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import logging
 import re
@@ -76,8 +75,7 @@ def _preload() -> None:
     """
     from distributor.limits import load_twitter_text
 
-    with contextlib.suppress(ImportError):
-        load_twitter_text()
+    load_twitter_text()  # twitter-text-parser is a dependency: failing to import it is an error
 
 
 class Sandbox:

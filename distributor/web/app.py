@@ -70,11 +70,8 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock =
 
 
 def _mount_admin(app: Any, settings: Settings, store: Store, clock: Clock) -> None:
-    """The admin UI, if its package is installed (it decides itself whether it is configured)."""
-    try:
-        from distributor.web.admin import mount
-    except ImportError as exc:
-        if exc.name and exc.name.startswith("distributor.web.admin"):
-            return
-        raise
+    """The admin UI (it decides itself whether it is configured). Its third-party packages are
+    all in the `web` extra with FastAPI, so an ImportError here is a bug, never a missing extra."""
+    from distributor.web.admin import mount
+
     mount(app, settings, store, clock=clock)
