@@ -41,16 +41,14 @@ def _env(secrets: dict[str, str], db: Path) -> dict[str, str]:
     return {**os.environ, **secrets, "DISTRIBUTOR_DATABASE_URL": f"sqlite:///{db}"}
 
 
-def _terminate(proc: subprocess.Popen[str], signals: int) -> tuple[str, float]:
-    """Send SIGTERM `signals` times; (stderr, seconds from the last signal to the exit)."""
+def _terminate(proc: subprocess.Popen[str], signals: int) -> str:
+    """Send SIGTERM `signals` times; the worker's stderr once it exited (30 s: a hang guard)."""
     try:
         for n in range(signals):
             if n:
                 time.sleep(0.3)
             proc.send_signal(signal.SIGTERM)
-        began = time.monotonic()
-        _, err = proc.communicate(timeout=20)
-        return err, time.monotonic() - began
+        return proc.communicate(timeout=30)[1]
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -86,20 +84,25 @@ def _start_worker_mid_send(
     return proc
 
 
-def test_second_signal_exits_at_once_and_reconcile_posts_once(
-    sandbox: Any, sandbox_settings: Settings, sandbox_secrets: dict[str, str], tmp_path: Path
-) -> None:
-    db = tmp_path / "w.db"
-    proc = _start_worker_mid_send(sandbox, sandbox_settings, sandbox_secrets, db, "lease = 2")
-    err, took = _terminate(proc, signals=2)
-    assert took < 2.5  # not waiting for the send in flight
-    assert proc.returncode == 130, err
-    assert "second SIGTERM: exiting now" in err
+def _assert_exited_mid_send(db: Path) -> None:
+    """The worker exited without waiting for the send in flight: one that waited would have
+    recorded the platform's answer (sent) before exiting."""
     store = open_store(f"sqlite:///{db}")
     try:
         assert store.get(1).state is State.SENDING  # left for reconcile, not guessed
     finally:
         store.close()
+
+
+def test_second_signal_exits_at_once_and_reconcile_posts_once(
+    sandbox: Any, sandbox_settings: Settings, sandbox_secrets: dict[str, str], tmp_path: Path
+) -> None:
+    db = tmp_path / "w.db"
+    proc = _start_worker_mid_send(sandbox, sandbox_settings, sandbox_secrets, db, "lease = 2")
+    err = _terminate(proc, signals=2)
+    assert proc.returncode == 130, err
+    assert "second SIGTERM: exiting now" in err
+    _assert_exited_mid_send(db)
     time.sleep(LATENCY)  # the slow send reaches the sandbox meanwhile: the post exists
     # The dead worker's lease (2 s here) has run out: reconcile queues it again with the same
     # Idempotency-Key, and Mastodon answers the resend with the post it already has.
@@ -122,9 +125,9 @@ def test_shutdown_grace_bounds_a_slow_send(
     proc = _start_worker_mid_send(
         sandbox, sandbox_settings, sandbox_secrets, db, "shutdown_grace = 1"
     )
-    err, took = _terminate(proc, signals=1)
-    assert took < 4
-    assert proc.returncode == 130 and "still stopping after 1s" in err
+    err = _terminate(proc, signals=1)
+    assert proc.returncode == 130 and "still stopping after 1s" in err  # the grace timer's line
+    _assert_exited_mid_send(db)
 
 
 def test_clean_stop_is_recorded_and_json_logs_carry_fields(
