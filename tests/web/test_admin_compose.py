@@ -211,3 +211,16 @@ def test_a_page_on_an_allowed_host_fills_the_fields(tmp_path: Path) -> None:
     fetched = [e for e in store.events() if e["action"] == "compose fetch"]
     assert [(e["actor"], e["detail"]) for e in fetched] == [(USER, f"{pages}/geholt")]
     store.close()
+
+
+def test_hostile_fields_and_texts_stay_text(site: dict[str, Any]) -> None:
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    form = shown(site, title=f"Rat {hostile}", **{"text-masto": hostile, "text-tg": hostile})
+    r = compose(site, "recount", **form)
+    assert r.status_code == 200
+    page = r.text.replace('<script src="/admin/static/compose.js" defer></script>', "")
+    assert "<script" not in page and "<img" not in page  # escaped everywhere, looks included
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    # Telegram would refuse that text as HTML: it is shown as text, and the count says why.
+    problem = re.search(r'id="problem-tg"[^>]*>(.*?)</p>', r.text, re.S)
+    assert problem and "Telegram" in html.unescape(problem.group(1))
