@@ -26,14 +26,15 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 from urllib.parse import urlsplit
 
-from distributor.errors import MaybeSent, NotSent, Rejected
+from distributor.errors import MaybeSent, NotSent, PublishError, Rejected
 from distributor.platform import BUILTIN, PlatformSpec
 from distributor.platforms.links import same_text
 from distributor.platforms.meta import (
     CONTAINER_GONE,
     Kind,
     account,
-    classify,
+    answer_error,
+    container_not_sent,
     graph_time,
     graph_version,
     kind_of,
@@ -141,11 +142,8 @@ class InstagramAdapter(RestAdapter):
             data["alt_text"] = draft.image.alt
         try:
             body = body_of(self._call("POST", "media", data=data))
-        except MaybeSent as exc:  # at worst an unpublished container exists: nothing is visible
-            detail = f"container: {exc.detail.removesuffix(': the post may exist')}"
-            raise NotSent(
-                "instagram", self.channel.name, detail, status=exc.status, code=exc.code
-            ) from None
+        except MaybeSent as exc:
+            raise container_not_sent("instagram", self.channel.name, exc) from None
         container = str(body.get("id") or "")
         if not container:
             raise NotSent("instagram", self.channel.name, "no container id in the answer")
@@ -198,19 +196,10 @@ class InstagramAdapter(RestAdapter):
     ) -> requests.Response:
         """One Graph call: `edge` of the account (`media`), or a node path (`/{id}`)."""
         path = edge if node else f"/{self.user_id}" + (f"/{edge}" if edge else "")
-        headers = {"Authorization": f"Bearer {self._token.reveal()}"}
-        response = self.http.call(method, f"/{self.version}{path}", headers=headers, **kwargs)
-        if response.status_code == 200:
-            return response
-        sending = method != "GET"  # a read changes nothing
-        raise classify(
-            "instagram",
-            self.channel.name,
-            body_of(response),
-            response.status_code,
-            response.headers,
-            sending=sending,
-        )
+        return self.bearer(method, f"/{self.version}{path}", **kwargs)
+
+    def error_for(self, response: requests.Response) -> PublishError:
+        return answer_error("instagram", self.channel.name, response)
 
 
 def _gone(label: str | None) -> bool:

@@ -16,20 +16,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from distributor.errors import (
-    AuthFailed,
-    DuplicateContent,
-    MaybeSent,
-    RateLimited,
-    Rejected,
-)
+from distributor.errors import DuplicateContent, MaybeSent, PublishError, Rejected
 from distributor.platform import BUILTIN, PlatformSpec
 from distributor.platforms.http import retry_after_seconds
 from distributor.platforms.links import any_same
-from distributor.platforms.rest import RestAdapter, body_of
+from distributor.platforms.rest import RestAdapter, body_of, status_error
 from distributor.post import AccountInfo, Draft, Receipt
 from distributor.redact import scrub
 
@@ -139,34 +134,22 @@ class LinkedInAdapter(RestAdapter):
 
     # -- internals ------------------------------------------------------------------------
     def _call(self, method: str, path: str, *, expect: int, **kwargs: Any) -> requests.Response:
-        headers = {
-            "Authorization": f"Bearer {self._token.reveal()}",
-            "LinkedIn-Version": self.version,
-            "X-Restli-Protocol-Version": "2.0.0",
-        }
-        response = self.http.call(method, path, headers=headers, **kwargs)
-        if response.status_code == expect:
-            return response
-        self._raise(response)
+        headers = {"LinkedIn-Version": self.version, "X-Restli-Protocol-Version": "2.0.0"}
+        return self.bearer(method, path, expect=expect, headers=headers, **kwargs)
 
-    def _raise(self, response: requests.Response) -> NoReturn:
+    def error_for(self, response: requests.Response) -> PublishError:
         status, name = response.status_code, self.channel.name
         body = body_of(response)
         code = str(body.get("code") or body.get("serviceErrorCode") or status)
         message = scrub(str(body.get("message") or f"HTTP {status}"))[:300]
-        if status == 429:
-            retry = retry_after_seconds(response.headers.get("retry-after"), until_midnight_utc())
-            raise RateLimited("linkedin", name, f"{code}: {message}", retry_after=retry)
-        if status in (401, 403):
-            raise AuthFailed("linkedin", name, f"{code}: {message}", status=status, code=code)
-        if "DUPLICATE_POST" in response.text:
-            raise DuplicateContent("linkedin", name, message, status=status, code="DUPLICATE_POST")
+        if status not in (401, 403, 429) and "DUPLICATE_POST" in response.text:
+            return DuplicateContent("linkedin", name, message, status=status, code="DUPLICATE_POST")
         if status == 426:
             detail = f"{message} (set the channel's version = YYYYMM to an active LinkedIn-Version)"
-            raise Rejected("linkedin", name, detail, status=status, code=code)
-        if 400 <= status < 500:
-            raise Rejected("linkedin", name, f"{code}: {message}", status=status, code=code)
-        raise MaybeSent("linkedin", name, f"HTTP {status}: the post may exist", status=status)
+            return Rejected("linkedin", name, detail, status=status, code=code)
+        header = response.headers.get("retry-after")
+        wait = partial(retry_after_seconds, header, until_midnight_utc())
+        return status_error("linkedin", name, status, f"{code}: {message}", code, wait)
 
 
 def is_ours(draft: Draft, post: Mapping[str, Any], commentary: str) -> bool:

@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from distributor.errors import (
     AuthFailed,
@@ -30,6 +30,9 @@ from distributor.errors import (
 )
 from distributor.post import AccountInfo
 from distributor.redact import scrub
+
+if TYPE_CHECKING:
+    import requests
 
 DEFAULT_RATE_WAIT = 3600.0  # Graph usage windows roll over one hour when no estimate is given
 USAGE_HEADERS = ("x-business-use-case-usage", "x-page-usage", "x-app-usage")
@@ -142,6 +145,22 @@ def classify(
             return NotSent(platform, channel, message, **args)
         return MaybeSent(platform, channel, f"{message}: the post may exist", **args)
     return Rejected(platform, channel, message, **args)
+
+
+def answer_error(platform: str, channel: str, response: requests.Response) -> PublishError:
+    """`classify` for a `requests` answer: a GET changes nothing, so it is never MaybeSent."""
+    from distributor.platforms.rest import body_of
+
+    body, status = body_of(response), response.status_code
+    sending = response.request.method != "GET"
+    return classify(platform, channel, body, status, response.headers, sending=sending)
+
+
+def container_not_sent(platform: str, channel: str, exc: MaybeSent) -> NotSent:
+    """A container call that may have worked (a 5xx, a lost answer): at worst an unpublished
+    container exists, which nobody sees, so the send is NotSent, keeping status and code."""
+    detail = f"container: {exc.detail.removesuffix(': the post may exist')}"
+    return NotSent(platform, channel, detail, status=exc.status, code=exc.code)
 
 
 def usage(headers: Mapping[str, str]) -> tuple[int, float] | None:

@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
-from distributor.errors import AuthFailed, MaybeSent, RateLimited, Rejected
+from distributor.errors import MaybeSent, PublishError, Rejected
 from distributor.platform import BUILTIN, PlatformSpec
 from distributor.platforms.http import retry_after_seconds
 from distributor.platforms.links import any_same
-from distributor.platforms.rest import RestAdapter, body_of
+from distributor.platforms.rest import RestAdapter, body_of, status_error
 from distributor.post import AccountInfo, Draft, Receipt
 from distributor.redact import scrub
 
@@ -62,7 +63,7 @@ class PinterestAdapter(RestAdapter):
                 "pinterest", self.channel.name, "a Pin needs an image; the draft has none"
             )
         pin = body_of(
-            self._call("POST", "/v5/pins", json=pin_body(draft, self.board_id), expect=201)
+            self.bearer("POST", "/v5/pins", json=pin_body(draft, self.board_id), expect=201)
         )
         pin_id = str(pin.get("id") or "")
         if not pin_id:
@@ -77,7 +78,7 @@ class PinterestAdapter(RestAdapter):
         params = {"page_size": str(LOOKUP_PAGE_SIZE)}
         path = f"/v5/boards/{quote(self.board_id, safe='')}/pins"
         for _ in range(LOOKUP_PAGES):
-            body = body_of(self._call("GET", path, params=params, expect=200))
+            body = body_of(self.bearer("GET", path, params=params, expect=200))
             pins = [p for p in body.get("items") or [] if isinstance(p, dict)]
             for pin in pins:
                 if any_same(draft.link, [pin.get("link")]):
@@ -95,43 +96,30 @@ class PinterestAdapter(RestAdapter):
         )
 
     def delete(self, receipt: Receipt) -> None:
-        self._call("DELETE", "/v5/pins/" + quote(receipt.remote_id, safe=""), expect=204)
+        self.bearer("DELETE", "/v5/pins/" + quote(receipt.remote_id, safe=""), expect=204)
 
     def verify(self) -> AccountInfo:
         """The account's username and the board's name (the board must be readable)."""
-        user = body_of(self._call("GET", "/v5/user_account", expect=200))
+        user = body_of(self.bearer("GET", "/v5/user_account", expect=200))
         path = f"/v5/boards/{quote(self.board_id, safe='')}"
-        board = body_of(self._call("GET", path, expect=200))
+        board = body_of(self.bearer("GET", path, expect=200))
         username = str(user.get("username") or "")
         name = f"{username or 'Pinterest'} / {board.get('name') or self.board_id}"
         url = f"https://www.pinterest.com/{username}/" if username else None
         return AccountInfo("pinterest", self.board_id, name, url)
 
     # -- internals ------------------------------------------------------------------------
-    def _call(self, method: str, path: str, *, expect: int, **kwargs: Any) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self._token.reveal()}"}
-        response = self.http.call(method, path, headers=headers, **kwargs)
-        if response.status_code == expect:
-            return response
-        self._raise(response)
-
-    def _raise(self, response: requests.Response) -> NoReturn:
+    def error_for(self, response: requests.Response) -> PublishError:
         status, name = response.status_code, self.channel.name
         body = body_of(response)
         code = str(body.get("code") if body.get("code") is not None else status)
-        message = scrub(str(body.get("message") or f"HTTP {status}"))[:300]
-        label = f"({code}) {message}"
-        if status == 429:
-            raise RateLimited("pinterest", name, label, retry_after=rate_wait(response.headers))
+        label = f"({code}) {scrub(str(body.get('message') or f'HTTP {status}'))[:300]}"
         if status in (401, 403):
-            hint = " (the token needs pins:write and boards:read on this board)"
-            raise AuthFailed("pinterest", name, label + hint, status=status, code=code)
-        if status == 404:
-            detail = f"{label} (check the channel's board_id)"
-            raise Rejected("pinterest", name, detail, status=status, code=code)
-        if 400 <= status < 500:
-            raise Rejected("pinterest", name, label, status=status, code=code)
-        raise MaybeSent("pinterest", name, f"HTTP {status}: the Pin may exist", status=status)
+            label += " (the token needs pins:write and boards:read on this board)"
+        elif status == 404:
+            label += " (check the channel's board_id)"
+        wait = partial(rate_wait, response.headers)
+        return status_error("pinterest", name, status, label, code, wait, noun="Pin")
 
 
 def pin_body(draft: Draft, board_id: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""A thin `requests` client for the adapters that speak plain HTTP (Telegram, LinkedIn, Threads).
+"""A thin `requests` client for the adapters that speak plain HTTP (Mastodon, Bluesky, Telegram,
+LinkedIn, Threads, Instagram, Pinterest).
 
 One call = one HTTP attempt (no library retries, always a timeout). Transport failures become
 NotSent/MaybeSent through `classify_transport`, raised `from None` so the requests exception, whose
@@ -10,11 +11,12 @@ or a user's handlers may lack the filter `distributor.logs` installs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 
+from distributor.errors import AuthFailed, MaybeSent, PublishError, RateLimited, Rejected
 from distributor.platform import PlatformSpec
 from distributor.platforms.http import classify_transport, new_session
 from distributor.redact import RedactingFilter
@@ -80,10 +82,33 @@ def body_of(response: requests.Response) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def status_error(
+    platform: str,
+    channel: str,
+    status: int,
+    message: str,
+    code: str,
+    retry_after: Callable[[], float],
+    noun: str = "post",
+) -> PublishError:
+    """An unexpected answer by its status, once the platform's own cases are handled: 429
+    RateLimited (for `retry_after()` seconds), 401/403 AuthFailed (re-auth), another 4xx
+    Rejected, anything else (5xx, a proxy's page) MaybeSent: the `noun` may exist."""
+    if status == 429:
+        return RateLimited(platform, channel, message, retry_after=retry_after(), status=status)
+    if status in (401, 403):
+        return AuthFailed(platform, channel, message, status=status, code=code)
+    if 400 <= status < 500:
+        return Rejected(platform, channel, message, status=status, code=code)
+    return MaybeSent(platform, channel, f"HTTP {status}: the {noun} may exist", status=status)
+
+
 class RestAdapter:
-    """Shared construction of the plain-HTTP adapters (the registry's constructor signature)."""
+    """Shared construction of the plain-HTTP adapters (the registry's constructor signature),
+    and `bearer`, one call with the channel's bearer token."""
 
     spec: ClassVar[PlatformSpec]
+    _token: Secret  # the bearer token of the adapters that call `bearer`
 
     def __init__(
         self,
@@ -102,3 +127,24 @@ class RestAdapter:
 
     def configure(self, options: Mapping[str, str], credentials: dict[str, Secret]) -> None:
         """Read the platform's options and credentials (subclasses)."""
+
+    def bearer(
+        self,
+        method: str,
+        path: str,
+        *,
+        expect: int = 200,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One call with `Authorization: Bearer <token>`; an answer other than `expect` is
+        raised as the adapter's `error_for` maps it."""
+        sent = {"Authorization": f"Bearer {self._token.reveal()}", **(headers or {})}
+        response = self.http.call(method, path, headers=sent, **kwargs)
+        if response.status_code != expect:
+            raise self.error_for(response)
+        return response
+
+    def error_for(self, response: requests.Response) -> PublishError:
+        """The error class of an answer `bearer` did not expect (adapters that call it)."""
+        raise NotImplementedError(f"{type(self).__name__}.error_for")

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from distributor.errors import MaybeSent, NotSent, Rejected
+from distributor.errors import MaybeSent, NotSent, PublishError, Rejected
 from distributor.platform import BUILTIN, PlatformSpec
 from distributor.platforms.links import URL_IN_TEXT, any_same, same_text, unshim
-from distributor.platforms.meta import account, classify, graph_time, walk
+from distributor.platforms.meta import account, answer_error, container_not_sent, graph_time, walk
 from distributor.platforms.rest import RestAdapter, body_of
 from distributor.post import AccountInfo, Draft, Receipt
 from distributor.redact import scrub
@@ -122,8 +122,8 @@ class ThreadsAdapter(RestAdapter):
                 params["link_attachment"] = draft.link
         try:
             data = body_of(self._call("POST", f"/{self.user_id}/threads", data=params))
-        except MaybeSent as exc:  # at worst an unpublished container exists: nothing is visible
-            raise NotSent("threads", self.channel.name, f"container: {exc.detail}") from None
+        except MaybeSent as exc:
+            raise container_not_sent("threads", self.channel.name, exc) from None
         container = str(data.get("id") or "")
         if not container:
             raise NotSent("threads", self.channel.name, "no container id in the answer")
@@ -152,23 +152,10 @@ class ThreadsAdapter(RestAdapter):
         return str(link) if link else None
 
     def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        headers = {"Authorization": f"Bearer {self._token.reveal()}"}
-        response = self.http.call(method, f"/{VERSION}{path}", headers=headers, **kwargs)
-        if response.status_code == 200:
-            return response
-        self._raise(response)
+        return self.bearer(method, f"/{VERSION}{path}", **kwargs)
 
-    def _raise(self, response: requests.Response) -> NoReturn:
-        sending = response.request.method != "GET"  # a read changes nothing
-        error = classify(
-            "threads",
-            self.channel.name,
-            body_of(response),
-            response.status_code,
-            response.headers,
-            sending=sending,
-        )
-        raise error
+    def error_for(self, response: requests.Response) -> PublishError:
+        return answer_error("threads", self.channel.name, response)
 
 
 def is_ours(draft: Draft, post: Mapping[str, Any]) -> bool:

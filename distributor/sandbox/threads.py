@@ -5,20 +5,22 @@
 container; `POST /v1.0/{user}/threads_publish?creation_id=` publishes it, once, and enforces the
 250-posts-per-24h publishing limit; `GET /v1.0/{id}?fields=` serves containers (`status`), posts
 (`permalink`, `text`, ...) and `me`; `GET /v1.0/{user}/threads` lists own posts (newest first,
-`since` honoured). Errors use the Graph `{"error": {...}}` shape. `DELETE /v1.0/{media}` is
-emulated: its existence on the real API is unverified. The token is accepted as
-`Authorization: Bearer` or `access_token` parameter.
+`since` honoured). Errors are Graph error objects (`distributor.sandbox.meta`, as Facebook's and
+Instagram's emulators send them); the publishing limit answers with Meta's usage headers.
+`DELETE /v1.0/{media}` is emulated: its existence on the real API is unverified. The token is
+accepted as `Authorization: Bearer` or `access_token` parameter.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
-import time
 from typing import Any
 
 from distributor.sandbox.emulator import Emulator, Reply, Request, Route, html_error_page
+from distributor.sandbox.meta import graph_error as meta_error
+from distributor.sandbox.meta import graph_time, regain_minutes, usage_headers
 
+VERSION = "v1.0"
 TEXT_LIMIT = 500
 PUBLISH_LIMIT, PUBLISH_WINDOW = 250, 24 * 3600.0
 USERNAME = "distributor.sandbox"
@@ -33,10 +35,8 @@ _KINDS = {
 
 
 def graph_error(status: int, code: int, message: str, kind: str = "THApiException") -> Reply:
-    error = {"message": message, "type": kind, "code": code, "fbtrace_id": "AsandboxTrace"}
-    if code in (1, 2, 4, 17, 32, 613):
-        error["is_transient"] = True
-    return Reply(status, {"error": error})
+    """A Graph error object as Threads sends it (its own `type` names, version v1.0)."""
+    return meta_error(code, message, status=status, type=kind, version=VERSION)
 
 
 class ThreadsEmulator(Emulator):
@@ -174,7 +174,7 @@ class ThreadsEmulator(Emulator):
         return Reply(200, {"success": True})
 
     def _media(self, post: Any) -> dict[str, Any]:
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(post.created_at))
+        stamp = graph_time(post.created_at)
         return {
             "id": post.id,
             "media_product_type": "THREADS",
@@ -193,18 +193,7 @@ class ThreadsEmulator(Emulator):
         return graph_error(status, code, message, kind_name)
 
     def rate_limited_reply(self, reset_at: float, limit: int) -> Reply:
-        minutes = max(1, int((reset_at - self.state.now()) / 60 + 0.999))
-        usage = {
-            "sandbox-user": [
-                {
-                    "type": "threads",
-                    "call_count": 100,
-                    "total_cputime": 1,
-                    "total_time": 1,
-                    "estimated_time_to_regain_access": minutes,
-                }
-            ]
-        }
+        regain = regain_minutes(reset_at - self.state.now())
         reply = graph_error(400, 4, "Application request limit reached", "OAuthException")
-        reply.headers["x-business-use-case-usage"] = json.dumps(usage)
+        reply.headers.update(usage_headers("sandbox-user", 100, regain, kind="threads"))
         return reply

@@ -95,6 +95,21 @@ def test_container_failure_is_not_sent_but_publish_hang_is_maybe_sent(
         th.publish(d, key="b")
 
 
+def test_a_5xx_on_container_creation_is_not_sent_with_status_and_code(
+    sandbox: Any, sandbox_settings: Any
+) -> None:
+    """As on Instagram: only an unpublished container can exist, so NotSent, and the answer's
+    status and Graph code stay on the error (the post log shows them)."""
+    d = replace(draft(sandbox_settings, CHANNEL), image=None)
+    sandbox.faults.add(platform="threads", route="create", kind="error", status=503, count=1)
+    with pytest.raises(NotSent) as info:
+        adapter(sandbox_settings, CHANNEL).publish(d, key="k")
+    assert type(info.value) is NotSent
+    assert (info.value.status, info.value.code) == (503, "2")
+    assert info.value.detail.startswith("container: ") and "may exist" not in info.value.detail
+    assert sandbox.posts("threads") == []
+
+
 def test_lost_publish_is_maybe_sent_and_lookup_finds_it(
     sandbox: Any, sandbox_settings: Any
 ) -> None:
