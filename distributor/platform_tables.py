@@ -80,6 +80,7 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
 
 def _index(page: Path, root: Path) -> str:
     head = ["platform", "limit", "required options", "credentials", "image", "unknown outcome"]
+    head.append("sandbox")
     rows = [
         [
             _link(row, page, root, title(row, root)),
@@ -88,6 +89,7 @@ def _index(page: Path, root: Path) -> str:
             _code(row.env_vars),
             "required" if row.requires_image else "optional",
             POLICY[row.ambiguity],
+            f"`{row.example}`",
         ]
         for row in _specs()
     ]
@@ -122,35 +124,11 @@ def _options(page: Path, root: Path) -> str:
     return _table(head, rows)
 
 
-def _policy(page: Path, root: Path) -> str:
-    head = ["platform", "policy (`ambiguity`)", "what its lookup matches"]
-    rows = [
-        [
-            title(row, root),
-            POLICY[row.ambiguity],
-            _link(row, page, root, row.docs.rpartition("/")[2]),
-        ]
-        for row in _specs()
-    ]
-    return _table(head, rows)
-
-
-def _sandbox(page: Path, root: Path) -> str:
-    head = ["platform", "the request to try first", "routes, limits, error bodies"]
-    rows = [
-        [f"`{row.name}`", f"`{row.example}`", _link(row, page, root, title(row, root), "#sandbox")]
-        for row in _specs()
-    ]
-    return _table(head, rows)
-
-
 KINDS: dict[str, Callable[[Path, Path], str]] = {
     "index": _index,
     "names": _names,
     "limits": _limits,
     "options": _options,
-    "policy": _policy,
-    "sandbox": _sandbox,
 }
 
 
