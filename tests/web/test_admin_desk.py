@@ -28,8 +28,8 @@ DEVELOPER_WORDS = (
 
 
 def text_of(page: str) -> str:
-    """The visible text (tags dropped, entities decoded)."""
-    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+    """The visible text (tags dropped, entities decoded, white space as single spaces)."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
 
 
 def rows_of(page: str) -> list[str]:
@@ -103,8 +103,8 @@ def test_attention_lists_each_kind_of_problem_with_a_way_to_act(site: dict[str, 
     assert "Telegram refused the post. It was not sent: retry or cancel it." in said
     assert "Due since" in said and "is a worker running" in said
     assert "The queue is paused" in said and 'action="/admin/resume"' in page.text
-    assert "the platform asked us to pause until" in said  # tg, rate-limited
-    assert "the platform no longer accepts the login" in said  # sky
+    assert "tg · Telegram: the platform asked us to pause until" in said  # rate-limited
+    assert "sky · Bluesky: the platform no longer accepts the login" in said
     assert "No worker is running" in said and "Silent: worker-1" in said
     assert ALERT in said
     assert not [w for w in DEVELOPER_WORDS if w in said]

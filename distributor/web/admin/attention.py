@@ -33,6 +33,7 @@ class Stuck:
 @dataclass(frozen=True, slots=True)
 class Blocked:
     account_key: str
+    platform: str
     channels: tuple[str, ...]
     until: datetime | None  # the platform asked us to wait (None: needs a new login)
     reason: str
@@ -100,11 +101,13 @@ def _blocked(store: Store, settings: Settings, now: datetime) -> list[Blocked]:
     found = []
     for key, acc in sorted(store.accounts().items()):
         state = acc.state
-        channels = tuple(c.name for c in settings.channels if c.account_key == key)
+        mine = [c for c in settings.channels if c.account_key == key]
+        channels = tuple(c.name for c in mine)
+        platform = mine[0].platform if mine else ""
         if state.needs_reauth:
-            found.append(Blocked(key, channels, None, state.reauth_reason or ""))
+            found.append(Blocked(key, platform, channels, None, state.reauth_reason or ""))
         elif state.blocked_until is not None and state.blocked_until > now:
-            found.append(Blocked(key, channels, state.blocked_until, ""))
+            found.append(Blocked(key, platform, channels, state.blocked_until, ""))
     return found
 
 
