@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from distributor.errors import DistributorError, Rejected, StoreError
+from distributor.errors import N_, DistributorError, Rejected, Say, StoreError, Told
 from distributor.store.models import Delivery, Filters, State
 
 if TYPE_CHECKING:
@@ -30,8 +30,9 @@ PENDING = (S.PLANNED, S.AWAITING_REVIEW, S.QUEUED, S.CLAIMED, S.RETRY_WAIT, S.FA
 _PAGE = 500
 
 
-class ActionError(DistributorError):
-    """A review action that does not fit the delivery (wrong state, no such id, bad text)."""
+class ActionError(Told):
+    """A review action that does not fit the delivery (wrong state, no such id, bad text); its
+    message is a `Say`, so the admin UI shows it translated."""
 
     exit_code = 2
 
@@ -46,7 +47,7 @@ def get(store: Store, id: int) -> Delivery:
         return store.get(id)
     except StoreError as exc:
         if "no delivery" in str(exc):
-            raise ActionError(f"no delivery with id {id}") from None
+            raise ActionError(N_("no delivery with id %(id)s"), id=id) from None
         raise
 
 
@@ -68,7 +69,9 @@ def _move(
     except StoreError as exc:
         if "cannot go from" in str(exc):
             state = get(store, d.id).state
-            raise ActionError(f"delivery {d.id} is {state} now (it changed meanwhile)") from None
+            raise ActionError(
+                N_("delivery %(id)s is %(state)s now (it changed meanwhile)"), id=d.id, state=state
+            ) from None
         raise
 
 
@@ -79,7 +82,11 @@ def approve(
     """awaiting_review -> queued, optionally with an edited text (checked against the limit)."""
     d = get(store, id)
     if d.state is not S.AWAITING_REVIEW:
-        raise ActionError(f"delivery {id} is {d.state}, not awaiting review: nothing to approve")
+        raise ActionError(
+            N_("delivery %(id)s is %(state)s, not awaiting review: nothing to approve"),
+            id=id,
+            state=d.state,
+        )
     if text is None:
         return _move(store, d, S.QUEUED, actor, "approved", now=now)
     draft = edited_draft(d, text)
@@ -92,17 +99,23 @@ def edited_draft(d: Delivery, text: str) -> dict[str, object]:
 
     text = text.strip()
     if not text:
-        raise ActionError(f"delivery {d.id}: the edited text is empty")
+        raise ActionError(N_("delivery %(id)s: the edited text is empty"), id=d.id)
     limit = int(d.draft.get("limit") or 0) or None
     try:
         m = limits.measure(d.platform, text, limit)
     except DistributorError as exc:  # e.g. Telegram HTML the platform would refuse
-        raise ActionError(f"delivery {d.id}: edited text: {exc}") from None
+        problem = N_("delivery %(id)s: edited text: %(problem)s")
+        raise ActionError(problem, id=d.id, problem=exc) from None
     if not m.fits:
         over = f"{m.length}/{m.limit}"
         if m.byte_limit is not None and (m.byte_length or 0) > m.byte_limit:
             over += f" ({m.byte_length}/{m.byte_limit} bytes)"
-        raise ActionError(f"delivery {d.id}: edited text is too long for {d.platform}: {over}")
+        raise ActionError(
+            N_("delivery %(id)s: edited text is too long for %(platform)s: %(counts)s"),
+            id=d.id,
+            platform=d.platform,
+            counts=over,
+        )
     return {**d.draft, "text": text, "length": m.length}
 
 
@@ -111,10 +124,15 @@ def cancel(store: Store, id: int, actor: str, *, now: datetime | None = None) ->
     d = get(store, id)
     if d.state not in CANCELLABLE:
         why = {
-            S.SENDING: "it is being sent right now; wait for the outcome",
-            S.SENT: "it was posted; use `distributor retract` to delete the post",
-        }.get(d.state, "it is already final")
-        raise ActionError(f"delivery {id} is {d.state}: cannot cancel, {why}")
+            S.SENDING: N_("it is being sent right now; wait for the outcome"),
+            S.SENT: N_("it was posted; use `distributor retract` to delete the post"),
+        }.get(d.state, N_("it is already final"))
+        raise ActionError(
+            N_("delivery %(id)s is %(state)s: cannot cancel, %(why)s"),
+            id=id,
+            state=d.state,
+            why=Say(why),
+        )
     return _move(store, d, S.CANCELLED, actor, "cancelled", now=now)
 
 
@@ -130,11 +148,16 @@ def retry(
     if d.state in (S.UNKNOWN, S.RETRY_WAIT, S.SENDING):
         return _forced_retry(store, d, actor, force, now)
     why = {
-        S.SENT: f"it was posted ({d.remote_url or d.remote_id}) and is never sent twice",
-        S.CANCELLED: "cancelled deliveries stay cancelled",
-        S.RETRACTED: "its post was retracted; retracted deliveries stay retracted",
-    }.get(d.state, "it has not failed (it is still on its way)")
-    raise ActionError(f"delivery {id} is {d.state}: cannot retry, {why}")
+        S.SENT: Say(
+            N_("it was posted (%(post)s) and is never sent twice"),
+            {"post": d.remote_url or d.remote_id},
+        ),
+        S.CANCELLED: Say(N_("cancelled deliveries stay cancelled")),
+        S.RETRACTED: Say(N_("its post was retracted; retracted deliveries stay retracted")),
+    }.get(d.state, Say(N_("it has not failed (it is still on its way)")))
+    raise ActionError(
+        N_("delivery %(id)s is %(state)s: cannot retry, %(why)s"), id=id, state=d.state, why=why
+    )
 
 
 def _forced_retry(
@@ -143,7 +166,9 @@ def _forced_retry(
     dead = {s.id for s in store.stale(now=now)}
     if d.state is S.SENDING and d.id not in dead:
         raise ActionError(
-            f"delivery {d.id} is being sent by {d.lease_owner} right now; wait for the outcome"
+            N_("delivery %(id)s is being sent by %(worker)s right now; wait for the outcome"),
+            id=d.id,
+            worker=d.lease_owner,
         )
     if not force:
         detail = {
@@ -227,7 +252,9 @@ def find_article(store: Store, ref: str) -> str:
         keys.insert(0, f"url:{canonical_url(ref)}")
     found = store.article_id_for(keys)
     if found is None:
-        raise ActionError(f"no article {ref!r} in the post log (give its id, URL or guid)")
+        raise ActionError(
+            N_("no article %(ref)r in the post log (give its id, URL or guid)"), ref=ref
+        )
     return found
 
 

@@ -11,13 +11,14 @@ the person as the actor of every planned delivery, at once or at a time (`publis
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from distributor import limits
 from distributor.article import Article
-from distributor.errors import ArticleError, DistributorError
+from distributor.errors import N_, ArticleError, DistributorError, Told
+from distributor.errors import Say as Say  # compose.Say: the desk's messages
 
 if TYPE_CHECKING:
     from distributor.config import Channel, Settings
@@ -43,33 +44,10 @@ MORE = (
 RECENT = 15  # feed items offered on the compose page
 
 
-def N_(message: str) -> str:
-    """Mark a message for the admin UI's catalogue (`make messages`); it is shown translated."""
-    return message
-
-
-@dataclass(frozen=True, slots=True)
-class Say:
-    """A message in English with its values; `text` is its id in the admin UI's catalogue."""
-
-    text: str = ""
-    params: Mapping[str, str] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return self.text % dict(self.params) if self.params else self.text
-
-    def __bool__(self) -> bool:
-        return bool(self.text)
-
-
-class ComposeError(DistributorError):
+class ComposeError(Told):
     """Compose input that cannot be used (one line naming the field or channel)."""
 
     exit_code = 2
-
-    def __init__(self, text: str | Say, **params: str) -> None:
-        self.say = text if isinstance(text, Say) else Say(text, params)
-        super().__init__(str(self.say))
 
 
 @dataclass(frozen=True, slots=True)

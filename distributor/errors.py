@@ -18,13 +18,43 @@ names, and the redaction filter in `distributor.redact` scrubs whatever slips th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+
+
+def N_(message: str) -> str:  # the gettext name message extractors look for
+    """Mark a message for the admin UI's catalogue (`make messages`); it is shown translated."""
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    """A message in English with its values; `text` is its id in the admin UI's catalogue, so
+    the desk shows it in the reader's language while the CLI prints the English."""
+
+    text: str = ""
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.text % dict(self.params) if self.params else self.text
+
+    def __bool__(self) -> bool:
+        return bool(self.text)
 
 
 class DistributorError(Exception):
     """Base of every error `distributor` raises on purpose."""
 
     exit_code = 1
+
+
+class Told(DistributorError):
+    """An error whose message is a `Say` (`str(exc)` is the English; `exc.say` translates)."""
+
+    def __init__(self, message: str | Say, /, **params: object) -> None:
+        self.say = message if isinstance(message, Say) else Say(message, params)
+        super().__init__(str(self.say))
 
 
 class ConfigError(DistributorError):

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from distributor.actions import ActionError, all_deliveries, find_article, get
-from distributor.errors import ConfigError, StoreError
+from distributor.errors import N_, ConfigError, StoreError
 from distributor.review import goes_at
 from distributor.schedule.rules import Quiet, earliest
 from distributor.store.models import Delivery, Filters, State
@@ -29,12 +29,18 @@ def targets(store: Store, ref: str) -> list[Delivery]:
     if ref.strip().isdigit():
         d = get(store, int(ref))
         if d.state not in WAITING:
-            raise ActionError(f"delivery {d.id} is {d.state}: only waiting deliveries can change")
+            raise ActionError(
+                N_("delivery %(id)s is %(state)s: only waiting deliveries can change"),
+                id=d.id,
+                state=d.state,
+            )
         return [d]
     aid = find_article(store, ref)
     found = [d for d in all_deliveries(store, Filters(article_id=aid)) if d.state in WAITING]
     if not found:
-        raise ActionError(f"article {aid} has no waiting deliveries (all sent, final or in flight)")
+        raise ActionError(
+            N_("article %(id)s has no waiting deliveries (all sent, final or in flight)"), id=aid
+        )
     return found
 
 
@@ -68,7 +74,7 @@ def release(store: Store, ref: str, actor: str) -> list[Delivery]:
     """Let held deliveries of `ref` go again (at their schedule, or at once if it passed)."""
     held = [d.id for d in targets(store, ref) if d.held]
     if not held:
-        raise ActionError(f"{ref}: nothing is held")
+        raise ActionError(N_("%(ref)s: nothing is held"), ref=ref)
     return _apply(store, held, actor, held=False)
 
 

@@ -41,18 +41,16 @@ URL = "https://news.example/politik/haushalt"
 
 
 def extracted() -> set[str]:
-    """Every message id in the templates and the admin's Python code, as `make messages`
-    extracts them."""
-    from babel.messages.extract import extract_from_dir, extract_from_file
+    """Every message id `make messages` extracts: the files babel.cfg names (the admin's
+    templates and code, and the services whose messages the admin shows)."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
 
-    method_map = [("**.py", "python"), ("templates/**.html", "jinja2")]
-    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    with (ADMIN / "locale" / "babel.cfg").open(encoding="utf-8") as cfg:
+        method_map, options = parse_mapping_cfg(cfg)
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "Text": None}
-    found = extract_from_dir(str(ADMIN), method_map, options, keywords=keywords)
-    ids = {m[2] if isinstance(m[2], str) else m[2][0] for m in found}
-    # The compose service's messages are shown by the admin too (babel.cfg lists the file).
-    service = extract_from_file("python", str(ADMIN.parent.parent / "compose.py"), keywords)
-    return ids | {m[1] for m in service}
+    found = extract_from_dir(str(ADMIN.parents[2]), method_map, options, keywords=keywords)
+    return {m[2] if isinstance(m[2], str) else m[2][0] for m in found}
 
 
 def test_every_message_has_a_german_translation() -> None:
@@ -176,6 +174,16 @@ def test_pages_follow_accept_language(site: dict[str, Any]) -> None:
         "Angehalten: Es wird nichts gesendet" in done.text
         and "Warteschlange anhalten" not in done.text
     )
+    # A refused action says why in German too, with the values in it (the CLI keeps English).
+    url = site["base"] + f"/admin/deliveries/{sky}"
+    de = {"Accept-Language": "de"}
+    data = {"csrf": csrf, "text": "lang " * 100}
+    long = site["http"].post(url + "/approve", data=data, headers=de)
+    assert long.status_code == 409
+    assert f"Zustellung {sky}: Der bearbeitete Text ist zu lang für bluesky: 499/300" in long.text
+    data = {"csrf": csrf, "at": "nächste Woche"}
+    at = site["http"].post(url + "/reschedule", data=data, headers=de)
+    assert "Kein Datum mit Uhrzeit in Europe/Berlin: „nächste Woche“" in html.unescape(at.text)
 
 
 def test_the_switch_overrides_the_browser_and_stays(site: dict[str, Any]) -> None:

@@ -41,7 +41,7 @@ def test_refusals_are_shown_on_the_delivery_page(site: dict[str, Any]) -> None:
     d = ids["tg"]
     page = f"/deliveries/{d}"
     r = post(site, f"{page}/reschedule", page, at="next week")
-    assert r.status_code == 409 and "time: not a date and time: &#39;next week&#39;" in r.text
+    assert r.status_code == 409 and "not a date and time in UTC: &#39;next week&#39;" in r.text
     r = post(site, f"{page}/release", page)
     assert r.status_code == 409 and "nothing is held" in html.unescape(r.text)
     assert d in [c.delivery.id for c in store.claim("w", lease_seconds=60)]

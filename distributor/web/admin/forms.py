@@ -98,7 +98,7 @@ async def approve(request: Request, id: int) -> Response:
         edited = None if text is None or text.strip() == str(current).strip() else text
         actions.approve(admin.store, id, session.user, edited)
     except actions.ActionError as exc:
-        error = refused("approve", _now(admin.store, id)) or str(exc)
+        error = refused("approve", _now(admin.store, id)) or exc
         return delivery_page(request, session, id, status=409, error=error, text=text)
     return _back(request, "delivery", "approved", id=id)
 
@@ -113,7 +113,7 @@ async def retry(request: Request, id: int) -> Response:
         error = force_needed(actions.get(store, id), Handles(store))
         return delivery_page(request, session, id, status=409, error=error)
     except actions.ActionError as exc:
-        return delivery_page(request, session, id, status=409, error=str(exc))
+        return delivery_page(request, session, id, status=409, error=exc)
     return _back(request, "delivery", "retried", id=id)
 
 
@@ -124,7 +124,7 @@ async def cancel(request: Request, id: int) -> Response:
     try:
         actions.cancel(store, id, session.user)
     except actions.ActionError as exc:  # e.g. posted meanwhile: not the CLI's `retract` hint
-        error = refused("cancel", _now(store, id)) or str(exc)
+        error = refused("cancel", _now(store, id)) or exc
         return delivery_page(request, session, id, status=409, error=error)
     return _back(request, "delivery", "cancelled", id=id)
 
@@ -147,7 +147,7 @@ async def retract(request: Request, id: str) -> Response:
     try:
         results = actions.retract(admin.store, admin.settings, id, session.user)
     except actions.ActionError as exc:
-        return article_page(request, session, id, status=409, error=str(exc))
+        return article_page(request, session, id, status=409, error=exc)
     return article_page(request, session, id, results=results, done=DONE["retracted"])
 
 

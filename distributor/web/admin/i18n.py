@@ -55,12 +55,25 @@ class Text:
 
 
 def translate(value: object, lang: str) -> str:
-    """`value` (a Text, an N_-marked message or any other string) in `lang`."""
+    """`value` in `lang`: a Text or a `Say` (or an error carrying one, like ActionError), an
+    N_-marked message, or any other string (shown as it is when the catalogue lacks it)."""
+    from distributor.errors import Say, Told
+    from distributor.store.models import State
+
+    if isinstance(value, Told):
+        value = value.say
+    if isinstance(value, Say):
+        value = Text(value.text, **value.params)
     tr = translations(lang)
+    if isinstance(value, State):  # a state named in a message reads as on the chips
+        from distributor.web.admin.words import STATES
+
+        return tr.gettext(STATES[value].word)
     if isinstance(value, Text):
         text = tr.gettext(value.message)
+        nested = (Text, Say, Told, State)
         params = {
-            k: translate(v, lang) if isinstance(v, Text) else v for k, v in value.params.items()
+            k: translate(v, lang) if isinstance(v, nested) else v for k, v in value.params.items()
         }
         return text % params if params else text
     text = str(value or "")

@@ -94,7 +94,7 @@ def delivery_page(
     id: int,
     *,
     status: int = 200,
-    error: str | Text = "",
+    error: object = "",  # a message, a Text or an ActionError: translated on the page
     done: str = "",
     text: str | None = None,
 ) -> Response:
@@ -105,7 +105,7 @@ def delivery_page(
     try:
         d = get(admin.store, id)
     except ActionError as exc:
-        return admin.page(request, "error.html", 404, session=session, error=str(exc))
+        return admin.page(request, "error.html", 404, session=session, error=exc)
     return admin.page(
         request,
         "delivery.html",
@@ -147,7 +147,7 @@ def article_page(
     status: int = 200,
     results: list[Any] | None = None,
     done: str = "",
-    error: str | Text = "",
+    error: object = "",  # a message, a Text or an ActionError: translated on the page
 ) -> Response:
     from distributor.actions import all_deliveries
     from distributor.store.models import Filters

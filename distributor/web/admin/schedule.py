@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse
 
 from distributor.actions import ActionError
+from distributor.errors import N_
 from distributor.web.admin.app import admin_of, require, require_post, url
 from distributor.web.admin.pages import delivery_page
 
@@ -50,7 +51,7 @@ async def _act(request: Request, id: int, done: str, act: Act) -> Response:
     try:
         act(admin.store, admin.settings, session.user, form)
     except ActionError as exc:
-        return delivery_page(request, session, id, status=409, error=str(exc))
+        return delivery_page(request, session, id, status=409, error=exc)
     return RedirectResponse(f"{url(request, 'delivery', id=id)}?done={done}", 303)
 
 
@@ -63,8 +64,9 @@ def _reschedule(id: int, tz: str) -> Act:
 
         try:
             when = parse_at(form.get("at", ""), tz, "time")
-        except ValueError as exc:
-            raise ActionError(str(exc)) from None
+        except ValueError:  # not a date, or a wall time the DST change skips
+            problem = N_("not a date and time in %(zone)s: %(text)r (use e.g. “2026-12-03 07:30”)")
+            raise ActionError(problem, zone=tz, text=form.get("at", "")) from None
         return reschedule(store, settings, str(id), when, user)
 
     return act

@@ -85,7 +85,7 @@ def log_query(params: Mapping[str, str], store: Store, tz: str = "UTC") -> LogQu
         try:
             article_id = find_article(store, values["article"])
         except ActionError as exc:
-            raise BadFilter(Text("article: %(problem)s", problem=str(exc))) from None
+            raise BadFilter(Text("article: %(problem)s", problem=exc)) from None
     filters = Filters(
         states=(State(state),) if state else (),
         channel=values["channel"] or None,
