@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from platform_helpers import PLATFORMS
 
-from distributor.article import Article
+from distributor.article import Article, Image
 from distributor.config import Channel, load_config
 from distributor.config.tables import parse_links
 from distributor.errors import ConfigError
@@ -102,8 +103,9 @@ def test_bad_links_table_is_one_clear_error(tmp_path: Path, table: str) -> None:
 
 
 def test_every_platform_posts_the_clean_link() -> None:
-    for platform in ("x", "facebook", "mastodon", "telegram", "linkedin", "threads"):
-        draft = render(article(), Channel(name=platform, platform=platform, utm=UTM))
+    image = Image(url="https://www.news.de/bilder/putin.jpg")  # the platforms that need one
+    for platform in PLATFORMS:
+        draft = render(article(image=image), Channel(name=platform, platform=platform, utm=UTM))
         assert "fbclid" not in draft.text and "#kommentare" not in draft.text
         assert draft.link == CLEAN + "?utm_source=bluesky&utm_medium=social"
 
