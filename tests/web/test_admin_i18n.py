@@ -298,3 +298,21 @@ def test_the_default_zone_is_the_newsrooms_then_utc(tmp_path: Path) -> None:
         toml, environ={"ADMIN_TOKEN": TOKEN, "DISTRIBUTOR_SESSION_SECRET": SECRET}
     )
     assert admin_options(settings).timezone == "Europe/Vienna"
+
+
+def test_typed_times_are_read_in_the_newsroom_zone(tmp_path: Path) -> None:
+    from distributor.web.admin.views import log_query
+
+    store = open_store(f"sqlite:///{tmp_path / 'x.db'}")
+    try:
+        q = log_query({"since": "2026-07-01T10:00", "until": "2026-03-29"}, store, "Europe/Berlin")
+    finally:
+        store.close()
+    assert q.filters.since == datetime(2026, 7, 1, 8, 0, tzinfo=UTC)  # 10:00 MESZ
+    # A bare `until` date takes in that whole day, which on the spring change has 23 hours.
+    assert q.filters.until == datetime(2026, 3, 29, 22, 0, tzinfo=UTC)
+
+
+def test_a_refused_form_says_so_in_german(site: dict[str, Any]) -> None:
+    r = site["http"].post(site["base"] + "/admin/pause", headers={"Accept-Language": "de"})
+    assert r.status_code == 403 and r.text.startswith("Das Formular ist nicht mehr gültig")

@@ -205,13 +205,19 @@ async def _too_many(request: Request, exc: Exception) -> Response:
     from starlette.responses import PlainTextResponse
 
     wait = exc.wait if isinstance(exc, TooManyFailures) else 60
-    return PlainTextResponse("too many failed logins", 429, headers={"Retry-After": str(wait)})
+    from distributor.web.admin.i18n import language, translate
+
+    text = translate(N_("too many failed logins"), language(request))
+    return PlainTextResponse(text, 429, headers={"Retry-After": str(wait)})
 
 
 async def _csrf_failed(request: Request, exc: Exception) -> Response:
     from starlette.responses import PlainTextResponse
 
-    return PlainTextResponse("missing or wrong CSRF token: reload the page and try again", 403)
+    from distributor.web.admin.i18n import language, translate
+
+    text = N_("missing or wrong CSRF token: reload the page and try again")
+    return PlainTextResponse(translate(text, language(request)), 403)
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
