@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from store_helpers import article, item
 
 from distributor.store import open_store
@@ -34,9 +35,8 @@ def _waits(store_url: str, action: object, timeout: float = 5.0) -> tuple[bool, 
 
 
 def test_planning_wakes_a_waiting_worker(store: Store, store_url: str) -> None:
-    woken, took = _waits(store_url, lambda: store.plan(article(), [item("masto")]))
-    assert woken
-    assert took < 4.0  # well before the wait's timeout: woken by the commit, not by the clock
+    woken, _ = _waits(store_url, lambda: store.plan(article(), [item("masto")]))
+    assert woken  # True only for a commit: a wait that runs out or is stopped answers False
 
 
 def test_no_commit_no_wake_up(store: Store, store_url: str) -> None:
@@ -56,11 +56,10 @@ def test_approving_wakes_a_waiting_worker(store: Store, store_url: str) -> None:
     assert woken
 
 
+@pytest.mark.timeout(30)  # a hang guard: only the stop request can end this wait in time
 def test_a_stop_request_ends_the_wait(store: Store, store_url: str) -> None:
     waiter = store.waiter()
     stop = threading.Event()
     threading.Timer(0.1, stop.set).start()
-    start = time.monotonic()
-    assert not waiter.wait(10.0, stop)
-    assert time.monotonic() - start < 2.0
+    assert not waiter.wait(3600.0, stop)
     waiter.close()
