@@ -178,7 +178,9 @@ def test_pages_follow_accept_language(site: dict[str, Any]) -> None:
     url = site["base"] + f"/admin/deliveries/{sky}"
     de = {"Accept-Language": "de"}
     data = {"csrf": csrf, "text": "lang " * 100}
-    long = site["http"].post(url + "/approve", data=data, headers=de)
+    long = site["http"].post(url + "/approve", data=data, headers={**de, "Referer": url})
+    # The switch on the answer to a form goes back to the form's page, not to the POST's URL.
+    assert f'href="/admin/language/en?next=/admin/deliveries/{sky}"' in long.text
     assert long.status_code == 409
     assert f"Zustellung {sky}: Der bearbeitete Text ist zu lang für bluesky: 499/300" in long.text
     data = {"csrf": csrf, "at": "nächste Woche"}

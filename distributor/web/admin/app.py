@@ -55,13 +55,12 @@ class Admin:
 
         session = ctx.pop("session", None)
         lang = i18n.language(request)
-        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         base = {
             "session": session,
             "csrf": session.csrf if session else "",
             "lang": lang,
             "languages": i18n.LANGUAGES,
-            "here": here,
+            "here": _here(request),
             "url_for": lambda name, **params: url(request, name, **params),
             "handles": Handles(self.store),
         }
@@ -70,6 +69,19 @@ class Admin:
         return self.templates[lang].TemplateResponse(  # type: ignore[no-any-return]
             request, name, {**base, **ctx}, status_code=status
         )
+
+
+def _here(request: Request) -> str:
+    """Where the language switch comes back to: this page, or for the answer to a form (a
+    POST) the page the form was on."""
+    if request.method in ("GET", "HEAD"):
+        return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    from urllib.parse import urlsplit
+
+    came = urlsplit(request.headers.get("referer", ""))
+    if came.netloc == request.url.netloc and came.path:
+        return came.path + (f"?{came.query}" if came.query else "")
+    return str(request.scope.get("root_path", "")) + "/"
 
 
 class Handles(Mapping[str, "str | None"]):
