@@ -253,3 +253,23 @@ def test_the_home_page_makes_the_same_queries_for_3_or_30_articles(site: dict[st
     finally:
         if sa.event.contains(store._engine, "before_cursor_execute", count):
             sa.event.remove(store._engine, "before_cursor_execute", count)
+
+
+def test_switched_off_channels_are_named_on_the_attention_page(site: dict[str, Any]) -> None:
+    from dataclasses import replace
+
+    from distributor.web.admin.attention import gather
+
+    settings = site["settings"]
+    off = tuple(replace(c, enabled=False) if c.name == "tg" else c for c in settings.channels)
+    found = gather(site["store"], replace(settings, channels=off), SYSTEM.now())
+    assert found.switched_off == ["tg"] and "tg" not in found.problems  # information, no alarm
+    assert gather(site["store"], settings, SYSTEM.now()).switched_off == []
+    import requests
+    from admin_helpers import build_app, login, serve
+
+    with serve(build_app(replace(settings, channels=off), site["store"])) as base:
+        http = requests.Session()
+        login(http, base)
+        page = text_of(http.get(f"{base}/admin/attention").text)
+    assert "Switched off in the configuration (enabled = false)" in page and "them: tg." in page

@@ -50,6 +50,7 @@ class Attention:
     blocked: list[Blocked]
     workers: list[dict[str, Any]]
     alerts: list[Alert]
+    switched_off: list[str] = field(default_factory=list)  # channels with enabled = false
     problems: list[str] = field(default_factory=list)  # the kinds that need someone
 
     @property
@@ -79,6 +80,7 @@ def gather(store: Store, settings: Settings, now: datetime) -> Attention:
         blocked=_blocked(store, settings, now),
         workers=_workers(store, settings, now),
         alerts=store.alerts(open_only=True, limit=50),
+        switched_off=[c.name for c in settings.channels if not c.enabled],
     )
     found.problems.extend(_problems(found))
     return found
