@@ -40,6 +40,19 @@ def _render(source: str) -> dict[str, Any]:
     return {"result": result, "seconds": round(took, 3), "traced": peak}
 
 
+def stopped_by_a_guard(message: str) -> bool:
+    """Whether a render's error says a guard stopped it: an operation refused, nesting too deep,
+    or the watchdog at MAX_SECONDS. (A render that ran to its end instead would take hours or
+    the machine's memory: the test's timeout and the address-space limit are the hang guards.)"""
+    import re
+
+    from distributor.render import engine
+
+    stopped = rf": rendering took longer than {engine.MAX_SECONDS:g} s \(stopped\)$"
+    guards = rf": not allowed in templates: |: expressions nested too deeply$|{stopped}"
+    return re.search(guards, message) is not None
+
+
 def _rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from template_probe import probe_all
+from template_probe import probe_all, stopped_by_a_guard
 
 from distributor.render import engine
 
@@ -73,7 +73,7 @@ def test_amplifier_is_refused_within_the_bounds(
     assert "\n" not in result and "probe.txt.j2" in result, result
     assert "MemoryError" not in result and "child died" not in result, result
     assert not result.startswith("rendered"), result
-    assert report["seconds"] < engine.MAX_SECONDS + 3, report
+    assert stopped_by_a_guard(result), report  # how long it took: the probe's table, not here
     assert report["traced"] < MEMORY_CAP, report
     assert report["rss"] < MEMORY_CAP, report
 
