@@ -161,10 +161,6 @@ def long_url(words: int) -> str:
 
 
 @pytest.mark.parametrize("platform", ["x", "mastodon"])
-@pytest.mark.skipif(
-    limits.length("x", "https://www.news-example.de/" + "a" * 100) > 23,
-    reason="distributor.limits does not count links as 23 yet",
-)
 def test_very_long_url_counts_as_a_link(german: Article, platform: str) -> None:
     url = long_url(40)  # ~360 characters, but a link counts 23 on X and Mastodon
     draft = render(replace(german, url=url), channel(platform, utm=UTM))
