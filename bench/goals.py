@@ -150,7 +150,7 @@ def coldstart(r: dict[str, Any]) -> list[Row]:
                 "render",
                 ">= 5,000 distinct fitted posts/s per core",
                 verdict([("rate", r["render"], 5000, True)]),
-                f"{r['render']:,.0f} fitted posts/s (distinct articles)",
+                f"{r['render']:,.0f} fitted posts per CPU second (distinct articles)",
             )
         )
     return rows
