@@ -27,7 +27,7 @@ from distributor.hashtags import hashtag, hashtag_list, hashtags_filter
 from distributor.links import DEFAULT_POLICY, add_utm
 from distributor.platform import spec
 from distributor.post import Draft
-from distributor.render import context, engine, guard
+from distributor.render import context, engine, guard, skeleton
 from distributor.render.engine import clear_cache
 from distributor.render.fit import FitError, fit, shorten_title
 from distributor.resources import packaged_path
@@ -56,8 +56,13 @@ MIN_OUTPUT_CAP = 10_000  # output cap is 10x the limit, but never below this
 
 def normalise(text: str) -> str:
     """Trim trailing spaces and surrounding blank lines; at most one empty line in a row."""
-    text = _TRAILING_SPACE.sub("", text.replace("\r\n", "\n"))
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    text = text.replace("\r\n", "\n")
+    # The substitutions only where they can change something (fitting normalises every attempt).
+    if " \n" in text or "\t" in text or "\u00a0" in text or text.endswith(" "):
+        text = _TRAILING_SPACE.sub("", text)
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
+    return text.strip()
 
 
 @lru_cache(maxsize=1)
@@ -160,11 +165,14 @@ def render(article: Article, channel: Channel, *, settings: Settings | None = No
 
     credit = article.image.credit if article.image and spec(platform).credit_in_text else ""
 
+    filler = skeleton.Filler(template, values, max_chars=cap, budget=budget)
+
     def attempt(teaser: str, tags: str) -> tuple[str, int]:
-        context = {**values, "teaser": teaser, "hashtags": tags}
-        text = with_credit(
-            normalise(engine.run(template, context, max_chars=cap, budget=budget)), credit
-        )
+        raw = filler.fill(teaser, tags)
+        if raw is None:
+            context = {**values, "teaser": teaser, "hashtags": tags}
+            raw = engine.run(template, context, max_chars=cap, budget=budget)
+        text = with_credit(normalise(raw), credit)
         return text, counted(platform, text, filename)
 
     tags = context.channel_hashtags(article, channel, stop)

@@ -34,7 +34,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from distributor.errors import TemplateError
 from distributor.hashtags import hashtags_filter
 from distributor.links import add_utm
-from distributor.render import bounds, guard
+from distributor.render import bounds, guard, slots
 from distributor.render import context as ctxmod
 from distributor.render.guard import MAX_VALUE, Budget, RenderTimeout, time_limit
 
@@ -217,14 +217,17 @@ def _compile(raw: bytes, name: str, filename: str) -> Template:
     except UnicodeDecodeError:
         raise TemplateError(f"{display(filename)}: not UTF-8 text") from None
     try:
-        code = ENV.compile(source, name, filename)
+        tree = ENV.parse(source, name, filename)
+        code = ENV.compile(tree, name, filename)
     except TemplateSyntaxError as exc:
         raise TemplateError(f"{display(filename)}:{exc.lineno}: {exc.message}") from None
     except RecursionError:
         raise TemplateError(f"{display(filename)}: expressions nested too deeply") from None
     except (MemoryError, SecurityError) as exc:  # constant folding at compile time
         raise TemplateError(f"{display(filename)}: {_describe(exc)}") from None
-    return ENV.template_class.from_code(ENV, code, ENV.make_globals(None), None)
+    template = ENV.template_class.from_code(ENV, code, ENV.make_globals(None), None)
+    slots.register(template, tree)
+    return template
 
 
 def find(folders: Iterable[Path], names: Iterable[str]) -> Template | None:

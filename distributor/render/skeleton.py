@@ -1,0 +1,73 @@
+"""Fitting without re-rendering: the two values fitting changes, filled into a rendered skeleton.
+
+Fitting tries several `teaser`/`hashtags` pairs for one post. A template that uses them only as
+`{{ teaser }}` and `{% if teaser %}` (every packaged template does) renders the same text for all
+non-empty values but for the value itself, so each (teaser empty?, hashtags empty?) shape is
+rendered once with a mark in their place and each attempt replaces the marks (escaped where the
+template autoescapes). Anything else a template might do with them (filters, comparisons,
+assignments, macros, includes, changed autoescaping) keeps the full render per attempt, and so
+does any skeleton whose render fails: the full render then gives the same error as before.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from jinja2 import Template
+from markupsafe import escape
+
+from distributor.errors import TemplateError
+from distributor.render import engine
+from distributor.render.guard import Budget
+from distributor.render.slots import SLOTS, fillable_slots
+
+# Random per process: no article and no template can contain or compute it.
+_MARKS = {slot: f"\ue000{slot}{secrets.token_hex(8)}\ue001" for slot in SLOTS}
+
+
+class Filler:
+    """One post's skeletons: `fill(teaser, hashtags)` is the template's raw output, or None
+    when only a full render can say (nothing fillable, a failing skeleton, output over the cap).
+    A slot that cannot be filled is rendered with its value: its skeletons are per value."""
+
+    def __init__(
+        self, template: Template, values: Mapping[str, Any], *, max_chars: int, budget: Budget
+    ) -> None:
+        self.template = template
+        self.values = values
+        self.max_chars = max_chars
+        self.budget = budget
+        self.fillable = fillable_slots(template)
+        name = template.name or ""
+        autoescape = engine.ENV.autoescape
+        self.escaped = bool(autoescape(name) if callable(autoescape) else autoescape)
+        self.skeletons: dict[tuple[str, ...], str | None] = {}
+
+    def fill(self, teaser: str, hashtags: str) -> str | None:
+        if not self.fillable:
+            return None
+        given = dict(zip(SLOTS, (teaser, hashtags), strict=True))
+        # What the skeleton is rendered with: a mark for a non-empty fillable slot, else the value.
+        shape = {s: _MARKS[s] if s in self.fillable and v else v for s, v in given.items()}
+        key = tuple(shape.values())
+        if key not in self.skeletons:
+            self.skeletons[key] = self._skeleton(shape)
+        text = self.skeletons[key]
+        if text is None:
+            return None
+        for slot in self.fillable:
+            if given[slot]:
+                value = given[slot]
+                text = text.replace(_MARKS[slot], str(escape(value)) if self.escaped else value)
+        if len(text) > self.max_chars or any(mark in text for mark in _MARKS.values()):
+            return None  # over the cap (the full render says so), or a mark left where unexpected
+        return text
+
+    def _skeleton(self, shape: Mapping[str, str]) -> str | None:
+        try:
+            context = {**self.values, **shape}
+            return engine.run(self.template, context, max_chars=self.max_chars, budget=self.budget)
+        except TemplateError:
+            return None
