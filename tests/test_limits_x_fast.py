@@ -126,3 +126,11 @@ def test_news_words_need_no_twitter_text() -> None:
     words = "Grüße „Zitat“ – Debatte. Ende… 4 €, £4m 2,000 https://www.courier-example.co.uk/a?x=1"
     assert all(limits.x_plain_weight(w) is not None for w in words.split())
     assert all(limits.x_plain_weight(w) is None for w in ("z.B.", "example.com", "©", "✨", "a\r"))
+
+
+def test_plain_text_characters_join_nothing_and_are_no_emoji() -> None:
+    # The `re` shortcut of graphemes() and threads_length() against the `regex` properties.
+    plain = [chr(c) for c in range(0x3000) if limits._plain(chr(c))]
+    assert len(plain) > 800 and "„" in plain and "€" in plain and "ä" in plain
+    assert not [c for c in plain if limits._JOINING.match(c) or limits._EMOJI.match(c)]
+    assert not limits._plain("e\u0301") and not limits._plain("©") and not limits._plain("a\u200d")
