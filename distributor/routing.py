@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from distributor.article import Article
 from distributor.config import Channel
+from distributor.errors import N_, Say
 from distributor.platform import spec
 
 
@@ -23,24 +24,37 @@ def _fold(values: Iterable[str]) -> set[str]:
 
 def skip_reason(article: Article, channel: Channel) -> str | None:
     """Why `channel` does not get `article`, or None when it does."""
+    why = skip_say(article, channel)
+    return str(why) if why else None
+
+
+def skip_say(article: Article, channel: Channel) -> Say | None:
+    """`skip_reason` as a message the admin UI shows in the reader's language."""
     if not channel.enabled:
-        return "channel is disabled"
+        return Say(N_("channel is disabled"))
     f = channel.filters
     section = (article.section or "").casefold()
     tags = _fold(article.tags)
     if f.sections and section not in _fold(f.sections):
-        return f"section {article.section or '(none)'!r} is not in {list(f.sections)}"
+        got = repr(article.section or "(none)")
+        return Say(N_("section %(got)s is not in %(want)s"), {"got": got, "want": list(f.sections)})
     if f.exclude_sections and section and section in _fold(f.exclude_sections):
-        return f"section {article.section!r} is excluded"
+        return Say(N_("section %(got)r is excluded"), {"got": article.section})
     if f.tags and not tags & _fold(f.tags):
-        return f"no tag in {list(f.tags)}"
+        return Say(N_("no tag in %(want)s"), {"want": list(f.tags)})
     excluded = sorted(t for t in article.tags if t.casefold() in _fold(f.exclude_tags))
     if excluded:
-        return f"tag {excluded[0]!r} is excluded"
+        return Say(N_("tag %(got)r is excluded"), {"got": excluded[0]})
     if f.languages and (article.language or "").casefold() not in _language_set(f.languages):
-        return f"language {article.language or '(none)'!r} is not in {list(f.languages)}"
+        got = repr(article.language or "(none)")
+        return Say(
+            N_("language %(got)s is not in %(want)s"), {"got": got, "want": list(f.languages)}
+        )
     if article.image is None and spec(channel.platform).requires_image:
-        return f"{channel.platform} posts need an image and the article has none"
+        return Say(
+            N_("%(platform)s posts need an image and the article has none"),
+            {"platform": channel.platform},
+        )
     return None
 
 

@@ -318,3 +318,26 @@ def test_typed_times_are_read_in_the_newsroom_zone(tmp_path: Path) -> None:
 def test_a_refused_form_says_so_in_german(site: dict[str, Any]) -> None:
     r = site["http"].post(site["base"] + "/admin/pause", headers={"Accept-Language": "de"})
     assert r.status_code == 403 and r.text.startswith("Das Formular ist nicht mehr gültig")
+
+
+def test_routing_reasons_in_both_languages(tmp_path: Path) -> None:
+    from distributor.article import Article
+    from distributor.routing import skip_reason, skip_say
+
+    toml = tmp_path / "distributor.toml"
+    toml.write_text(
+        '[channels.masto]\nplatform = "mastodon"\naccess_token_env = "T"\n'
+        'sections = ["Politik"]\nexclude_tags = ["Anzeige"]\n',
+        encoding="utf-8",
+    )
+    (channel,) = load_config(toml, environ={}).channels
+    sport = Article(url=URL, title="Tor!", section="Sport")
+    assert skip_reason(sport, channel) == "section 'Sport' is not in ['Politik']"  # the CLI's
+    assert i18n.translate(skip_say(sport, channel), "de") == (
+        "Das Ressort 'Sport' ist nicht unter ['Politik']"
+    )
+    ad = Article(url=URL, title="Wahl", section="Politik", tags=["Anzeige"])
+    assert (
+        i18n.translate(skip_say(ad, channel), "de") == "Das Schlagwort „Anzeige“ ist ausgeschlossen"
+    )
+    assert skip_say(Article(url=URL, title="Wahl", section="Politik"), channel) is None

@@ -181,9 +181,10 @@ def _templates(lang: str, timezone: str, clock: Any) -> Any:
     from fastapi.templating import Jinja2Templates
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
+    from distributor.routing import skip_say
     from distributor.schedule.rules import zone
     from distributor.web.admin import views, words
-    from distributor.web.admin.i18n import translations
+    from distributor.web.admin.i18n import translate, translations
     from distributor.web.admin.times import Clockface
 
     env = Environment(
@@ -198,6 +199,8 @@ def _templates(lang: str, timezone: str, clock: Any) -> Any:
     env.filters.update(Clockface(lang, zone(timezone), clock.now).filters())
     env.filters.update(words.filters(catalogue.gettext))
     env.globals.update(words.templates(catalogue.gettext))
+    env.globals["said"] = lambda value: translate(value, lang)  # a Say, Text or error
+    env.globals["skip_say"] = skip_say
     return Jinja2Templates(env=env)
 
 
