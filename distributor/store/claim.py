@@ -6,10 +6,20 @@ a time, and stops as soon as it has one delivery for each of `limit` accounts: n
 due row (the `OR` over `queued`/`retry_wait` used to defeat the index), and no history scan,
 since sent rows are not in the index. EXPLAIN checks this on SQLite and PostgreSQL
 (tests/store/test_store_claim_plan.py).
+
+"One delivery in flight per account" across workers on PostgreSQL: a claim takes a transaction
+advisory lock per account it is about to lease (`pg_try_advisory_xact_lock`, skipping accounts
+another claim holds), then reads those accounts' first due rows again under the locks. A claim
+that committed in between is visible to that second read (READ COMMITTED: a new snapshot per
+statement), so its account is busy and skipped. An earlier single lock for every claim kept
+this too, but made all claims of all workers wait in one line: under CPU load a claimer that
+was descheduled while holding it stalled every worker (bench/scaleout_bench.py: 4 processes
+sent less than 2 did).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +27,7 @@ from distributor.clock import Clock
 from distributor.store import rows
 from distributor.store.models import LEASED, Claimed, State
 
-_CLAIM_LOCK = 7_240_002
+_CLAIM_LOCKS = 7_240_002  # advisory lock space of the per-account claim locks
 # The partial index's predicate, written out literally: SQLite uses a partial index only when
 # the query repeats its WHERE term (a bound parameter would not match).
 CLAIMABLE = "deliveries.state IN ('queued', 'retry_wait')"
@@ -46,13 +56,23 @@ class ClaimMixin:
         import sqlalchemy as sa
 
         ts = self._now(now)
-        with self._engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # Claims are serialised (milliseconds each) so "one in flight per account" holds.
-                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
+        with self._engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE, one claim at a time
             if self._is_paused(conn):
                 return []
-            ids = self._first_per_account(conn, self.due_query(ts), limit)
+            due = self.due_query(ts)
+            if conn.dialect.name != "postgresql":
+                ids = self._first_per_account(conn, due, limit)
+            else:
+                lock = sa.text("SELECT pg_try_advisory_xact_lock(:space, hashtext(:key))")
+
+                def take(key: str) -> bool:
+                    return bool(conn.execute(lock, {"space": _CLAIM_LOCKS, "key": key}).scalar())
+
+                mine = self._first_per_account(conn, due, limit, take)
+                # again under the locks: what another claim committed meanwhile is seen now
+                d = self._t["deliveries"]
+                again = due.where(d.c.account_key.in_(list(mine)))
+                ids = self._first_per_account(conn, again, limit) if mine else {}
             return self._lease(conn, ids, worker, ts, lease_seconds)
 
     def due_query(self, ts: float) -> Any:
@@ -84,44 +104,61 @@ class ClaimMixin:
         )
 
     @staticmethod
-    def _first_per_account(conn: Any, due: Any, limit: int) -> list[int]:
-        """Walk the queue a page at a time until `limit` accounts have their first delivery."""
+    def _first_per_account(
+        conn: Any, due: Any, limit: int, take: Callable[[str], bool] | None = None
+    ) -> dict[str, int]:
+        """Walk the queue a page at a time until `limit` accounts have their first delivery
+        (account -> delivery id). With `take`, an account counts only if `take(account)`
+        (the lock is free); one it refuses is passed over with all its deliveries."""
         first: dict[str, int] = {}
+        seen: set[str] = set()
         offset = 0
         while len(first) < limit:
             page = conn.execute(due.limit(PAGE).offset(offset)).all()
             for r in page:
-                first.setdefault(r.account_key, r.id)
-                if len(first) >= limit:
-                    break
+                if r.account_key in seen:
+                    continue
+                seen.add(r.account_key)
+                if take is None or take(r.account_key):
+                    first[r.account_key] = r.id
+                    if len(first) >= limit:
+                        break
             if len(page) < PAGE:
                 break
             offset += PAGE
-        return list(first.values())
+        return first
 
     def _lease(
-        self, conn: Any, ids: list[int], worker: str, ts: float, lease_seconds: float
+        self, conn: Any, first: dict[str, int], worker: str, ts: float, lease_seconds: float
     ) -> list[Claimed]:
+        """Lock the rows still claimable (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so a row a
+        cancel or hold is changing right now is left, never waited for), then lease them in
+        one UPDATE."""
+        import sqlalchemy as sa
+
         d = self._t["deliveries"]
-        if not ids:
+        if not first:
             return []
-        sel = d.select().where(d.c.id.in_(ids))
+        sel = sa.select(d.c.id).where(d.c.id.in_(list(first.values())), sa.text(CLAIMABLE))
         if conn.dialect.name == "postgresql":
             sel = sel.with_for_update(skip_locked=True)
-        out = []
-        for r in sorted(conn.execute(sel), key=lambda r: (r.created_at, r.id)):
-            until = ts + lease_seconds
-            row = conn.execute(  # RETURNING: no second query per claimed row
-                d.update()
-                .where(d.c.id == r.id)
-                .values(
-                    state=State.CLAIMED.value,
-                    lease_owner=worker,
-                    lease_until=until,
-                    fence=r.fence + 1,
-                    updated_at=ts,
-                )
-                .returning(*d.c)
-            ).one()
-            out.append(Claimed(rows.delivery(row), r.fence + 1, rows._dt(until)))
-        return out
+        ids = list(conn.execute(sel).scalars())
+        if not ids:
+            return []
+        until = ts + lease_seconds
+        found = conn.execute(
+            d.update()
+            .where(d.c.id.in_(ids))
+            .values(
+                state=State.CLAIMED.value,
+                lease_owner=worker,
+                lease_until=until,
+                fence=d.c.fence + 1,
+                updated_at=ts,
+            )
+            .returning(*d.c)
+        ).all()
+        return [
+            Claimed(rows.delivery(r), r.fence, rows._dt(until))
+            for r in sorted(found, key=lambda r: (r.created_at, r.id))
+        ]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from store_helpers import T0, article, attempt, item
 
 from distributor.config import Rate
+from distributor.store.claim import _CLAIM_LOCKS
 from distributor.store.models import State
 from distributor.store.store import Store
 
@@ -42,6 +44,24 @@ def test_workers_share_queue_without_double_claims(store: Store) -> None:
     for ids in by_account.values():  # per-account order: sent in the order planned
         sent_order = [i for i in sent if i in ids]
         assert sent_order == sorted(sent_order)
+
+
+def test_a_claim_passes_over_an_account_another_claim_is_taking(store: Store) -> None:
+    """PostgreSQL claims lock per account, not all at once: while another worker is in the
+    middle of claiming acct-0, a claim goes on with the other accounts instead of waiting."""
+    if store.dialect != "postgresql":
+        pytest.skip("SQLite claims take the write lock: one claim at a time by design")
+    import sqlalchemy as sa
+
+    store.plan(article(), [item("c0", "acct-0"), item("c1", "acct-1")])
+    with store._engine.connect() as other, other.begin():  # the other worker's claim
+        lock = "SELECT pg_try_advisory_xact_lock(:space, hashtext('acct-0'))"
+        assert other.execute(sa.text(lock), {"space": _CLAIM_LOCKS}).scalar()
+        got = store.claim("w1", lease_seconds=60, limit=2)
+        assert [c.delivery.account_key for c in got] == ["acct-1"]
+    # its transaction over (it claimed nothing), acct-0 is free for the next claim
+    got = store.claim("w2", lease_seconds=60, limit=2)
+    assert [c.delivery.account_key for c in got] == ["acct-0"]
 
 
 def test_concurrent_reservations_keep_the_rate(store: Store) -> None:
