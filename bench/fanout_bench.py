@@ -71,10 +71,11 @@ def run_workers(
         for _ in range(workers)
     ]
     try:
-        while settled(database) < total and all(p.poll() is None for p in procs):
-            if time.perf_counter() - start >= max_seconds:
-                break
-            time.sleep(0.1)
+        with contextlib.closing(_connect(database)) as conn:  # one connection for every look
+            while settled(conn) < total and all(p.poll() is None for p in procs):
+                if time.perf_counter() - start >= max_seconds:
+                    break
+                time.sleep(0.1)
         took = time.perf_counter() - start
     finally:
         for proc in procs:
@@ -91,25 +92,29 @@ def run_workers(
     return took, peak, cpu
 
 
-def settled(database: str) -> int:
-    """Deliveries that reached a final state, read without taking a write lock (the store's
-    own SQLite connections begin IMMEDIATE, which would compete with the workers measured)."""
-    return sum(n for s, n in read_states(database).items() if s in ("sent", "failed", "unknown"))
+def settled(conn: Any) -> int:
+    """Deliveries that reached a final state, read on `conn` from `_connect`."""
+    return sum(n for s, n in read_states(conn).items() if s in ("sent", "failed", "unknown"))
 
 
-def read_states(database: str) -> dict[str, int]:
-    """Deliveries per state: SQLite opened read-only, PostgreSQL in a plain read."""
-    query = "SELECT state, count(*) FROM deliveries GROUP BY state"
+def _connect(database: str) -> Any:
+    """A plain reading connection: SQLite opened read-only (the store's own connections begin
+    IMMEDIATE, which would compete with the workers measured), PostgreSQL in autocommit (a
+    look is one statement; no new server process per look either)."""
     if database.startswith("sqlite:///"):
         import sqlite3
 
         path = database.removeprefix("sqlite:///")
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-            return {str(s): int(n) for s, n in conn.execute(query)}
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     import psycopg
 
-    with psycopg.connect(database) as conn:
-        return {str(s): int(n) for s, n in conn.execute(query).fetchall()}
+    return psycopg.connect(database, autocommit=True)
+
+
+def read_states(conn: Any) -> dict[str, int]:
+    """Deliveries per state."""
+    rows = conn.execute("SELECT state, count(*) FROM deliveries GROUP BY state").fetchall()
+    return {str(s): int(n) for s, n in rows}
 
 
 def outcome(database: str, times: bool = False) -> tuple[dict[str, int], list[float]]:
