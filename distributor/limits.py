@@ -29,11 +29,9 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
-
-import regex
 
 from distributor.errors import ConfigError, TemplateError
 from distributor.platform import BUILTIN, load, spec
@@ -44,15 +42,27 @@ _CACHE = 65536
 
 # X: split at ASCII whitespace only; Unicode spaces stay inside tokens (see docs/limits.md).
 _X_SPLIT = re.compile(r"([ \t\n\r]+)")
-_GRAPHEME = regex.compile(r"\X")
-# Characters that can join a grapheme cluster with a neighbour; text without them has one
-# grapheme per code point (apart from CRLF), which spares the slower \X scan.
-_JOINING = regex.compile(
-    r"[\p{GCB=Extend}\p{GCB=ZWJ}\p{GCB=RI}\p{GCB=Prepend}\p{GCB=SpacingMark}"
-    r"\p{GCB=L}\p{GCB=V}\p{GCB=T}\p{GCB=LV}\p{GCB=LVT}]"
-)
+# The `regex` module's patterns, compiled on first use (`_rx`): importing `regex` and compiling
+# its Unicode property classes is ~20 ms of every CLI start, and ordinary news text needs none.
+_RX = {
+    "grapheme": r"\X",
+    # Characters that can join a grapheme cluster with a neighbour; text without them has one
+    # grapheme per code point (apart from CRLF), which spares the slower \X scan.
+    "joining": r"[\p{GCB=Extend}\p{GCB=ZWJ}\p{GCB=RI}\p{GCB=Prepend}\p{GCB=SpacingMark}"
+    r"\p{GCB=L}\p{GCB=V}\p{GCB=T}\p{GCB=LV}\p{GCB=LVT}]",
+    # Threads counts an emoji's UTF-8 bytes; a keycap (1️⃣: digit, VS16, U+20E3) is an emoji too.
+    "emoji": r"\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3",
+    # Mastodon's remote mention (Account::MENTION_RE): '@user@domain' counts as '@user'. The user
+    # part is ASCII letters, digits and '_' (joined by '.' or '-'); the domain is word characters,
+    # at most 253 (a longer one is not extracted and counts in full). So '@jürgen@example.de' is
+    # no mention at all and counts in full (18), as Mastodon counts it.
+    "remote_mention": r"(?i)(?<![=/\w])(@[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)"
+    r"@[\w.-]{1,252}\w(?![\w.-]*\w)",
+    # Instagram's hashtag: '#' not inside a word, then word characters with at least one letter.
+    "hashtag": r"(?<![\w&#])#(?=\w*[^\W\d_])\w+",
+}
 _TOKEN = re.compile(r"[^ \t\n\r]+")
-# Characters that are neither in `_JOINING` nor in `_EMOJI` (© ® ‼ ⁉ are emoji; U+0300 on and
+# Characters that are neither "joining" nor "emoji" (© ® ‼ ⁉ are emoji; U+0300 on and
 # ZWNJ/ZWJ join clusters), as a `re` class: see `_plain`.
 _PLAIN_TEXT = re.compile(
     r"[\x00-\xa8\xaa-\xad\xaf-\u02ff\u2000-\u200b\u200e-\u203b\u203d-\u2048\u204a-\u206f"
@@ -77,20 +87,6 @@ _SIMPLE_URL = re.compile(
     r"(?:com|org|net|info|news|de|at|ch|uk|eu|fr|nl|be|it|es|dk|se|no|pl|io)"
     r"(?:/(?:[A-Za-z0-9._~%/-]*[A-Za-z0-9_/-])?)?(?:\?[A-Za-z0-9._~%&=+/-]*[A-Za-z0-9_&=/-])?\Z"
 )
-# Threads counts an emoji's UTF-8 bytes; a keycap (1️⃣: digit, VS16, U+20E3) is an emoji too.
-_EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3")
-# Mastodon's remote mention (Account::MENTION_RE): '@user@domain' counts as '@user'. The user
-# part is ASCII letters, digits and '_' (joined by '.' or '-'); the domain is word characters,
-# at most 253 (a longer one is not extracted and counts in full). So '@jürgen@example.de' is
-# no mention at all and counts in full (18), as Mastodon counts it.
-_REMOTE_MENTION = regex.compile(
-    r"(?<![=/\w])(@[a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)@[\w.-]{1,252}\w(?![\w.-]*\w)",
-    regex.IGNORECASE,
-)
-
-
-# Instagram's hashtag: '#' not inside a word, then word characters with at least one letter.
-_HASHTAG = regex.compile(r"(?<![\w&#])#(?=\w*[^\W\d_])\w+")
 INSTAGRAM_CAPTION, INSTAGRAM_HASHTAGS = 2200, 30
 
 
@@ -163,11 +159,19 @@ def _plain(text: str) -> bool:
     return _PLAIN_TEXT.match(text) is not None
 
 
+@cache
+def _rx(name: str) -> Any:
+    """The `regex` pattern `_RX[name]`, compiled once."""
+    import regex
+
+    return regex.compile(_RX[name])
+
+
 def graphemes(text: str) -> int:
     """User-perceived characters (extended grapheme clusters)."""
-    if text.isascii() or _plain(text) or not _JOINING.search(text):
+    if text.isascii() or _plain(text) or not _rx("joining").search(text):
         return len(text) - text.count("\r\n")  # CRLF is one grapheme
-    return len(_GRAPHEME.findall(text))
+    return len(_rx("grapheme").findall(text))
 
 
 def utf16_units(text: str) -> int:
@@ -270,7 +274,7 @@ def x_plain_weight(token: str) -> int | None:
 def mastodon_length(text: str) -> int:
     """Mastodon's countable length: URLs with a scheme are 23, remote mentions lose the domain."""
     if "@" in text:
-        text = _REMOTE_MENTION.sub(r"\1", text)
+        text = _rx("remote_mention").sub(r"\1", text)
     total, pos = 0, 0
     for start, end in _scheme_urls(text):
         total += graphemes(text[pos:start]) + URL_WEIGHT
@@ -301,7 +305,7 @@ def _token_urls(token: str) -> tuple[tuple[int, int], ...]:
 def mastodon_length_full(text: str) -> int:
     """Mastodon's length from one URL extraction over the whole text (reference for tests)."""
     extract_urls_with_indices = _twitter_text()[1]
-    text = _REMOTE_MENTION.sub(r"\1", text)
+    text = _rx("remote_mention").sub(r"\1", text)
     total, pos = 0, 0
     for url in extract_urls_with_indices(text, extract_urls_without_protocol=False):
         start, end = url["indices"]
@@ -313,23 +317,25 @@ def mastodon_length_full(text: str) -> int:
 def threads_length(text: str) -> int:
     """Threads: a grapheme containing an emoji counts its UTF-8 bytes, any other grapheme 1."""
     text = unicodedata.normalize("NFC", text)
-    if text.isascii() or _plain(text) or not _EMOJI.search(text):
+    if text.isascii() or _plain(text) or not _rx("emoji").search(text):
         return graphemes(text)
     total = 0
-    for cluster in _GRAPHEME.findall(text):
-        total += len(cluster.encode("utf-8")) if _EMOJI.search(cluster) else 1
+    for cluster in _rx("grapheme").findall(text):
+        total += len(cluster.encode("utf-8")) if _rx("emoji").search(cluster) else 1
     return total
 
 
 def instagram_hashtags(text: str) -> int:
     """How many hashtags Instagram sees in a caption."""
-    return len(_HASHTAG.findall(text)) if "#" in text else 0
+    return len(_rx("hashtag").findall(text)) if "#" in text else 0
 
 
 def instagram_length(text: str) -> int:
     """Instagram's caption length: UTF-16 code units, plus a whole caption per hashtag beyond
     the 30 Instagram allows (the limit counts both)."""
-    excess = max(0, instagram_hashtags(text) - INSTAGRAM_HASHTAGS)
+    # Every hashtag has its own "#": with no more "#" than allowed, none is in excess.
+    tags = instagram_hashtags(text) if text.count("#") > INSTAGRAM_HASHTAGS else 0
+    excess = max(0, tags - INSTAGRAM_HASHTAGS)
     return utf16_units(text) + excess * INSTAGRAM_CAPTION
 
 

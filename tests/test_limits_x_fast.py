@@ -132,5 +132,5 @@ def test_plain_text_characters_join_nothing_and_are_no_emoji() -> None:
     # The `re` shortcut of graphemes() and threads_length() against the `regex` properties.
     plain = [chr(c) for c in range(0x3000) if limits._plain(chr(c))]
     assert len(plain) > 800 and "„" in plain and "€" in plain and "ä" in plain
-    assert not [c for c in plain if limits._JOINING.match(c) or limits._EMOJI.match(c)]
+    assert not [c for c in plain if limits._rx("joining").match(c) or limits._rx("emoji").match(c)]
     assert not limits._plain("e\u0301") and not limits._plain("©") and not limits._plain("a\u200d")

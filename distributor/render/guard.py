@@ -13,7 +13,6 @@ never surface in unrelated code.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import re
 import string
@@ -105,6 +104,8 @@ def check_filter(name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> N
 
 
 def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:
+    import ctypes  # only when a render overruns: not on every CLI start
+
     obj = ctypes.py_object(exc) if exc is not None else None
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), obj)
 
