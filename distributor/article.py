@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -80,7 +81,7 @@ class Article:
     @property
     def article_id(self) -> str:
         """A stable 16-hex-digit id derived from the canonical URL."""
-        return hashlib.sha256(self.canonical_url.encode("utf-8")).hexdigest()[:16]
+        return _article_id(self.url)
 
     def identity_keys(self) -> tuple[str, ...]:
         """Keys under which the store recognises this story again (URL first, then guid)."""
@@ -289,6 +290,12 @@ def check_url(url: Any, key: str) -> None:
 def is_tracking_param(name: str) -> bool:
     low = name.lower()
     return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)
+
+
+@lru_cache(maxsize=4096)
+def _article_id(url: str) -> str:
+    # Rendering asks once per channel: the canonical URL is hashed once per article.
+    return hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()[:16]
 
 
 def canonical_url(url: str) -> str:

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,7 @@ _RX = {
     # Instagram's hashtag: '#' not inside a word, then word characters with at least one letter.
     "hashtag": r"(?<![\w&#])#(?=\w*[^\W\d_])\w+",
 }
-_TOKEN = re.compile(r"[^ \t\n\r]+")
+_SPACES = " \t\n\r"  # what separates tokens (URLs never span it)
 # Characters that are neither "joining" nor "emoji" (© ® ‼ ⁉ are emoji; U+0300 on and
 # ZWNJ/ZWJ join clusters), as a `re` class: see `_plain`.
 _PLAIN_TEXT = re.compile(
@@ -189,7 +190,7 @@ def x_length(text: str) -> int:
     pieces = _X_SPLIT.split(text)
     # Whether a URL may start with the token's first letter depends on what precedes it (start of
     # text or whitespace: twitter-text treats them differently), so that context is part of the key.
-    return _x_piece(pieces[0], False) + sum(_x_piece(p, True) for p in pieces[1:] if p)
+    return _x_piece(pieces[0], False) + sum(map(_x_piece, pieces[1:], repeat(True)))
 
 
 _IMPORT_LOCK = threading.Lock()
@@ -287,10 +288,13 @@ def _scheme_urls(text: str) -> list[tuple[int, int]]:
     if "://" not in text:
         return []
     spans: list[tuple[int, int]] = []
-    for match in _TOKEN.finditer(text):
-        if "://" in match.group():
-            offset = match.start()
-            spans.extend((offset + s, offset + e) for s, e in _token_urls(match.group()))
+    found = text.find("://")
+    while found != -1:  # the token around each "://" (most tokens have none: no scan of them)
+        start = max(text.rfind(space, 0, found) for space in _SPACES) + 1
+        ends = [text.find(space, found) for space in _SPACES]
+        end = min((e for e in ends if e != -1), default=len(text))
+        spans.extend((start + s, start + e) for s, e in _token_urls(text[start:end]))
+        found = text.find("://", end)
     return spans
 
 

@@ -95,8 +95,14 @@ def _with_utm(url: str, params: tuple[tuple[str, str], ...]) -> str:
     kept = [
         p for p in parts.query.split("&") if p and not _param_name(p).lower().startswith("utm_")
     ]
-    kept += [f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in params]
+    kept.append(_utm_query(params))
     return urlunsplit(parts._replace(query="&".join(kept)))
+
+
+@lru_cache(maxsize=256)
+def _utm_query(params: tuple[tuple[str, str], ...]) -> str:
+    """A channel's utm parameters as a query string (the same for every article it posts)."""
+    return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in params)
 
 
 def utm_items(params: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
