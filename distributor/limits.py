@@ -81,12 +81,14 @@ _X_HEAVY = re.compile(r"[\u1100-\u1fff\u200e\u200f\u2020-\u2031\u2038-\u20ff]")
 # TLD twitter-text knows starts with a letter: without such a dot a token holds no URL.
 _X_DOT_LETTER = re.compile(r"\.[^\W_]")
 # A URL twitter-text takes whole (tested on its conformance data and against the library): http(s),
-# lowercase host labels of at most 63 characters under a common TLD, a plain path and query that
-# end in a character twitter-text lets a path or query end in. Any other URL takes the full path.
+# lowercase host labels of at most 63 characters under a common TLD, a plain path (accented Latin
+# letters too) and query that end in a character twitter-text lets a path or query end in. Any
+# other URL takes the full path.
 _SIMPLE_URL = re.compile(
     r"https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
     r"(?:com|org|net|info|news|de|at|ch|uk|eu|fr|nl|be|it|es|dk|se|no|pl|io)"
-    r"(?:/(?:[A-Za-z0-9._~%/-]*[A-Za-z0-9_/-])?)?(?:\?[A-Za-z0-9._~%&=+/-]*[A-Za-z0-9_&=/-])?\Z"
+    r"(?:/(?:[A-Za-z0-9._~%/\xc0-\xd6\xd8-\xf6\xf8-\xff-]*[A-Za-z0-9_/\xc0-\xd6\xd8-\xf6\xf8-\xff-])?)?"
+    r"(?:\?[A-Za-z0-9._~%&=+/-]*[A-Za-z0-9_&=/-])?\Z"
 )
 INSTAGRAM_CAPTION, INSTAGRAM_HASHTAGS = 2200, 30
 

@@ -87,7 +87,7 @@ def test_conformance_texts_count_alike_token_by_token() -> None:
 
 _HOST = st.from_regex(r"\A[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?\Z")
 _TLD = st.sampled_from(["com", "org", "net", "info", "news", "de", "at", "ch", "uk", "eu", "io"])
-_PATH = st.from_regex(r"\A(?:/(?:[A-Za-z0-9._~%/-]*[A-Za-z0-9_/-])?)?\Z")
+_PATH = st.from_regex(r"\A(?:/(?:[A-Za-z0-9._~%/äöüßé-]*[A-Za-z0-9_/ÄÖÜßé-])?)?\Z")
 _QUERY = st.from_regex(r"\A(?:\?[A-Za-z0-9._~%&=+/-]*[A-Za-z0-9_&=/-])?\Z")
 
 
@@ -124,6 +124,7 @@ def test_plain_tokens_weigh_as_twitter_text_says(text: str) -> None:
 
 def test_news_words_need_no_twitter_text() -> None:
     words = "Grüße „Zitat“ – Debatte. Ende… 4 €, £4m 2,000 https://www.courier-example.co.uk/a?x=1"
+    words += " https://www.example.de/lokales/1-bürgermeisterin-förderung"
     assert all(limits.x_plain_weight(w) is not None for w in words.split())
     assert all(limits.x_plain_weight(w) is None for w in ("z.B.", "example.com", "©", "✨", "a\r"))
 
