@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -135,6 +136,12 @@ def _is_heading(text: str) -> bool:
 
 def split_sentences(text: str, *, german: bool = True) -> list[str]:
     """Split one paragraph into sentences (linear; abbreviation- and ordinal-aware)."""
+    return list(_sentences(text, german))
+
+
+@lru_cache(maxsize=1024)
+def _sentences(text: str, german: bool) -> tuple[str, ...]:
+    # Cached: fitting splits the same teaser for every channel that has to shorten it.
     sentences: list[str] = []
     start = 0
     for match in _END.finditer(text):
@@ -153,7 +160,7 @@ def split_sentences(text: str, *, german: bool = True) -> list[str]:
     tail = text[start:].strip()
     if tail:
         sentences.append(tail)
-    return sentences
+    return tuple(sentences)
 
 
 def _starts_sentence(rest: str) -> bool:
