@@ -24,7 +24,7 @@ from distributor.render.guard import Budget
 from distributor.render.slots import SLOTS, fillable_slots
 
 # Random per process: no article and no template can contain or compute it.
-_MARKS = {slot: f"\ue000{slot}{secrets.token_hex(8)}\ue001" for slot in SLOTS}
+_TEASER, _HASHTAGS = (f"\ue000{slot}{secrets.token_hex(8)}\ue001" for slot in SLOTS)
 
 
 class Filler:
@@ -43,25 +43,27 @@ class Filler:
         name = template.name or ""
         autoescape = engine.ENV.autoescape
         self.escaped = bool(autoescape(name) if callable(autoescape) else autoescape)
-        self.skeletons: dict[tuple[str, ...], str | None] = {}
+        self.skeletons: dict[tuple[str, str], str | None] = {}
 
     def fill(self, teaser: str, hashtags: str) -> str | None:
         if not self.fillable:
             return None
-        given = dict(zip(SLOTS, (teaser, hashtags), strict=True))
+        fill_teaser = bool(teaser) and "teaser" in self.fillable
+        fill_tags = bool(hashtags) and "hashtags" in self.fillable
         # What the skeleton is rendered with: a mark for a non-empty fillable slot, else the value.
-        shape = {s: _MARKS[s] if s in self.fillable and v else v for s, v in given.items()}
-        key = tuple(shape.values())
+        key = (_TEASER if fill_teaser else teaser, _HASHTAGS if fill_tags else hashtags)
         if key not in self.skeletons:
-            self.skeletons[key] = self._skeleton(shape)
+            self.skeletons[key] = self._skeleton(dict(zip(SLOTS, key, strict=True)))
         text = self.skeletons[key]
         if text is None:
             return None
-        for slot in self.fillable:
-            if given[slot]:
-                value = given[slot]
-                text = text.replace(_MARKS[slot], str(escape(value)) if self.escaped else value)
-        if len(text) > self.max_chars or any(mark in text for mark in _MARKS.values()):
+        if fill_teaser:
+            text = text.replace(_TEASER, str(escape(teaser)) if self.escaped else teaser)
+        if fill_tags:
+            text = text.replace(_HASHTAGS, str(escape(hashtags)) if self.escaped else hashtags)
+        if len(text) > self.max_chars or (
+            "\ue000" in text and (_TEASER in text or _HASHTAGS in text)
+        ):
             return None  # over the cap (the full render says so), or a mark left where unexpected
         return text
 
