@@ -160,9 +160,9 @@ def test_channel_language_when_nothing_says() -> None:
 
 
 def _languages(*codes: str) -> object:
-    from distributor.config import Filters
+    from distributor.config import RouteFilters
 
-    return Filters(languages=codes)
+    return RouteFilters(languages=codes)
 
 
 def test_invisible_and_control_characters_are_stripped_at_the_source() -> None:
