@@ -11,9 +11,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sandbox_helpers import SECRETS
 
+import distributor.store
 from distributor.config import Settings, load_config
+from distributor.platforms import sessions
 from distributor.platforms.base import Draft
 from distributor.platforms.registry import build_adapter
 from distributor.store import open_store
@@ -52,6 +55,27 @@ def test_processes_share_one_session(
     finally:
         kept.close()
     assert session is not None and session["accessJwt"] and session["did"]
+
+
+def test_the_store_is_opened_once_per_process_not_per_session_call(
+    sandbox: Any, sandbox_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conf = settings_with_store(sandbox_settings, tmp_path)
+    opened: list[str] = []
+
+    def counting_open(url: str, **kw: Any) -> Any:
+        opened.append(url)
+        return open_store(url, **kw)
+
+    monkeypatch.setattr(distributor.store, "open_store", counting_open)
+    for n in range(4):  # each adapter reads the kept session; the first also keeps its own
+        build_adapter(conf.channel(CHANNEL), conf).publish(draft(n), key=f"k{n}")
+    assert len(sandbox.posts("bluesky")) == 4 and logins(sandbox) == 1
+    assert opened == [conf.database_url]  # opened (and migrated) once, not once per call
+    sessions.close_all()  # as at exit: the session outlives the process's store
+    build_adapter(conf.channel(CHANNEL), conf).publish(draft(9), key="k9")
+    assert logins(sandbox) == 1 and opened == [conf.database_url] * 2
+    sessions.close_all()
 
 
 def test_a_kept_session_the_server_refuses_is_replaced_once(
