@@ -126,11 +126,14 @@ def test_time_limit_works_in_worker_threads_and_leaves_nothing_behind() -> None:
             time.sleep(0.02)
         return "calm"
 
+    before = threading.active_count()  # other tests' threads may still be winding down
     with ThreadPoolExecutor(2) as pool:
         assert pool.submit(spin, 5).result(timeout=5) == "stopped"
         assert pool.submit(spin, 0.05).result(timeout=5) == "finished"
         assert [pool.submit(later).result(timeout=5) for _ in range(2)] == ["calm", "calm"]
-    assert threading.active_count() < 50
+    assert (
+        threading.active_count() <= before + 1
+    )  # the pool's threads are gone (a watchdog may stay)
 
 
 def test_hostile_channel_does_not_stop_the_worker(tmp_path: Path) -> None:
