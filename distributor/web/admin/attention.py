@@ -59,23 +59,17 @@ class Attention:
 
 
 def gather(store: Store, settings: Settings, now: datetime) -> Attention:
-    """Everything the panel and page show (a fixed number of queries, whatever the log size)."""
-    from distributor.review import attention as audit_rule
-
-    counts = store.counts_by_state()
+    """Everything the panel and page show: a fixed number of queries, each reading only the
+    rows in the states it counts or lists, never the whole log (the home page runs this)."""
+    counts = store.counts_by_state(_LISTED)
     lists = {s: _newest(store, s) if counts[s.value] else [] for s in _LISTED}
-    turns = store.gaps()
-    stuck = [
-        Stuck(d, d.state in LEASED, _since(d))
-        for d in store.audit()
-        if d.state is not State.UNKNOWN and audit_rule(d, now, STUCK_AFTER, turns)
-    ]
+    stuck_count, stuck = store.stuck(now, STUCK_AFTER, limit=SHOWN)
     found = Attention(
-        counts={**counts, "stuck": len(stuck)},
+        counts={**counts, "stuck": stuck_count},
         review=lists[State.AWAITING_REVIEW],
         unknown=lists[State.UNKNOWN],
         failed=lists[State.FAILED],
-        stuck=stuck[:SHOWN],
+        stuck=[Stuck(d, d.state in LEASED, _since(d)) for d in stuck],
         paused=store.paused(),
         blocked=_blocked(store, settings, now),
         workers=_workers(store, settings, now),
