@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from distributor.clock import Clock
 from distributor.store import rows
+from distributor.store.fenced import states_sql
+from distributor.store.hot import Hot
 from distributor.store.models import LEASED, Claimed, State
 
 _CLAIM_LOCKS = 7_240_002  # advisory lock space of the per-account claim locks
@@ -36,6 +38,8 @@ PAGE = 200  # rows read per step of the index walk
 
 class ClaimMixin:
     _engine: Any
+    _hot: Hot
+    _stmts: dict[Any, Any]
     _t: Any
     _clock: Clock
 
@@ -53,36 +57,61 @@ class ClaimMixin:
         """Lease up to `limit` due deliveries: at most one per account (its highest priority,
         then oldest), none for paused queue, blocked or re-auth accounts, none where one is
         already in flight; none held, under embargo or whose channel's spacing slot is ahead."""
+        ts = self._now(now)
+        if self._engine.dialect.name == "postgresql":
+            return self._claim_locked(worker, ts, lease_seconds, limit)
+        with self._hot.begin() as tx:  # BEGIN IMMEDIATE: one claim at a time (store/hot.py)
+            if self._is_paused(tx):
+                return []
+            ids = self._first_per_account(tx, self._due_page(), {"_ts": ts}, limit)
+            return self._lease(tx, ids, worker, ts, lease_seconds)
+
+    def _claim_locked(
+        self, worker: str, ts: float, lease_seconds: float, limit: int
+    ) -> list[Claimed]:
+        """PostgreSQL: the walk under per-account advisory locks (see the module docstring)."""
         import sqlalchemy as sa
 
-        ts = self._now(now)
-        with self._engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE, one claim at a time
+        with self._engine.begin() as conn:
             if self._is_paused(conn):
                 return []
-            due = self.due_query(ts)
-            if conn.dialect.name != "postgresql":
-                ids = self._first_per_account(conn, due, limit)
-            else:
-                lock = sa.text("SELECT pg_try_advisory_xact_lock(:space, hashtext(:key))")
+            lock = sa.text("SELECT pg_try_advisory_xact_lock(:space, hashtext(:key))")
 
-                def take(key: str) -> bool:
-                    return bool(conn.execute(lock, {"space": _CLAIM_LOCKS, "key": key}).scalar())
+            def take(key: str) -> bool:
+                return bool(conn.execute(lock, {"space": _CLAIM_LOCKS, "key": key}).scalar())
 
-                mine = self._first_per_account(conn, due, limit, take)
-                # again under the locks: what another claim committed meanwhile is seen now
-                d = self._t["deliveries"]
-                again = due.where(d.c.account_key.in_(list(mine)))
-                ids = self._first_per_account(conn, again, limit) if mine else {}
+            due, params = self._due_page(), {"_ts": ts}
+            mine = self._first_per_account(conn, due, params, limit, take)
+            # again under the locks: what another claim committed meanwhile is seen now
+            d = self._t["deliveries"]
+            again = due.where(d.c.account_key.in_(list(mine)))
+            ids = self._first_per_account(conn, again, params, limit) if mine else {}
             return self._lease(conn, ids, worker, ts, lease_seconds)
 
-    def due_query(self, ts: float) -> Any:
-        """Due deliveries in queue order (the claim's query; EXPLAIN-checked in the tests)."""
+    def _due_page(self) -> Any:
+        """`due_query` a page at a time, built once: `_ts`, `_limit`, `_offset` are bound."""
+        stmt = self._stmts.get("due_page")
+        if stmt is None:
+            import sqlalchemy as sa
+
+            due = self.due_query(sa.bindparam("_ts", type_=sa.Float))
+            stmt = self._stmts["due_page"] = due.limit(sa.bindparam("_limit")).offset(
+                sa.bindparam("_offset")
+            )
+        return stmt
+
+    def due_query(self, ts: Any) -> Any:
+        """Due deliveries in queue order (the claim's query; EXPLAIN-checked in the tests);
+        `ts` is the time, or a bindparam for it."""
         import sqlalchemy as sa
 
         d, acc = self._t["deliveries"], self._t["accounts"]
+        # states written into the SQL, not bound: the claim's statement is compiled once
         busy = sa.select(d.c.account_key).where(
-            d.c.state.in_([s.value for s in LEASED])
-            | ((d.c.state == State.RETRY_WAIT.value) & (d.c.not_before > ts))
+            sa.or_(
+                sa.text(states_sql(s.value for s in LEASED)),
+                sa.and_(sa.text(states_sql([State.RETRY_WAIT.value])), d.c.not_before > ts),
+            )
         )
         held = sa.select(acc.c.account_key).where(
             (acc.c.blocked_until > ts) | acc.c.needs_reauth.is_(True)
@@ -105,7 +134,11 @@ class ClaimMixin:
 
     @staticmethod
     def _first_per_account(
-        conn: Any, due: Any, limit: int, take: Callable[[str], bool] | None = None
+        conn: Any,
+        due: Any,
+        params: dict[str, Any],
+        limit: int,
+        take: Callable[[str], bool] | None = None,
     ) -> dict[str, int]:
         """Walk the queue a page at a time until `limit` accounts have their first delivery
         (account -> delivery id). With `take`, an account counts only if `take(account)`
@@ -114,7 +147,7 @@ class ClaimMixin:
         seen: set[str] = set()
         offset = 0
         while len(first) < limit:
-            page = conn.execute(due.limit(PAGE).offset(offset)).all()
+            page = conn.execute(due, {**params, "_limit": PAGE, "_offset": offset}).all()
             for r in page:
                 if r.account_key in seen:
                     continue
@@ -134,31 +167,63 @@ class ClaimMixin:
         """Lock the rows still claimable (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so a row a
         cancel or hold is changing right now is left, never waited for), then lease them in
         one UPDATE."""
-        import sqlalchemy as sa
 
-        d = self._t["deliveries"]
         if not first:
             return []
-        sel = sa.select(d.c.id).where(d.c.id.in_(list(first.values())), sa.text(CLAIMABLE))
-        if conn.dialect.name == "postgresql":
-            sel = sel.with_for_update(skip_locked=True)
-        ids = list(conn.execute(sel).scalars())
+        wanted = list(first.values())
+        ids = list(conn.execute(self._lockable(len(wanted)), _numbered(wanted)).scalars())
         if not ids:
             return []
         until = ts + lease_seconds
         found = conn.execute(
-            d.update()
-            .where(d.c.id.in_(ids))
-            .values(
-                state=State.CLAIMED.value,
-                lease_owner=worker,
-                lease_until=until,
-                fence=d.c.fence + 1,
-                updated_at=ts,
-            )
-            .returning(*d.c)
+            self._leasing(len(ids)),
+            {**_numbered(ids), "_owner": worker, "_until": until, "_ts": ts},
         ).all()
         return [
             Claimed(rows.delivery(r), r.fence, rows._dt(until))
             for r in sorted(found, key=lambda r: (r.created_at, r.id))
         ]
+
+    def _lockable(self, n: int) -> Any:
+        """The `n` rows still claimable (PostgreSQL: FOR UPDATE SKIP LOCKED); built once per n."""
+        stmt = self._stmts.get(("lockable", n))
+        if stmt is None:
+            import sqlalchemy as sa
+
+            d = self._t["deliveries"]
+            stmt = sa.select(d.c.id).where(d.c.id.in_(_binds(n)), sa.text(CLAIMABLE))
+            if self._engine.dialect.name == "postgresql":
+                stmt = stmt.with_for_update(skip_locked=True)
+            self._stmts[("lockable", n)] = stmt
+        return stmt
+
+    def _leasing(self, n: int) -> Any:
+        """Lease `n` rows in one UPDATE ... RETURNING; built once per n."""
+        stmt = self._stmts.get(("leasing", n))
+        if stmt is None:
+            import sqlalchemy as sa
+
+            d = self._t["deliveries"]
+            stmt = self._stmts[("leasing", n)] = (
+                d.update()
+                .where(d.c.id.in_(_binds(n)))
+                .values(
+                    state=sa.literal_column(f"'{State.CLAIMED.value}'"),
+                    lease_owner=sa.bindparam("_owner"),
+                    lease_until=sa.bindparam("_until"),
+                    fence=d.c.fence + sa.literal_column("1"),
+                    updated_at=sa.bindparam("_ts"),
+                )
+                .returning(*d.c)
+            )
+        return stmt
+
+
+def _binds(n: int) -> list[Any]:
+    import sqlalchemy as sa
+
+    return [sa.bindparam(f"_id{i}", type_=sa.Integer) for i in range(n)]
+
+
+def _numbered(ids: list[int]) -> dict[str, int]:
+    return {f"_id{i}": v for i, v in enumerate(ids)}

@@ -79,17 +79,23 @@ def _full_disk_hook(engine: Any, url: str) -> None:
     """A full disk is a StoreFull (one line, exit 3), whichever statement ran into it."""
     from sqlalchemy import event
 
-    folder = _sqlite_folder(url)
-
     @event.listens_for(engine, "handle_error")
     def _full(ctx: Any) -> None:
-        exc = ctx.original_exception
-        if is_disk_full(exc) or _io_error_on_full_disk(exc, folder):
-            first = (str(exc).strip().splitlines() or ["no space left"])[0]
-            raise StoreFull(
-                f"store {safe_url(url)}: the disk is full ({first}); "
-                "nothing of this change was saved: free space, then run it again"
-            ) from None
+        message = full_disk(ctx.original_exception, url)
+        if message is not None:
+            raise StoreFull(message) from None
+
+
+def full_disk(exc: BaseException | None, url: str) -> str | None:
+    """The StoreFull message when `exc` means the store's disk is full, else None (the send
+    path's driver-level transactions ask this too: store/hot.py)."""
+    if not (is_disk_full(exc) or _io_error_on_full_disk(exc, _sqlite_folder(url))):
+        return None
+    first = (str(exc).strip().splitlines() or ["no space left"])[0]
+    return (
+        f"store {safe_url(url)}: the disk is full ({first}); "
+        "nothing of this change was saved: free space, then run it again"
+    )
 
 
 def is_disk_full(exc: BaseException | None) -> bool:

@@ -14,14 +14,24 @@ from typing import TYPE_CHECKING, Any
 
 from distributor.errors import StaleLease, StoreError
 from distributor.store import rows
+from distributor.store.hot import Hot
 from distributor.store.models import Attempt, Delivery, State, to_ts
 
 # Values that are SQL, not data: written into the statement itself (the same every call).
 ATTEMPTS_PLUS_ONE = object()
 
 
+def states_sql(states: Iterable[str]) -> str:
+    """`deliveries.state IN (...)` with the states written in: they are the store's own
+    constants, and an expanding parameter would have to be rendered again on every call."""
+    names = list(states)
+    assert all(n.isidentifier() for n in names), names
+    return "deliveries.state IN (" + ", ".join(f"'{n}'" for n in names) + ")"
+
+
 class FencedMixin:
     _engine: Any
+    _hot: Hot
     _t: Any
     _stmts: dict[Any, Any]
 
@@ -43,12 +53,12 @@ class FencedMixin:
             where = [
                 d.c.id == sa.bindparam("_id"),
                 d.c.fence == sa.bindparam("_fence"),
-                d.c.state.in_(states),
+                sa.text(states_sql(states)),  # constants in the SQL: compiled once (store/hot.py)
             ]
             if live:
                 where.append(d.c.lease_until >= sa.bindparam("_ts"))
             values = {
-                k.removesuffix("+1"): d.c[k.removesuffix("+1")] + 1
+                k.removesuffix("+1"): d.c[k.removesuffix("+1")] + sa.literal_column("1")
                 if k.endswith("+1")
                 else sa.bindparam(f"v_{k}")
                 for k in keys
@@ -78,8 +88,13 @@ class FencedMixin:
         return rows.delivery(row)
 
     def _why_stale(self, conn: Any, id: int, fence: int, live_at: float | None) -> Exception:
-        d = self._t["deliveries"]
-        cur = conn.execute(d.select().where(d.c.id == id)).first()
+        stmt = self._stmts.get("by_id")
+        if stmt is None:
+            import sqlalchemy as sa
+
+            d = self._t["deliveries"]
+            stmt = self._stmts["by_id"] = d.select().where(d.c.id == sa.bindparam("_id"))
+        cur = conn.execute(stmt, {"_id": id}).first()
         if cur is None:
             return StoreError(f"delivery {id} does not exist")
         if live_at is not None and cur.fence == fence and (cur.lease_until or 0) < live_at:
@@ -94,7 +109,7 @@ class FencedMixin:
         """claimed -> sending, committed BEFORE the HTTP call; refused once the lease expired.
         With `gap` (min_gap), the channel's next post is spaced from now."""
         ts = self._now(now)
-        with self._engine.begin() as conn:
+        with self._hot.begin() as conn:
             if gap > 0:
                 self._sent_at_gap(conn, id, gap, ts)
             values = {"state": State.SENDING.value, "updated_at": ts}
@@ -103,7 +118,11 @@ class FencedMixin:
     def _append_attempt(self, conn: Any, id: int, a: Attempt, n: int) -> None:
         stmt = self._stmts.get("attempt")
         if stmt is None:
-            stmt = self._stmts["attempt"] = self._t["attempts"].insert()
+            import sqlalchemy as sa
+
+            a_t = self._t["attempts"]
+            names = [c.key for c in a_t.c if c.key != "id"]
+            stmt = self._stmts["attempt"] = a_t.insert().values({k: sa.bindparam(k) for k in names})
         conn.execute(
             stmt,
             {

@@ -17,6 +17,7 @@ from distributor.store.models import FINAL, LEASED, Delivery, Filters, State, to
 
 class QueriesMixin(AccountsMixin):
     _engine: Any
+    _stmts: dict[Any, Any]
     _t: Any
     _clock: Clock
 
@@ -69,12 +70,17 @@ class QueriesMixin(AccountsMixin):
 
     # -- kill switch --------------------------------------------------------------------
     def _is_paused(self, conn: Any) -> bool:
-        c = self._t["controls"]
-        return bool(
-            conn.execute(
-                c.select().with_only_columns(c.c.value).where(c.c.name == "paused")
-            ).scalar()
-        )
+        stmt = self._stmts.get("paused")
+        if stmt is None:  # built once: every claim asks (store/hot.py)
+            import sqlalchemy as sa
+
+            c = self._t["controls"]
+            stmt = self._stmts["paused"] = (
+                c.select()
+                .with_only_columns(c.c.value)
+                .where(c.c.name == sa.literal_column("'paused'"))
+            )
+        return bool(conn.execute(stmt).scalar())
 
     def _set_paused(self, value: bool, actor: str, now: datetime | None) -> None:
         ts = self._now(now)

@@ -25,6 +25,7 @@ GAP_LEAD = 2.0
 
 class ScheduleMixin:
     _engine: Any
+    _stmts: dict[Any, Any]
     _t: Any
 
     if TYPE_CHECKING:  # provided by Store / QueriesMixin; declared for the type checker only
@@ -57,7 +58,7 @@ class ScheduleMixin:
             detail: str = "",
         ) -> None: ...
 
-    def _claimable(self, ts: float) -> list[Any]:
+    def _claimable(self, ts: Any) -> list[Any]:
         """Extra claim conditions: not held, embargo over, the channel's spacing slot open.
         Filters on the rows the due index already selected, plus one small-table subquery."""
         import sqlalchemy as sa
@@ -66,21 +67,26 @@ class ScheduleMixin:
         return [
             d.c.held.is_(False),
             d.c.embargo_until.is_(None) | (d.c.embargo_until <= ts),
-            d.c.channel.not_in(sa.select(g.c.channel).where(g.c.next_at > ts + GAP_LEAD)),
+            d.c.channel.not_in(
+                sa.select(g.c.channel).where(g.c.next_at - sa.literal_column(repr(GAP_LEAD)) > ts)
+            ),
         ]
 
     def _sent_at_gap(self, conn: Any, id: int, gap: float, ts: float) -> None:
         """The delivery's channel sends at `ts` (marking it `sending`): its next slot is no
         earlier than `ts + gap`, even if this send started later than its reserved slot."""
-        import sqlalchemy as sa
+        stmt = self._stmts.get("sent_at_gap")
+        if stmt is None:  # built once: it runs on the send path (store/hot.py)
+            import sqlalchemy as sa
 
-        d, g = self._t["deliveries"], self._t["channel_gaps"]
-        channel = sa.select(d.c.channel).where(d.c.id == id).scalar_subquery()
-        conn.execute(
-            g.update()
-            .where(g.c.channel == channel, g.c.last_at < ts)
-            .values(last_at=ts, next_at=ts + gap)
-        )
+            d, g = self._t["deliveries"], self._t["channel_gaps"]
+            channel = sa.select(d.c.channel).where(d.c.id == sa.bindparam("_id"))
+            stmt = self._stmts["sent_at_gap"] = (
+                g.update()
+                .where(g.c.channel == channel.scalar_subquery(), g.c.last_at < sa.bindparam("_ts"))
+                .values(last_at=sa.bindparam("_ts"), next_at=sa.bindparam("_next"))
+            )
+        conn.execute(stmt, {"_id": id, "_ts": ts, "_next": ts + gap})
 
     def reserve_gap(
         self,

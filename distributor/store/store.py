@@ -15,6 +15,7 @@ from distributor.store.claim import ClaimMixin
 from distributor.store.desk import DeskMixin
 from distributor.store.feeds import FeedsMixin
 from distributor.store.fenced import ATTEMPTS_PLUS_ONE, FencedMixin
+from distributor.store.hot import Hot
 from distributor.store.models import (
     LEASED,
     Attempt,
@@ -62,6 +63,7 @@ class Store(
         self._t = md.tables
         self._clock = clock
         self._stmts: dict[Any, Any] = {}  # hot statements, built once (store/fenced.py)
+        self._hot = Hot(engine)  # ...and run on the driver connection (store/hot.py)
 
     @property
     def dialect(self) -> str:
@@ -144,7 +146,7 @@ class Store(
         if not_before is not None:
             values["not_before"] = to_ts(not_before)
         src = [s for s in LEASED if allowed(s, to)]
-        with self._engine.begin() as conn:
+        with self._hot.begin() as conn:
             out = self._fenced(conn, id, fence, src, values)
             self._append_attempt(conn, id, attempt, out.attempts)
         return out
