@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from distributor.errors import StoreError
 from distributor.store import rows
-from distributor.store.models import AccountState, Delivery, Filters, from_ts, to_ts
+from distributor.store.models import AccountState, Delivery, Filters, from_ts
 
 _ARTICLE_ID = re.compile(r"[0-9A-Za-z_-]{1,32}")
 _MAX_TS = 253402300800.0  # 9999-12-31
@@ -91,9 +91,11 @@ class DeskMixin:
             .order_by(page.c.first_seen.desc(), page.c.id.desc(), d.c.channel, d.c.id)
         )
         found: dict[str, ArticleRow] = {}
+        seen: dict[str, float] = {}  # id -> first_seen as stored, for the cursor (not rounded)
         with self._engine.connect() as conn:
             for r in conn.execute(sel):
                 m = r._mapping
+                seen[m["a_id"]] = m["a_first_seen"]
                 have = found.get(m["a_id"])
                 deliveries = (*have.deliveries, rows.delivery(r)) if have else (rows.delivery(r),)
                 found[m["a_id"]] = ArticleRow(
@@ -106,7 +108,7 @@ class DeskMixin:
                 )
         out = list(found.values())
         last = out[-1] if len(out) == limit else None
-        return out, f"{to_ts(last.first_seen)!r}:{last.id}" if last else None
+        return out, f"{seen[last.id]!r}:{last.id}" if last else None
 
     def titles(self, ids: Iterable[str]) -> dict[str, str]:
         """Article id -> title, for the given ids (one query)."""

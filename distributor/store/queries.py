@@ -135,9 +135,11 @@ class QueriesMixin(AccountsMixin):
             # `created_at <= ts` first: an index range seek, so a deep page is as fast as page 1.
             sel = sel.where(d.c.created_at <= ts).where((d.c.created_at < ts) | (d.c.id < cid))
         with self._engine.connect() as conn:
-            page = [rows.delivery(r) for r in conn.execute(sel)]
-        nxt = f"{to_ts(page[-1].created_at)!r}:{page[-1].id}" if len(page) == limit else None
-        return page, nxt
+            found = conn.execute(sel).all()
+        # The cursor carries the stored time itself: a datetime has microseconds only, so a
+        # time rounded through it skipped or repeated the rows at a page's edge.
+        last = found[-1] if len(found) == limit else None
+        return [rows.delivery(r) for r in found], f"{last.created_at!r}:{last.id}" if last else None
 
     def _conditions(self, filters: Filters) -> list[Any]:
         """The WHERE conditions on `deliveries` that `filters` ask for."""
