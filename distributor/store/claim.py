@@ -2,8 +2,8 @@
 
 The queue's order (priority first, then oldest) is an index of its own, partial to the two
 claimable states (`ix_deliveries_claim`, migration 6). The claim reads it in order, a page at
-a time, and stops as soon as it has one delivery for each of `limit` accounts: no sort of every
-due row (the `OR` over `queued`/`retry_wait` used to defeat the index), and no history scan,
+a time (the first as long as the claim, then longer), and stops as soon as it has one delivery
+for each of `limit` accounts: no sort of every due row (the `OR` over `queued`/`retry_wait` used to defeat the index), and no history scan,
 since sent rows are not in the index. EXPLAIN checks this on SQLite and PostgreSQL
 (tests/store/test_store_claim_plan.py).
 
@@ -33,7 +33,7 @@ _CLAIM_LOCKS = 7_240_002  # advisory lock space of the per-account claim locks
 # The partial index's predicate, written out literally: SQLite uses a partial index only when
 # the query repeats its WHERE term (a bound parameter would not match).
 CLAIMABLE = "deliveries.state IN ('queued', 'retry_wait')"
-PAGE = 200  # rows read per step of the index walk
+PAGE = 200  # the longest page of the index walk (the first is as long as the claim)
 
 
 class ClaimMixin:
@@ -145,9 +145,12 @@ class ClaimMixin:
         (the lock is free); one it refuses is passed over with all its deliveries."""
         first: dict[str, int] = {}
         seen: set[str] = set()
-        offset = 0
+        offset, size = 0, limit
         while len(first) < limit:
-            page = conn.execute(due, {**params, "_limit": PAGE, "_offset": offset}).all()
+            # The first page is as long as the claim: the due rows already leave out busy
+            # accounts, so it usually suffices; reading a full page when one account was free
+            # meant reading every row of it (5 ms at 10k queued). Then growing pages.
+            page = conn.execute(due, {**params, "_limit": size, "_offset": offset}).all()
             for r in page:
                 if r.account_key in seen:
                     continue
@@ -156,9 +159,9 @@ class ClaimMixin:
                     first[r.account_key] = r.id
                     if len(first) >= limit:
                         break
-            if len(page) < PAGE:
+            if len(page) < size:
                 break
-            offset += PAGE
+            offset, size = offset + size, min(size * 4, PAGE)
         return first
 
     def _lease(
