@@ -256,3 +256,24 @@ def test_a_missing_post_log_is_an_error_not_a_new_empty_file(
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and f"no post log at {db}" in err
     assert not db.exists()
+
+
+def test_log_reads_sqlite_without_sqlalchemy(store: Store, db: str, tmp_path: Path) -> None:
+    """`log` on an SQLite store at the current schema skips SQLAlchemy's imports (half of its
+    start-up); with --article (found through the store) it opens the Store as before."""
+    import subprocess
+    import sys
+
+    plan(store, "masto", "sky")
+    probe = (
+        "import sys; from distributor.cli import main\n"
+        "try: main(sys.argv[1:])\n"
+        "except SystemExit: pass\n"
+        "print('sqlalchemy' in sys.modules, file=sys.stderr)"
+    )
+    args = [sys.executable, "-c", probe, "log", "--database", db, "--json"]
+    fast = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path)
+    full = subprocess.run([*args, "--article", URL], capture_output=True, text=True, cwd=tmp_path)
+    assert fast.stderr.strip().splitlines()[-1] == "False", fast.stderr
+    assert full.stderr.strip().splitlines()[-1] == "True", full.stderr
+    assert json.loads(fast.stdout) == json.loads(full.stdout) and len(json.loads(fast.stdout)) == 2

@@ -72,18 +72,24 @@ def open_store_for(
     Only commands that start something (`worker`, `pause`) create a missing SQLite post log:
     `log` or `retract` run in the wrong folder must say so, not answer from a new, empty file.
     """
-    from distributor.cli.preview import use_config
     from distributor.store import open_store
+
+    store = open_store(store_url(ctx, config, database, create=create))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def store_url(ctx: click.Context, config: str | None, database: str | None, *, create: bool) -> str:
+    """The URL of the store `open_store_for` opens (checked as it checks it)."""
+    from distributor.cli.preview import use_config
 
     use_config(ctx, config)
     url = database or settings(ctx).database_url
     if not create:
         require_post_log(url)
-    store = open_store(url)
-    try:
-        yield store
-    finally:
-        store.close()
+    return url
 
 
 def require_post_log(url: str) -> None:

@@ -21,6 +21,7 @@ from distributor.cli.common import (
     parse_since,
     print_json,
     store_options,
+    store_url,
 )
 from distributor.review import FIELDS, attention, detail, row
 from distributor.store.models import FINAL, Delivery, Filters, State
@@ -84,6 +85,7 @@ def log(
     """The post log, newest first: every delivery with its state, attempts and post."""
     from distributor.actions import all_deliveries, find_article
     from distributor.errors import ConfigError
+    from distributor.store import reader
 
     if as_json and as_csv:
         raise ConfigError("--json and --csv: choose one")
@@ -94,10 +96,15 @@ def log(
         channels=channels,
         since=parse_since(since, _now()) if since else None,
     )
-    with open_store_for(ctx, config, database) as store:
-        if article:
-            filters = replace(filters, article_id=find_article(store, article))
-        found = list(all_deliveries(store, filters, limit or None))
+    # Without --article (found by id, URL or guid through the store), SQLite is read without
+    # SQLAlchemy: its imports would be half of this command's time (store/reader.py).
+    url = store_url(ctx, config, database, create=False)
+    found = None if article else reader.deliveries(url, filters, limit or None)
+    if found is None:
+        with open_store_for(ctx, config, database) as store:
+            if article:
+                filters = replace(filters, article_id=find_article(store, article))
+            found = list(all_deliveries(store, filters, limit or None))
     if as_json:
         print_json([row(d) for d in found])
     elif as_csv:
