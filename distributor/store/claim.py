@@ -3,9 +3,9 @@
 The queue's order (priority first, then oldest) is an index of its own, partial to the two
 claimable states (`ix_deliveries_claim`, migration 6). The claim reads it in order, a page at
 a time (the first as long as the claim, then longer), and stops as soon as it has one delivery
-for each of `limit` accounts: no sort of every due row (the `OR` over `queued`/`retry_wait` used to defeat the index), and no history scan,
-since sent rows are not in the index. EXPLAIN checks this on SQLite and PostgreSQL
-(tests/store/test_store_claim_plan.py).
+for each of `limit` accounts: no sort of every due row (the `OR` over `queued`/`retry_wait`
+used to defeat the index), and no history scan, since sent rows are not in the index. EXPLAIN
+checks this on SQLite and PostgreSQL (tests/store/test_store_claim_plan.py).
 
 "One delivery in flight per account" across workers on PostgreSQL: a claim takes a transaction
 advisory lock per account it is about to lease (`pg_try_advisory_xact_lock`, skipping accounts

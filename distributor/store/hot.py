@@ -25,6 +25,7 @@ from typing import Any
 from distributor.errors import StoreError
 
 Processor = Callable[[Any], Any] | None
+Converter = tuple[str, Callable[[Any], Any]]
 
 
 class Row(dict[str, Any]):
@@ -55,7 +56,8 @@ class Compiled:
     types: tuple[tuple[str, Any], ...]  # result columns: name, the type's dialect implementation
     dialect: Any
     keep: Any  # the statement itself: its id() keys the cache, so it must stay alive
-    columns: tuple[tuple[str, Processor], ...] | None = None  # from the first result's cursor
+    # from the first result's cursor: column names, and the columns that need converting
+    columns: tuple[tuple[str, ...], tuple[Converter, ...]] | None = None
 
     def params(self, given: Mapping[str, Any]) -> Any:
         try:
@@ -69,24 +71,25 @@ class Compiled:
     def rows(self, cursor: Any) -> list[Row]:
         if cursor.description is None:
             return []
-        names = self.columns
-        if names is None:  # result processors depend on the driver's type codes
-            names = self.columns = self._processors(cursor.description)
-        return [
-            Row(
-                (n, p(v) if p is not None and v is not None else v)
-                for (n, p), v in zip(names, r, strict=False)
-            )
-            for r in cursor.fetchall()
-        ]
+        if self.columns is None:  # result processors depend on the driver's type codes
+            self.columns = self._processors(cursor.description)
+        names, convert = self.columns
+        out = [Row(zip(names, r, strict=True)) for r in cursor.fetchall()]
+        for row in out:
+            for name, proc in convert:
+                if row[name] is not None:
+                    row[name] = proc(row[name])
+        return out
 
-    def _processors(self, description: Any) -> tuple[tuple[str, Processor], ...]:
-        if len(self.types) != len(description):  # a text() statement: names only
-            return tuple((d[0], None) for d in description)
-        return tuple(
-            (name, impl.result_processor(self.dialect, d[1]))
-            for (name, impl), d in zip(self.types, description, strict=False)
+    def _processors(self, description: Any) -> tuple[tuple[str, ...], tuple[Converter, ...]]:
+        names = tuple(d[0] for d in description)
+        if len(self.types) != len(description):  # a text() statement: no types known
+            return names, ()
+        procs = (
+            (n, impl.result_processor(self.dialect, d[1]))
+            for (n, impl), d in zip(self.types, description, strict=True)
         )
+        return tuple(n for n, _ in self.types), tuple((n, p) for n, p in procs if p is not None)
 
 
 class Result:
