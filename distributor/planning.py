@@ -23,7 +23,8 @@ from typing import IO, TYPE_CHECKING, Any
 from distributor.article import Article
 from distributor.config import Channel, Settings
 from distributor.platforms.keys import delivery_key
-from distributor.store.models import Delivery, Filters, PlanItem, State
+from distributor.store.models import Delivery, Filters, PlanItem, PlanResult, State
+from distributor.store.planning import PlanJob
 
 if TYPE_CHECKING:
     from distributor.clock import Clock
@@ -128,40 +129,85 @@ def _plan_article(
     when: tuple[str, datetime | None] = ("UTC", None),
 ) -> ArticlePlan:
     article = group[0].article
-    aid = (store.article_id_for(article.identity_keys()) if store else None) or article.article_id
-    skipped = tuple((i.channel.name, i.skipped) for i in group if i.skipped)
-    errors = [_named(i.channel.name, i.error) for i in group if i.error]
-    if errors:  # nothing half-written: a broken template stops the whole article
-        error = f"{article.url}: not planned: " + "; ".join(errors)
-        return ArticlePlan(article, aid, skipped=skipped, error=error, dry_run=dry_run)
-    try:
-        timing = Timing.of(article, *when)
-    except ValueError as exc:
-        error = f"{article.url}: not planned: {exc}"
-        return ArticlePlan(article, aid, skipped=skipped, error=error, dry_run=dry_run)
-    items = [_item(i, aid, now, timing) for i in group if i.draft is not None]
-    if dry_run:
+    ready = prepare(article, group, source=source, now=now, webhook=webhook, when=when)
+    if isinstance(ready, str) or dry_run:
+        aid = (
+            store.article_id_for(article.identity_keys()) if store else None
+        ) or article.article_id
+        if isinstance(ready, str):  # nothing half-written: a broken template stops the article
+            return ArticlePlan(
+                article, aid, skipped=ready_skips(group), error=ready, dry_run=dry_run
+            )
         known = _known(store, aid)
+        items = list(ready.job.items(aid))
         return ArticlePlan(
             article,
             aid,
             existing=tuple(known[it.channel] for it in items if it.channel in known),
             would_create=tuple(it.channel for it in items if it.channel not in known),
-            skipped=skipped,
+            skipped=ready.skipped,
             dry_run=True,
         )
     assert store is not None
-    result = store.plan(article, items, source=source, now=now, webhook=webhook)
+    (result,) = store.plan_batch([ready.job], now=now, replay_raises=True)
+    assert isinstance(result, PlanResult)
+    return settle(store, ready, result)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One rendered article ready for the store (`Store.plan_batch`), and what comes after."""
+
+    job: PlanJob
+    skipped: tuple[tuple[str, str], ...]  # (channel, routing reason)
+    embargo_until: datetime | None
+
+
+def prepare(
+    article: Article,
+    group: Sequence[PreviewItem],
+    *,
+    source: str,
+    now: datetime | None,
+    webhook: WebhookCall | None = None,
+    when: tuple[str, datetime | None] = ("UTC", None),
+) -> Prepared | str:
+    """The store job for one article's rendered items (none: no channel), or the one-line
+    error that stops the whole article (a template failed, a time that does not exist)."""
+    errors = [_named(i.channel.name, i.error) for i in group if i.error]
+    if errors:
+        return f"{article.url}: not planned: " + "; ".join(errors)
+    try:
+        timing = Timing.of(article, *when)
+    except ValueError as exc:
+        return f"{article.url}: not planned: {exc}"
+    drafted = [i for i in group if i.draft is not None]
+
+    def items(aid: str) -> list[PlanItem]:
+        return [_item(i, aid, now, timing) for i in drafted]
+
+    return Prepared(
+        PlanJob(article, items, source, webhook), ready_skips(group), timing.embargo_until
+    )
+
+
+def ready_skips(group: Sequence[PreviewItem]) -> tuple[tuple[str, str], ...]:
+    return tuple((i.channel.name, i.skipped) for i in group if i.skipped)
+
+
+def settle(store: Store, ready: Prepared, result: PlanResult) -> ArticlePlan:
+    """After the commit: an embargo moved later holds the deliveries that still wait."""
     existing = result.existing
-    if timing.embargo_until and existing:  # an embargo moved later holds what still waits
+    if ready.embargo_until and existing:
         moved = {
             d.id: d
             for d in store.raise_embargo(
-                [d.id for d in existing], timing.embargo_until, actor=source or "plan"
+                [d.id for d in existing], ready.embargo_until, actor=ready.job.source or "plan"
             )
         }
         existing = tuple(moved.get(d.id, d) for d in existing)
-    return ArticlePlan(article, result.article_id, result.created, existing, (), skipped)
+    article = ready.job.article
+    return ArticlePlan(article, result.article_id, result.created, existing, (), ready.skipped)
 
 
 def _named(channel: str, error: str) -> str:

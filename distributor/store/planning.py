@@ -4,11 +4,17 @@ A webhook's or a feed item's whole cost on the store side is this transaction, s
 statements are built once per store and executed with bound parameters (events and identity
 keys as one executemany each); created deliveries come back from the INSERT's RETURNING, so
 no second read is needed for them.
+
+`plan_batch` plans several articles in ONE transaction (the webhook's group commit, see
+web/intake.py): each job's deliveries are built once its stored article id is known, a replayed
+webhook id comes back as that job's `WebhookReplay`, and any other error rolls back the whole
+batch (the caller then plans the jobs one by one, so one bad request fails alone).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +24,7 @@ from distributor.store.wakeup import notify
 
 if TYPE_CHECKING:
     from distributor.article import Article
-    from distributor.store.webhooks import WebhookCall
+    from distributor.store.webhooks import WebhookCall, WebhookReplay
 
 DELIVERY_COLUMNS = (
     "article_id",
@@ -37,6 +43,17 @@ DELIVERY_COLUMNS = (
     "created_at",
     "updated_at",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class PlanJob:
+    """One article to plan in a shared transaction; `items(article_id)` builds its deliveries
+    from the stored id (an article known under another key keeps its first id)."""
+
+    article: Article
+    items: Callable[[str], Iterable[PlanItem]]
+    source: str = ""
+    webhook: WebhookCall | None = None
 
 
 class PlanMixin:
@@ -99,31 +116,58 @@ class PlanMixin:
         delivery per item, skipping those that exist; one transaction, race-safe.
 
         With `webhook`, its id is recorded in the same transaction (WebhookReplay if known)."""
+        planned = list(items)
+        job = PlanJob(article, lambda _aid: planned, source, webhook)
+        (result,) = self.plan_batch([job], now=now, replay_raises=True)
+        assert not isinstance(result, Exception)
+        return result
+
+    def plan_batch(
+        self,
+        jobs: Sequence[PlanJob],
+        *,
+        now: datetime | None = None,
+        replay_raises: bool = False,
+    ) -> list[PlanResult | WebhookReplay]:
+        """Plan every job in ONE transaction (committed when this returns); a job whose
+        webhook id was seen before gets its WebhookReplay in its place and writes nothing."""
+        from distributor.store.webhooks import WebhookReplay
+
         ts = self._now(now)
-        items = list(items)
+        results: list[PlanResult | WebhookReplay] = []
         with self._engine.begin() as conn:
-            if webhook is not None:
-                self._claim_webhook(conn, webhook.id, ts)
-            aid = self._upsert_article(conn, article, source, ts)
-            created: list[Delivery] = []
-            existing: list[Delivery] = []
-            for it in items:
-                row = conn.execute(self._plan_stmt("delivery"), _delivery_row(aid, it, ts)).first()
-                if row is not None:
-                    created.append(rows.delivery(row))
-                else:
-                    key = {"a": aid, "c": it.channel, "g": it.generation}
-                    old = conn.execute(self._plan_stmt("existing"), key).one()
-                    existing.append(rows.delivery(old))
-            if created:
-                actor = source or "plan"
-                events = [_event(ts, actor, d, aid) for d in created]
-                conn.execute(self._plan_stmt("event"), events)
-            result = PlanResult(aid, tuple(created), tuple(existing))
-            if webhook is not None:
-                self._answer_webhook(conn, webhook.id, webhook.respond(result))
-            if created:
+            for job in jobs:
+                try:
+                    results.append(self._plan_job(conn, job, ts))
+                except WebhookReplay as replay:  # its first statement: nothing to undo
+                    if replay_raises:
+                        raise
+                    results.append(replay)
+            if any(isinstance(r, PlanResult) and r.created for r in results):
                 notify(conn)
+        return results
+
+    def _plan_job(self, conn: Any, job: PlanJob, ts: float) -> PlanResult:
+        if job.webhook is not None:
+            self._claim_webhook(conn, job.webhook.id, ts)
+        aid = self._upsert_article(conn, job.article, job.source, ts)
+        created: list[Delivery] = []
+        existing: list[Delivery] = []
+        for it in job.items(aid):
+            row = conn.execute(self._plan_stmt("delivery"), _delivery_row(aid, it, ts)).first()
+            if row is not None:
+                created.append(rows.delivery(row))
+            else:
+                key = {"a": aid, "c": it.channel, "g": it.generation}
+                old = conn.execute(self._plan_stmt("existing"), key).one()
+                existing.append(rows.delivery(old))
+        if created:
+            actor = job.source or "plan"
+            events = [_event(ts, actor, d, aid) for d in created]
+            conn.execute(self._plan_stmt("event"), events)
+        result = PlanResult(aid, tuple(created), tuple(existing))
+        if job.webhook is not None:
+            self._answer_webhook(conn, job.webhook.id, job.webhook.respond(result))
         return result
 
     def _upsert_article(self, conn: Any, article: Article, source: str, ts: float) -> str:

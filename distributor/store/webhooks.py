@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from distributor.store.models import PlanResult
 
 KEEP_IDS_SECONDS = 7 * 86400  # far beyond the signature tolerance: older ids cannot come back
+PURGE_EVERY_SECONDS = 60.0  # old ids are deleted at most this often (a scan of the table)
 
 
 class WebhookReplay(Exception):
@@ -50,6 +51,8 @@ class WebhooksMixin:
 
     _engine: Any
     _t: Any
+    _stmts: dict[Any, Any]
+    _hook_purged_at: float = float("-inf")  # when this process last deleted old ids
 
     if TYPE_CHECKING:
 
@@ -57,25 +60,47 @@ class WebhooksMixin:
 
     def webhook_response(self, id: str) -> dict[str, Any] | None:
         """The stored answer for webhook `id` (None: never seen)."""
-        w = self._t["webhook_ids"]
         with self._engine.connect() as conn:
-            row = conn.execute(w.select().where(w.c.id == id)).first()
+            row = conn.execute(self._hook_stmt("read"), {"i": id}).first()
         return None if row is None else dict(row.response or {})
 
-    def _claim_webhook(self, conn: Any, id: str, ts: float) -> None:
-        """Record `id` inside the plan transaction; WebhookReplay if it was there already."""
+    def _hook_stmt(self, name: str) -> Any:
+        """The webhook id statements, built once per store (bound parameters `i`, `t`, `r`)."""
+        stmt = self._stmts.get(("hook", name))
+        if stmt is None:
+            stmt = self._stmts[("hook", name)] = self._build_hook_stmt(name)
+        return stmt
+
+    def _build_hook_stmt(self, name: str) -> Any:
+        import sqlalchemy as sa
+
         from distributor.store import rows
 
         w = self._t["webhook_ids"]
-        conn.execute(w.delete().where(w.c.seen_at < ts - KEEP_IDS_SECONDS))
-        stmt = rows.insert_ignore(conn, w).values(id=id, seen_at=ts).returning(w.c.id)
-        if conn.execute(stmt).scalar() is None:
-            row = conn.execute(w.select().where(w.c.id == id)).first()
+        i = sa.bindparam("i", type_=w.c.id.type)
+        t = sa.bindparam("t", type_=w.c.seen_at.type)
+        if name == "read":
+            return w.select().where(w.c.id == i)
+        if name == "claim":
+            return rows.insert_ignore(self._engine, w).values(id=i, seen_at=t).returning(w.c.id)
+        if name == "answer":
+            return (
+                w.update().where(w.c.id == i).values(response=sa.bindparam("r", w.c.response.type))
+            )
+        assert name == "purge"
+        return w.delete().where(w.c.seen_at < t)
+
+    def _claim_webhook(self, conn: Any, id: str, ts: float) -> None:
+        """Record `id` inside the plan transaction; WebhookReplay if it was there already."""
+        if abs(ts - self._hook_purged_at) >= PURGE_EVERY_SECONDS:
+            conn.execute(self._hook_stmt("purge"), {"t": ts - KEEP_IDS_SECONDS})
+            self._hook_purged_at = ts
+        if conn.execute(self._hook_stmt("claim"), {"i": id, "t": ts}).scalar() is None:
+            row = conn.execute(self._hook_stmt("read"), {"i": id}).first()
             raise WebhookReplay(row.response or {})
 
     def _answer_webhook(self, conn: Any, id: str, response: Mapping[str, Any]) -> None:
-        w = self._t["webhook_ids"]
-        conn.execute(w.update().where(w.c.id == id).values(response=dict(response)))
+        conn.execute(self._hook_stmt("answer"), {"i": id, "r": dict(response)})
 
     # -- metrics ------------------------------------------------------------------------
     def attempt_counts(self) -> dict[tuple[str, str], int]:

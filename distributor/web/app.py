@@ -9,6 +9,7 @@ it would load scripts from a CDN).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,15 +36,18 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock =
     from distributor.web.context import WebContext
     from distributor.web.headers import secure
     from distributor.web.hook_settings import hook_settings
+    from distributor.web.intake import Intake
 
     hook_conf = hook_settings(settings)  # config errors before the store is touched
     own = store is None
     db = open_store(settings.database_url, clock=clock) if store is None else store
     ctx = WebContext(settings, db, clock, hook_conf, settings.alerts.stuck_after)
+    intake = Intake(ctx)
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         yield
+        await asyncio.to_thread(intake.close)  # what is queued is planned and answered first
         if own:
             db.close()
 
@@ -57,7 +61,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock =
     )
     secure(app)
     app.state.web = ctx
-    app.include_router(hooks.router(ctx))
+    app.include_router(hooks.router(ctx, intake))
     app.include_router(ops.router(ctx))
     if not hook_conf.enabled:
         log.warning(

@@ -5,6 +5,7 @@ Order of checks, each answered before any work of the next: secrets configured (
 webhook id (202 with the first answer, nothing done), the article (422), then ONE store
 transaction records the id and plans the deliveries; only after its commit does the sender get
 202 with the delivery ids. Nothing is ever posted inside the request: workers send.
+Requests waiting together share that transaction (group commit, web/intake.py).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from starlette.concurrency import run_in_threadpool
 
 from distributor.article import Article
 from distributor.errors import ArticleError, DistributorError
+from distributor.planning import Prepared
 from distributor.store.models import Delivery, PlanResult
 from distributor.store.webhooks import WebhookCall, WebhookReplay
 from distributor.web.context import WebContext
+from distributor.web.intake import FETCH, Answer, Intake, NeedsFetch
 from distributor.web.signing import SignatureError, verify
 
 log = logging.getLogger(__name__)
@@ -41,7 +44,7 @@ class TooLarge(Exception):
     """The body passed the configured cap."""
 
 
-def router(ctx: WebContext) -> APIRouter:
+def router(ctx: WebContext, intake: Intake) -> APIRouter:
     api = APIRouter()
 
     @api.post(
@@ -68,20 +71,20 @@ def router(ctx: WebContext) -> APIRouter:
         webhook_timestamp: str | None = Header(default=None, alias="webhook-timestamp"),
         webhook_signature: str | None = Header(default=None, alias="webhook-signature"),
     ) -> JSONResponse:
-        status, answer = await _handle(ctx, request)
+        status, answer = await _handle(ctx, intake, request)
         return JSONResponse(answer, status_code=status)
 
     return api
 
 
-async def _handle(ctx: WebContext, request: Request) -> tuple[int, dict[str, Any]]:
+async def _handle(ctx: WebContext, intake: Intake, request: Request) -> Answer:
     if not ctx.hooks.enabled:
         names = " or ".join(ctx.hooks.names)
-        return _fail(ctx, "unavailable", 503, f"webhook secret not configured: set {names}")
+        return fail(ctx, "unavailable", 503, f"webhook secret not configured: set {names}")
     try:
         body = await _read_capped(request, ctx.settings.webhook.max_body)
     except TooLarge:
-        return _fail(
+        return fail(
             ctx, "too_large", 413, f"body larger than {ctx.settings.webhook.max_body} bytes"
         )
     try:
@@ -93,8 +96,11 @@ async def _handle(ctx: WebContext, request: Request) -> tuple[int, dict[str, Any
             tolerance=ctx.settings.webhook.tolerance,
         )
     except SignatureError as exc:
-        return _fail(ctx, "unauthorized", 401, str(exc))
-    return await run_in_threadpool(accept, ctx, msg_id, body)
+        return fail(ctx, "unauthorized", 401, str(exc))
+    answer = await intake.submit(msg_id, body)
+    if answer is FETCH:  # fetching a page takes a thread of its own
+        return await run_in_threadpool(accept, ctx, msg_id, body)
+    return answer
 
 
 async def _read_capped(request: Request, cap: int) -> bytes:
@@ -111,41 +117,70 @@ async def _read_capped(request: Request, cap: int) -> bytes:
     return b"".join(chunks)
 
 
-def _fail(ctx: WebContext, outcome: str, status: int, detail: str) -> tuple[int, dict[str, Any]]:
+def fail(ctx: WebContext, outcome: str, status: int, detail: str) -> Answer:
     ctx.count(outcome)
     log.warning("webhook refused (%s): %s", status, detail)
     return status, {"detail": detail}
 
 
-def accept(ctx: WebContext, msg_id: str, body: bytes) -> tuple[int, dict[str, Any]]:
-    """A verified request: replay answer, 422, or plan it (blocking: store, fetch, render)."""
+def refused(ctx: WebContext, exc: BaseException) -> Answer | None:
+    """The answer for a request whose planning raised `exc` (None: a bug, a 500)."""
+    if isinstance(exc, ArticleError):
+        return fail(ctx, "invalid", 422, str(exc))
+    if isinstance(exc, DistributorError):  # store trouble: the sender should retry later
+        return fail(ctx, "unavailable", 503, f"not planned, try again: {exc}")
+    if isinstance(exc, SQLAlchemyError):  # the database is down or locked up: nothing committed
+        detail = f"not planned, try again: store unavailable ({type(exc).__name__})"
+        return fail(ctx, "unavailable", 503, detail)
+    return None
+
+
+def accept(ctx: WebContext, msg_id: str, body: bytes) -> Answer:
+    """A verified request on its own: replay answer, 422, or plan it (blocking: store, fetch,
+    render). The intake plans the others in batches; this one also fetches `{"url": ...}`."""
     stored = ctx.store.webhook_response(msg_id)
     if stored is not None:
-        return _replayed(ctx, msg_id, stored)
+        return replayed(ctx, msg_id, stored)
     try:
-        article = _article(ctx, body)
-        answer = _plan(ctx, msg_id, article)
-    except WebhookReplay as replay:  # the same id raced us and committed first
-        return _replayed(ctx, msg_id, replay.response)
-    except ArticleError as exc:
-        return _fail(ctx, "invalid", 422, str(exc))
-    except DistributorError as exc:  # store trouble: the sender should retry later
-        return _fail(ctx, "unavailable", 503, f"not planned, try again: {exc}")
-    except SQLAlchemyError as exc:  # the database is down or locked up: nothing was committed
-        detail = f"not planned, try again: store unavailable ({type(exc).__name__})"
-        return _fail(ctx, "unavailable", 503, detail)
+        ready = _prepared(ctx, msg_id, _article(ctx, body, fetch=True))
+        (result,) = ctx.store.plan_batch([ready.job], now=ctx.clock.now())
+        return planned(ctx, msg_id, ready, result)
+    except (DistributorError, SQLAlchemyError) as exc:
+        answer = refused(ctx, exc)
+        assert answer is not None
+        return answer
+
+
+def prepare(ctx: WebContext, msg_id: str, body: bytes) -> Prepared:
+    """The parsed, rendered request ready for the store; ArticleError (422) or NeedsFetch."""
+    return _prepared(ctx, msg_id, _article(ctx, body, fetch=False))
+
+
+def planned(
+    ctx: WebContext, msg_id: str, ready: Prepared, result: PlanResult | WebhookReplay
+) -> Answer:
+    """The answer once the plan is committed (the same one its id now has in the store)."""
+    from distributor.planning import settle
+
+    if isinstance(result, WebhookReplay):  # the same id raced us and committed first
+        return replayed(ctx, msg_id, result.response)
+    assert ready.job.webhook is not None
+    plan = settle(ctx.store, ready, result)
+    answer = dict(
+        ready.job.webhook.respond(PlanResult(plan.article_id, plan.created, plan.existing))
+    )
     ctx.count("accepted")
     log.info("webhook %s: planned deliveries %s", msg_id, answer["deliveries"])
     return 202, answer
 
 
-def _replayed(ctx: WebContext, msg_id: str, answer: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+def replayed(ctx: WebContext, msg_id: str, answer: dict[str, Any]) -> Answer:
     ctx.count("replayed")
     log.info("webhook %s seen before: answered again, nothing planned", msg_id)
     return 202, answer
 
 
-def _article(ctx: WebContext, body: bytes) -> Article:
+def _article(ctx: WebContext, body: bytes, *, fetch: bool) -> Article:
     from distributor.sources.files import articles_from_data, decode_text
     from distributor.untrusted import JSONRefused, loads
 
@@ -156,6 +191,8 @@ def _article(ctx: WebContext, body: bytes) -> Article:
     except JSONRefused as exc:  # nesting, huge numbers, lone surrogates: 422, never a 500
         raise ArticleError(f"{WHERE}: not valid JSON: {exc.msg}") from None
     if isinstance(data, Mapping) and set(data) == {"url"}:
+        if not fetch:
+            raise NeedsFetch
         return _fetched(ctx, data["url"])
     if not isinstance(data, Mapping):
         raise ArticleError(f"{WHERE}: expected one article object (url, title, ...)")
@@ -177,8 +214,8 @@ def _fetched(ctx: WebContext, url: Any) -> Article:
     return found[0]
 
 
-def _plan(ctx: WebContext, msg_id: str, article: Article) -> dict[str, Any]:
-    from distributor.planning import plan_previews
+def _prepared(ctx: WebContext, msg_id: str, article: Article) -> Prepared:
+    from distributor.planning import prepare as prepare_plan
     from distributor.service import preview
 
     items = preview(article, config=ctx.settings)
@@ -197,20 +234,13 @@ def _plan(ctx: WebContext, msg_id: str, article: Article) -> dict[str, Any]:
         }
 
     call = WebhookCall(msg_id, respond)
-    plans = plan_previews(
-        items,
-        ctx.store,
-        source="webhook",
-        now=ctx.clock.now(),
-        webhook=call,
-        tz=ctx.settings.timezone,
+    when = (ctx.settings.timezone, None)
+    ready = prepare_plan(
+        article, items, source="webhook", now=ctx.clock.now(), webhook=call, when=when
     )
-    if not plans:  # no channel configured at all: the article and the id are still recorded
-        return respond(ctx.store.plan(article, [], source="webhook", webhook=call))
-    plan = plans[0]
-    if plan.error:
-        raise ArticleError(plan.error)
-    return respond(PlanResult(plan.article_id, plan.created, plan.existing))
+    if isinstance(ready, str):
+        raise ArticleError(ready)
+    return ready
 
 
 def _brief(d: Delivery) -> dict[str, Any]:
