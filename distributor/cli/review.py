@@ -6,7 +6,6 @@ Exit codes: 0 ok; 1 `audit` found something that needs a person (unknown, stuck 
 
 from __future__ import annotations
 
-import csv
 import sys
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -83,7 +82,6 @@ def log(
     database: str | None,
 ) -> None:
     """The post log, newest first: every delivery with its state, attempts and post."""
-    from distributor.actions import all_deliveries, find_article
     from distributor.errors import ConfigError
     from distributor.store import reader
 
@@ -101,6 +99,8 @@ def log(
     url = store_url(ctx, config, database, create=False)
     found = None if article else reader.deliveries(url, filters, limit or None)
     if found is None:
+        from distributor.actions import all_deliveries, find_article
+
         with open_store_for(ctx, config, database) as store:
             if article:
                 filters = replace(filters, article_id=find_article(store, article))
@@ -115,6 +115,8 @@ def log(
 
 def write_csv(rows: list[dict[str, Any]]) -> None:
     """CSV for spreadsheets: no cell starts a formula, no raw control characters."""
+    import csv
+
     from distributor.cli.escape import csv_cell
 
     out = csv.DictWriter(sys.stdout, fieldnames=FIELDS, lineterminator="\n")
