@@ -149,3 +149,16 @@ class _Rows:
 
     def all(self) -> list[Any]:
         return self.rows
+
+
+def test_sqlite_writers_of_one_process_queue_on_a_lock(store: Store) -> None:
+    """On SQLite a send-path transaction holds the process's writer lock: the other send
+    threads wait on it (woken at once) rather than in SQLite's sleep-and-retry busy handler."""
+    import threading
+
+    seen: list[bool] = []
+    with store._hot.begin():
+        other = threading.Thread(target=lambda: seen.append(store._hot._writer.acquire(False)))
+        other.start()
+        other.join()
+    assert seen == [store.dialect != "sqlite"]  # PostgreSQL: row locks, no process lock
