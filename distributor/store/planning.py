@@ -56,8 +56,13 @@ class PlanJob:
     webhook: WebhookCall | None = None
 
 
+ARTICLE_COLUMNS = ("id", "canonical_url", "guid", "title", "data", "first_seen", "source")
+EVENT_COLUMNS = ("at", "actor", "action", "delivery_id", "article_id", "detail")
+
+
 class PlanMixin:
     _engine: Any
+    _hot: Any
     _t: Any
     _stmts: dict[Any, Any]
 
@@ -81,12 +86,12 @@ class PlanMixin:
         t = self._t
         d = t["deliveries"]
 
-        def ignore(table: Any) -> Any:
-            return rows.insert_ignore(self._engine, table)
+        def ignore(table: Any, columns: Iterable[str]) -> Any:
+            binds = {c: sa.bindparam(c, type_=table.c[c].type) for c in columns}
+            return rows.insert_ignore(self._engine, table).values(binds)
 
         if name == "delivery":
-            cols = {c: sa.bindparam(c, type_=d.c[c].type) for c in DELIVERY_COLUMNS}
-            return ignore(d).values(cols).returning(*d.c)
+            return ignore(d, DELIVERY_COLUMNS).returning(*d.c)
         if name == "existing":
             return d.select().where(
                 d.c.article_id == sa.bindparam("a"),
@@ -96,12 +101,17 @@ class PlanMixin:
         if name == "keys":
             k = t["article_keys"]
             return k.select().where(k.c.key.in_(sa.bindparam("keys", expanding=True)))
+        if name == "key_of":
+            k = t["article_keys"]
+            return sa.select(k.c.article_id).where(k.c.key == sa.bindparam("k", type_=k.c.key.type))
         if name == "article":
-            return ignore(t["articles"])
+            return ignore(t["articles"], ARTICLE_COLUMNS)
         if name == "key":
-            return ignore(t["article_keys"])
+            return ignore(t["article_keys"], ("key", "article_id"))
         assert name == "event"
-        return t["events"].insert()
+        e = t["events"]
+        binds = {c: sa.bindparam(c, type_=e.c[c].type) for c in EVENT_COLUMNS}
+        return e.insert().values(binds)
 
     def plan(
         self,
@@ -135,7 +145,7 @@ class PlanMixin:
 
         ts = self._now(now)
         results: list[PlanResult | WebhookReplay] = []
-        with self._engine.begin() as conn:
+        with self._hot.begin() as conn:  # on the driver connection, compiled once (store/hot.py)
             for job in jobs:
                 try:
                     results.append(self._plan_job(conn, job, ts))
@@ -161,10 +171,9 @@ class PlanMixin:
                 key = {"a": aid, "c": it.channel, "g": it.generation}
                 old = conn.execute(self._plan_stmt("existing"), key).one()
                 existing.append(rows.delivery(old))
-        if created:
-            actor = job.source or "plan"
-            events = [_event(ts, actor, d, aid) for d in created]
-            conn.execute(self._plan_stmt("event"), events)
+        actor = job.source or "plan"
+        for d in created:
+            conn.execute(self._plan_stmt("event"), _event(ts, actor, d, aid))
         result = PlanResult(aid, tuple(created), tuple(existing))
         if job.webhook is not None:
             self._answer_webhook(conn, job.webhook.id, job.webhook.respond(result))
@@ -172,8 +181,14 @@ class PlanMixin:
 
     def _upsert_article(self, conn: Any, article: Article, source: str, ts: float) -> str:
         keys = list(article.identity_keys())
-        found = conn.execute(self._plan_stmt("keys"), {"keys": keys}).first()
-        aid = found.article_id if found else article.article_id
+        aid = next(
+            (
+                f
+                for f in (conn.execute(self._plan_stmt("key_of"), {"k": k}).scalar() for k in keys)
+                if f
+            ),
+            article.article_id,
+        )
         values = {
             "id": aid,
             "canonical_url": article.canonical_url,
@@ -184,7 +199,8 @@ class PlanMixin:
             "source": source,
         }
         conn.execute(self._plan_stmt("article"), values)
-        conn.execute(self._plan_stmt("key"), [{"key": k, "article_id": aid} for k in keys])
+        for k in keys:
+            conn.execute(self._plan_stmt("key"), {"key": k, "article_id": aid})
         return str(aid)
 
 

@@ -10,6 +10,7 @@ stop request ends the wait at once.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -110,6 +111,12 @@ def notify(conn: Any) -> None:
     """Inside a planning transaction: wake listening workers at commit (PostgreSQL only;
     SQLite workers see the commit itself)."""
     if conn.dialect.name == "postgresql":
-        import sqlalchemy as sa
+        conn.execute(_notify_statement())
 
-        conn.execute(sa.text(f"NOTIFY {CHANNEL}"))
+
+@functools.cache
+def _notify_statement() -> Any:
+    """Built once: the planning transaction runs it compiled once (store/hot.py)."""
+    import sqlalchemy as sa
+
+    return sa.text(f"NOTIFY {CHANNEL}")

@@ -85,7 +85,9 @@ class WebhooksMixin:
             return rows.insert_ignore(self._engine, w).values(id=i, seen_at=t).returning(w.c.id)
         if name == "answer":
             return (
-                w.update().where(w.c.id == i).values(response=sa.bindparam("r", w.c.response.type))
+                w.update()
+                .where(w.c.id == i)
+                .values(response=sa.bindparam("r", type_=w.c.response.type))
             )
         assert name == "purge"
         return w.delete().where(w.c.seen_at < t)

@@ -50,19 +50,23 @@ def _planned(store: Store) -> list[Any]:
     return store.query(limit=100)[0]
 
 
-def _commits(store: Store) -> list[int]:
+def _statements(store: Store) -> list[str]:
+    """Every SQL statement SQLite runs for the store from now on (its trace callback)."""
     from sqlalchemy import event
 
-    seen: list[int] = []
-    event.listen(store._engine, "commit", lambda conn: seen.append(1))
+    seen: list[str] = []
+    event.listen(store._engine, "checkout", lambda dbapi, *_: dbapi.set_trace_callback(seen.append))
     return seen
 
 
 def test_requests_waiting_together_share_one_commit(intake: Intake, store: Store) -> None:
-    commits = _commits(store)
+    statements = _statements(store)
     answers = intake.plan_together([(f"msg_{n}", _body(n)) for n in range(5)])
     assert [status for status, _ in answers] == [202] * 5
-    assert len(commits) == 1
+    assert [s for s in statements if s.startswith(("BEGIN", "COMMIT"))] == [
+        "BEGIN IMMEDIATE",
+        "COMMIT",
+    ]
     ids = sorted(i for _, answer in answers for i in answer["deliveries"])
     assert sorted(d.id for d in _planned(store)) == ids and len(ids) == 10
     for n, (_, answer) in enumerate(answers):
