@@ -70,7 +70,7 @@ def router(ctx: WebContext, intake: Intake) -> APIRouter:
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": _ARTICLE_SCHEMA}},
-            }
+            },
         },
         responses={
             202: {"description": "Planned (or a replay): the delivery ids"},
