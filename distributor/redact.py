@@ -11,51 +11,79 @@ import logging
 import re
 import threading
 
-_lock = threading.Lock()
-_values: set[str] = set()
-_pattern: re.Pattern[str] | None = None
-
-# Shapes of secrets that may reach us before (or without) being registered.
-TOKEN_PATTERNS = (
-    r"(?<![0-9])\d{6,12}:[A-Za-z0-9_-]{30,}",  # Telegram bot token (also inside /bot<token>/ URLs)
-    r"(?<=[Bb]earer )[A-Za-z0-9._~+/=-]{8,}",
-    r"(?<=access_token=)[^&\s\"']+",
-    r"(?<=oauth_signature=\")[^\"]+",
-    r"(?<=oauth_token=\")[^\"]+",
-    r"whsec_[A-Za-z0-9+/=]{8,}",
+# Shapes of secrets that may reach us before (or without) being registered, each with a plain
+# substring every match contains: a line without it skips that pattern's (slow) regex.
+TOKEN_RULES = (
+    (":", r"(?<![0-9])\d{6,12}:[A-Za-z0-9_-]{30,}"),  # Telegram bot token (also in /bot<token>/)
+    ("earer ", r"(?<=[Bb]earer )[A-Za-z0-9._~+/=-]{8,}"),
+    ("access_token=", r"(?<=access_token=)[^&\s\"']+"),
+    ('oauth_signature="', r"(?<=oauth_signature=\")[^\"]+"),
+    ('oauth_token="', r"(?<=oauth_token=\")[^\"]+"),
+    ("whsec_", r"whsec_[A-Za-z0-9+/=]{8,}"),
 )
+TOKEN_PATTERNS = tuple(pattern for _, pattern in TOKEN_RULES)
 MASK = "***"
 MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words
+PREFIX = 8  # the registered values' prefixes a line is checked for before the full search
+
+
+class _Scrubber:
+    """The registered values and the token shapes, compiled. One regex alternation over every
+    value cost ~0.1 ms per log line with a hundred channels' secrets (every position tried
+    every value): a line is first checked for any value's first characters (a set lookup per
+    position), and each token shape only runs where its fixed part occurs."""
+
+    def __init__(self, values: set[str]) -> None:
+        literals = sorted(values, key=len, reverse=True)
+        self.k = min([PREFIX, *(len(v) for v in literals)])
+        self.prefixes = frozenset(v[: self.k] for v in literals)
+        self.literals = re.compile("|".join(map(re.escape, literals))) if literals else None
+        self.tokens = [(gate, re.compile(p)) for gate, p in TOKEN_RULES]
+
+    def sub(self, text: str) -> str:
+        if self.literals is not None and self._may_hold_value(text):
+            text = self.literals.sub(MASK, text)
+        for gate, pattern in self.tokens:
+            if gate in text:
+                text = pattern.sub(MASK, text)
+        return text
+
+    def _may_hold_value(self, text: str) -> bool:
+        k, prefixes = self.k, self.prefixes
+        return any(text[i : i + k] in prefixes for i in range(len(text) - k + 1))
+
+
+_lock = threading.Lock()
+_values: set[str] = set()
+_scrubber: _Scrubber | None = None
 
 
 def register(value: str) -> None:
     """Remember a secret value (and its stripped form) so that `scrub` removes it."""
-    global _pattern
+    global _scrubber
     candidates = {value, value.strip()}
     new = {v for v in candidates if len(v) >= MIN_SECRET_LENGTH} - _values
     if not new:
         return
     with _lock:
         _values.update(new)
-        _pattern = None
+        _scrubber = None
 
 
-def _compiled() -> re.Pattern[str]:
-    global _pattern
-    pattern = _pattern
-    if pattern is None:
+def _compiled() -> _Scrubber:
+    global _scrubber
+    scrubber = _scrubber
+    if scrubber is None:
         with _lock:
-            literals = sorted(_values, key=len, reverse=True)
-            parts = [re.escape(v) for v in literals] + list(TOKEN_PATTERNS)
-            pattern = _pattern = re.compile("|".join(parts))
-    return pattern
+            scrubber = _scrubber = _Scrubber(set(_values))
+    return scrubber
 
 
 def scrub(text: str) -> str:
     """Return `text` with every registered secret and token pattern replaced by `***`."""
     if not text:
         return text
-    return _compiled().sub(MASK, text)
+    return _compiled().sub(text)
 
 
 class RedactingFilter(logging.Filter):

@@ -10,6 +10,7 @@ The TLD list is twitter-text's (already a dependency); the SDK uses the IANA lis
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,8 +29,18 @@ _GRAPHEME = regex.compile(r"\X")
 MAX_TAG_GRAPHEMES = 64
 
 
-@functools.cache
+_TLD_LOCK = threading.Lock()
+
+
 def _tld_pattern() -> regex.Pattern[str]:
+    # The lock makes it one compile per process: a worker's send threads all asked at once,
+    # and each compiled the large pattern itself (about a second of CPU with ten accounts).
+    with _TLD_LOCK:
+        return _compile_tld_pattern()
+
+
+@functools.cache
+def _compile_tld_pattern() -> regex.Pattern[str]:
     from distributor.limits import load_twitter_text
 
     load_twitter_text()  # safely (without pkg_resources), before importing from it
