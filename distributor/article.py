@@ -276,6 +276,13 @@ def check_url(url: Any, key: str) -> None:
     """Raise ArticleError unless `url` is an absolute http(s) URL with a host."""
     if not isinstance(url, str) or not url.strip():
         raise ArticleError(f"missing {key}")
+    _check_text_url(url, key)
+
+
+@lru_cache(maxsize=4096)
+def _check_text_url(url: str, key: str) -> None:
+    # Rendering copies the article once per channel: a valid URL is checked once (errors,
+    # being raised, are never cached).
     try:
         parts = urlsplit(url.strip())
         parts.port  # noqa: B018  (raises for "host:abc" and out-of-range ports)
@@ -298,8 +305,10 @@ def _article_id(url: str) -> str:
     return hashlib.sha256(canonical_url(url).encode("utf-8")).hexdigest()[:16]
 
 
+@lru_cache(maxsize=4096)
 def canonical_url(url: str) -> str:
-    """Normalise a URL so that the same story always gives the same string."""
+    """Normalise a URL so that the same story always gives the same string (asked several
+    times per article: identity keys, id, links; computed once)."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")

@@ -81,6 +81,7 @@ def server_options(
         "log_config": None,  # keep our (redacting) logging setup
         "timeout_graceful_shutdown": grace,
         "server_header": False,
+        "access_log": False,  # uvicorn.access logs at WARNING at most (logs.NOISY): never shown
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": trusted or None,
         "http": DeadlineH11Protocol,
