@@ -34,14 +34,18 @@ class _Scrubber:
     position), and each token shape only runs where its fixed part occurs."""
 
     def __init__(self, values: set[str]) -> None:
-        literals = sorted(values, key=len, reverse=True)
-        self.k = min([PREFIX, *(len(v) for v in literals)])
-        self.prefixes = frozenset(v[: self.k] for v in literals)
-        self.literals = re.compile("|".join(map(re.escape, literals))) if literals else None
+        self.values = sorted(values, key=len, reverse=True)
+        self.k = min([PREFIX, *(len(v) for v in self.values)])
+        self.prefixes = frozenset(v[: self.k] for v in self.values)
+        # compiled when first needed: a worker registers each channel's secrets as it builds
+        # the channel's adapter, and most lines in between hold none
+        self.literals: re.Pattern[str] | None = None
         self.tokens = [(gate, re.compile(p)) for gate, p in TOKEN_RULES]
 
     def sub(self, text: str) -> str:
-        if self.literals is not None and self._may_hold_value(text):
+        if self.values and self._may_hold_value(text):
+            if self.literals is None:
+                self.literals = re.compile("|".join(map(re.escape, self.values)))
             text = self.literals.sub(MASK, text)
         for gate, pattern in self.tokens:
             if gate in text:
