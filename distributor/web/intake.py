@@ -102,7 +102,13 @@ class Intake:
                     stop = True
                 else:
                     batch.append(more)
-            self.handle(batch)
+            try:
+                self.handle(batch)
+            except BaseException as exc:  # never leave a request waiting for an answer
+                log.exception("webhook writer: a batch failed unanswered")
+                for req in batch:
+                    if not req.done.done():
+                        req.done.set_exception(exc)
 
     def handle(self, batch: list[_Request]) -> None:
         """Answer every request of `batch` (never raises: each one gets its own outcome)."""
