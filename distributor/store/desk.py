@@ -50,6 +50,8 @@ class DeskMixin:
 
         def _now(self, now: datetime | None) -> float: ...
 
+        def _searched(self, text: str) -> Any: ...
+
     def article_log(
         self, filters: Filters | None = None, *, limit: int = 50, after: str | None = None
     ) -> tuple[list[ArticleRow], str | None]:
@@ -72,6 +74,9 @@ class DeskMixin:
             .order_by(art.c.first_seen.desc(), art.c.id.desc())
             .limit(limit)
         )
+        hits = self._searched(filters.search) if filters and filters.search else None
+        if hits is not None:  # the articles the index found, not a probe of every article
+            ids = ids.where(art.c.id.in_(hits))
         if after:
             ts, aid = _cursor(after)
             ids = ids.where(art.c.first_seen <= ts).where(

@@ -75,6 +75,12 @@ def _v9(conn: Any, md: Any) -> None:
             conn.execute(sa.text(f"ALTER TABLE accounts ADD COLUMN {name} {ddl}"))
 
 
+def _v10(conn: Any, md: Any) -> None:
+    from distributor.store.search import create_index
+
+    create_index(conn)  # not in md: FTS5 tables and triggers, pg_trgm indexes
+
+
 # (version, description, step). Append only; never edit a released step.
 MIGRATIONS: list[tuple[int, str, Callable[[Any, Any], None]]] = [
     (1, "initial post log", _v1),
@@ -86,6 +92,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Any, Any], None]]] = [
     (7, "platform login sessions shared by processes", _v7),
     (8, "admin UI sign-ins, revocable", _v8),
     (9, "article-centred admin log, account handles from check", _v9),
+    (10, "text search index: SQLite FTS5 trigram, PostgreSQL pg_trgm", _v10),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ class QueriesMixin(AccountsMixin):
     _stmts: dict[Any, Any]
     _t: Any
     _clock: Clock
+    _search_index: bool | None = None  # whether the text search has its index (None: unknown)
 
     def _now(self, now: datetime | None) -> float:
         raise NotImplementedError
@@ -164,17 +164,29 @@ class QueriesMixin(AccountsMixin):
         return found
 
     def _matches(self, text: str) -> Any:
-        """Title or post text contains `text` (case-insensitive for ASCII letters)."""
-        import json
+        """Title or post text contains `text`, in any case (store/search.py)."""
+        from distributor.store import search
 
-        import sqlalchemy as sa
+        return search.matches(self._t, self._engine.dialect.name, text, self._indexed())
 
-        d, art = self._t["deliveries"], self._t["articles"]
-        # The draft is stored as JSON text: non-ASCII letters are \u-escaped in it.
-        pats = {_like(text), _like(json.dumps(text)[1:-1])}
-        titles = sa.select(art.c.id).where(art.c.title.ilike(_like(text), escape="\\"))
-        drafts = [sa.cast(d.c.draft, sa.Text).ilike(p, escape="\\") for p in pats]
-        return sa.or_(d.c.article_id.in_(titles), *drafts)
+    def _searched(self, text: str) -> Any:
+        """The ids of the articles `_matches` finds, from the index (None without one)."""
+        from distributor.store import search
+
+        return search.articles(self._t, self._engine.dialect.name, text, self._indexed())
+
+    def _indexed(self) -> bool:
+        """Whether search has its index, with every row in it (store/search.py)."""
+        from distributor.store import search
+
+        dialect = self._engine.dialect.name
+        indexed: bool | None = self._search_index
+        if indexed is None:  # asked once: migration 10 may have found no FTS5
+            with self._engine.connect() as conn:
+                indexed = self._search_index = dialect != "sqlite" or search.has_index(conn)
+        if indexed and dialect == "sqlite":
+            search.catch_up(self._engine)
+        return indexed
 
     def article(self, id: str) -> dict[str, Any] | None:
         """The stored article (id, canonical_url, guid, title, first_seen, source), or None."""
@@ -295,11 +307,6 @@ _WAITING = (State.QUEUED, State.RETRY_WAIT, State.PLANNED)  # due unless held
 # Reads by state name their index on SQLite: with statistics (ANALYZE), SQLite otherwise walks
 # every delivery in creation order to save the sort, 0.3 s at 1,000,000 rows for a few open ones.
 _BY_STATE = "INDEXED BY ix_deliveries_state_created"
-
-
-def _like(text: str) -> str:
-    """A LIKE pattern for `text` anywhere, its own % _ \\ taken literally."""
-    return "%" + re.sub(r"([%_\\])", r"\\\1", text) + "%"
 
 
 _MAX_ID = 2**63 - 1  # BIGINT / SQLite INTEGER
