@@ -32,18 +32,18 @@ _NEW = {  # FTS table -> the rows it lacks: (rowid, text) past its highest rowid
     f"WHERE rowid > coalesce({_TOP.format(fts='articles_fts')}, 0)",
 }
 _SQLITE = [
-    "CREATE VIRTUAL TABLE articles_fts USING fts5(title, tokenize = 'trigram')",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5(title, tokenize = 'trigram')",
     # Edits of rows indexed already; rows past the top are indexed by catch_up as they are then.
-    f"""CREATE TRIGGER deliveries_fts_update AFTER UPDATE OF draft ON deliveries
+    f"""CREATE TRIGGER IF NOT EXISTS deliveries_fts_update AFTER UPDATE OF draft ON deliveries
     WHEN old.id <= {_TOP.format(fts="deliveries_fts")} BEGIN
     DELETE FROM deliveries_fts WHERE rowid = old.id;
     INSERT INTO deliveries_fts (rowid, text) VALUES (new.id, {_TEXT.format(row="new")}); END""",
-    """CREATE TRIGGER deliveries_fts_delete AFTER DELETE ON deliveries BEGIN
+    """CREATE TRIGGER IF NOT EXISTS deliveries_fts_delete AFTER DELETE ON deliveries BEGIN
     DELETE FROM deliveries_fts WHERE rowid = old.id; END""",
-    f"""CREATE TRIGGER articles_fts_update AFTER UPDATE OF title ON articles
+    f"""CREATE TRIGGER IF NOT EXISTS articles_fts_update AFTER UPDATE OF title ON articles
     WHEN old.rowid <= {_TOP.format(fts="articles_fts")} BEGIN
     UPDATE articles_fts SET title = new.title WHERE rowid = old.rowid; END""",
-    """CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+    """CREATE TRIGGER IF NOT EXISTS articles_fts_delete AFTER DELETE ON articles BEGIN
     DELETE FROM articles_fts WHERE rowid = old.rowid; END""",
 ]
 _POSTGRES = [
@@ -54,15 +54,17 @@ _POSTGRES = [
 
 
 def create_index(conn: Any) -> None:
-    """Migration 10: the search index of this backend, with what is stored already in it.
-    Where the backend cannot have one, a warning says so and search keeps scanning."""
+    """Migration 10: the search index of this backend, with what is stored already in it
+    (again harmless: a store migrated from an older version twice). Where the backend cannot
+    have one, a warning says so and search keeps scanning."""
     from sqlalchemy.exc import DBAPIError
 
     if conn.dialect.name == "sqlite":
         try:
             with conn.begin_nested():
                 conn.exec_driver_sql(
-                    "CREATE VIRTUAL TABLE deliveries_fts USING fts5(text, tokenize = 'trigram')"
+                    "CREATE VIRTUAL TABLE IF NOT EXISTS deliveries_fts "
+                    "USING fts5(text, tokenize = 'trigram')"
                 )
         except DBAPIError as exc:
             log.warning("no search index: this SQLite has no FTS5 trigram tokenizer (%s)", exc)
