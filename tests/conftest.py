@@ -1,6 +1,7 @@
 """Suite-wide guards and shared fixtures.
 
-Guards: no socket may leave loopback, and tests run from a clean directory. Fixtures: `clock`
+Guards: no socket may leave loopback, tests run from a clean directory, and threads stay within
+a budget (tests/thread_guard.py). Fixtures: `clock`
 (a FakeClock at the test module's `T0`) and `store` (a fresh SQLite store on it); one running
 platform sandbox per session, reset before and after each test (posts, requests, faults,
 limits), and `sandbox_settings` pointing one channel per platform at it (tests/sandbox_helpers.py).
@@ -11,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from hypothesis import settings
 from sandbox_helpers import CONFIG, SECRETS
+from thread_guard import non_daemon_left, over_limit
 
 if TYPE_CHECKING:
     from distributor.config import Settings
@@ -77,6 +80,25 @@ socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
 socket.getaddrinfo = _guarded_getaddrinfo
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_threads() -> Iterator[None]:
+    """No non-daemon thread may outlive the session (it would keep the interpreter alive)."""
+    at_start = threading.enumerate()
+    yield
+    problem = non_daemon_left(at_start)
+    if problem:
+        pytest.fail(problem)
+
+
+@pytest.fixture(autouse=True)
+def _thread_budget() -> Iterator[None]:
+    """Threads a test leaves behind must not pile up for the tests after it."""
+    yield
+    problem = over_limit()
+    if problem:
+        pytest.fail(problem)
+
+
 @pytest.fixture
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Run the test inside an empty temporary directory."""
@@ -115,10 +137,13 @@ def _sandbox_server() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def sandbox(_sandbox_server: Sandbox) -> Iterator[Sandbox]:
-    """The running sandbox, freshly reset for this test."""
+    """The running sandbox, freshly reset for this test; the connections the test's clients kept
+    alive are closed after it (their server threads would otherwise live until the garbage
+    collector happens to free the clients)."""
     _sandbox_server.reset()
     yield _sandbox_server
     _sandbox_server.reset()
+    _sandbox_server.drop_connections()
 
 
 @pytest.fixture

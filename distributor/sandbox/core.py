@@ -180,11 +180,19 @@ class Sandbox:
     def stop(self) -> None:
         self._stopping.set()  # releases hanging handlers
         if self._server is not None:
+            self._server.stopping = True  # kept-alive connections would keep their threads
             self._server.shutdown()
             self._server.server_close()
+            self._server.drop_idle()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = self._thread = None
+
+    def drop_connections(self) -> None:
+        """End the kept-alive connections no request is using (clients reconnect when they
+        next send); tests call it between tests so idle connections do not pile up threads."""
+        if self._server is not None:
+            self._server.drop_idle()
 
     def __enter__(self) -> Sandbox:
         return self.start()

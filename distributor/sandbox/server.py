@@ -3,7 +3,8 @@
 One thread per connection with keep-alive, Nagle off, and headers plus body sent in one write:
 the fan-out benchmark must measure `distributor`, not this server. `reset()` aborts a
 connection with a TCP RST (SO_LINGER 0, then close), as a crashed proxy would. Bodies come with
-Content-Length or chunked (requests sends generators chunked); anything else is a 400.
+Content-Length or chunked (requests sends generators chunked); anything else is a 400. The
+server keeps its open connections, so `drop_idle()` can end the ones waiting for a next request.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import contextlib
 import logging
 import socket
 import struct
+import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +36,37 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 256
     sandbox: Sandbox
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lock = threading.Lock()
+        # Every open connection: the thread serving it, and whether it is answering just now.
+        self.connections: dict[socket.socket, tuple[threading.Thread, bool]] = {}
+        self.closing: set[socket.socket] = set()  # to close after the answer they are giving
+        self.stopping = False  # set: every connection closes after its answer
+
+    def drop_idle(self, wait: float = 2.0) -> None:
+        """Close every kept-alive connection (as a restarted server would): the idle ones now,
+        giving their threads up to `wait` seconds to end, the busy ones after their answer.
+        Their threads end now, not when the client that keeps them is garbage-collected."""
+        with self.lock:
+            self.closing.update(s for s, (_, busy) in self.connections.items() if busy)
+            idle = [(s, thread) for s, (thread, busy) in self.connections.items() if not busy]
+        for sock, _ in idle:
+            with contextlib.suppress(OSError):  # the client closed it meanwhile
+                sock.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + wait
+        for _, thread in idle:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def mark(self, sock: socket.socket, busy: bool | None) -> None:
+        """Record this thread's connection as answering (True), waiting (False) or gone (None)."""
+        with self.lock:
+            if busy is None:
+                self.connections.pop(sock, None)
+                self.closing.discard(sock)
+            else:
+                self.connections[sock] = (threading.current_thread(), busy)
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A crash in one connection goes to the log (not a bare traceback on stderr)."""
         log.exception("sandbox: error while serving %s", client_address)
@@ -51,6 +85,10 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silenced: the request log is kept in state, not printed."""
 
+    def setup(self) -> None:
+        super().setup()
+        self.server.mark(self.connection, False)
+
     def handle_one_request(self) -> None:
         try:
             super().handle_one_request()
@@ -58,15 +96,21 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def finish(self) -> None:
+        self.server.mark(self.connection, None)
         with contextlib.suppress(OSError, ValueError):  # the connection was reset on purpose
             super().finish()
 
     def do_GET(self) -> None:
+        self.server.mark(self.connection, True)
         try:
             self.server.sandbox.dispatch(self)
         except BadBody as exc:
             self.close_connection = True
             self.send(Reply(400, {"error": f"bad request body: {exc}"}))
+        finally:
+            self.server.mark(self.connection, False)
+            if self.server.stopping or self.connection in self.server.closing:
+                self.close_connection = True
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_GET
 

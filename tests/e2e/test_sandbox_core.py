@@ -279,16 +279,46 @@ def test_listing_requests_while_traffic_flows(sandbox: Sandbox) -> None:
     for w in workers:
         w.start()
     try:
-        deadline = time.monotonic() + 0.7
-        listings = 0
-        while time.monotonic() < deadline:  # iterating the live log used to raise RuntimeError
-            sandbox.requests("telegram")
+        started, listings = time.monotonic(), 0
+
+        def busy() -> bool:  # listing for a while, and until traffic did arrive
+            elapsed = time.monotonic() - started
+            assert elapsed < 60, "no traffic reached the sandbox"
+            return elapsed < 0.7 or listings <= 10 or len(sandbox.requests("telegram")) <= 10
+
+        while busy():
+            sandbox.requests("telegram")  # iterating the live log used to raise RuntimeError
             listings += 1
     finally:
         stop.set()
         for w in workers:
             w.join()
-    assert listings > 10 and len(sandbox.requests("telegram")) > 10
+
+
+def _connection_threads(box: Sandbox) -> list[threading.Thread]:
+    """The threads serving connections of `box` (a thread's target is its server's method)."""
+    server = box._server
+    return [
+        t
+        for t in threading.enumerate()
+        if getattr(t, "_target", None) == server.process_request_thread
+    ]
+
+
+def test_dropping_idle_connections_ends_their_threads_and_clients_reconnect() -> None:
+    with Sandbox(port=0) as box, requests.Session() as client:
+        assert client.get(f"{box.url}/__sandbox/health", timeout=5).ok
+        first = _connection_threads(box)
+        assert len(first) == 1  # kept alive: its thread waits for the next request
+        box.drop_connections()
+        first[0].join(5)  # the thread may have been just finishing its answer
+        assert not first[0].is_alive()
+        assert client.get(f"{box.url}/__sandbox/health", timeout=5).ok  # on a new connection
+        second = _connection_threads(box)
+        assert len(second) == 1 and second != first
+        box.stop()
+        second[0].join(5)
+        assert not second[0].is_alive()  # stopping closes kept-alive connections too
 
 
 def test_root_url_is_an_index(sandbox: Sandbox) -> None:
