@@ -75,12 +75,18 @@ def post(base: str, body: bytes, headers: dict[str, str]) -> requests.Response:
 
 @contextmanager
 def page_server(
-    body: bytes, content_type: str = "text/html; charset=utf-8", delay: float = 0.0
+    body: bytes,
+    content_type: str = "text/html; charset=utf-8",
+    delay: float = 0.0,
+    asked: threading.Event | None = None,
 ) -> Iterator[str]:
-    """A loopback HTTP server answering every GET with `body` (after `delay` seconds)."""
+    """A loopback HTTP server answering every GET with `body` (after `delay` seconds); `asked`
+    is set when a GET arrives (a test can wait for a request to be in flight)."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if asked is not None:
+                asked.set()
             time.sleep(delay)
             self.send_response(200)
             self.send_header("Content-Type", content_type)

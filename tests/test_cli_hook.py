@@ -195,17 +195,18 @@ def _wait_healthy(proc: subprocess.Popen[str], url: str) -> dict[str, object]:
         if proc.poll() is not None:
             pytest.fail(f"serve exited early ({proc.returncode}): {proc.stderr.read()}")  # type: ignore[union-attr]
         try:
-            resp = requests.get(url, timeout=0.5)
+            resp = requests.get(url, timeout=2)
             if resp.ok:
                 return {k: v for k, v in resp.json().items() if k != "version"}
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too slow to answer
             time.sleep(0.1)
     pytest.fail("serve did not answer /healthz")
 
 
 def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path) -> None:
     config = tmp_path / "distributor.toml"
-    with page_server(PAGE, delay=1.5) as site:
+    asked = threading.Event()
+    with page_server(PAGE, delay=1.5, asked=asked) as site:
         hook_settings_for(tmp_path, ALLOW_LOOPBACK)
         (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in ENV.items()), "utf-8")
         port = free_port()
@@ -219,7 +220,7 @@ def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path) -> None:
                 target=lambda: answers.append(post(base, body, sign_headers(KEY, body)))
             )
             sender.start()
-            time.sleep(0.5)  # the request is now waiting for the slow page
+            assert asked.wait(30), "the hook never fetched the page"  # now in flight
             proc.send_signal(signal.SIGTERM)
             sender.join(20)
             _, err = proc.communicate(timeout=20)
@@ -233,7 +234,8 @@ def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path) -> None:
 
 def test_a_second_sigterm_does_not_wait_for_the_request_in_flight(tmp_path: Path) -> None:
     config = tmp_path / "distributor.toml"
-    with page_server(PAGE, delay=30) as site:  # the request would take half a minute
+    asked = threading.Event()
+    with page_server(PAGE, delay=30, asked=asked) as site:  # the request takes half a minute
         hook_settings_for(tmp_path, ALLOW_LOOPBACK)
         (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in ENV.items()), "utf-8")
         port = free_port()
@@ -252,7 +254,7 @@ def test_a_second_sigterm_does_not_wait_for_the_request_in_flight(tmp_path: Path
 
             sender = threading.Thread(target=send, daemon=True)
             sender.start()
-            time.sleep(0.5)  # the request is now waiting for the slow page
+            assert asked.wait(30), "the hook never fetched the page"  # now in flight
             proc.send_signal(signal.SIGTERM)
             time.sleep(0.5)
             proc.send_signal(signal.SIGTERM)

@@ -104,9 +104,9 @@ def test_connection_refused_is_not_sent(sandbox_settings: Any) -> None:
 
 
 def test_hang_is_maybe_sent(sandbox: Any, sandbox_settings: Any) -> None:
-    bs = adapter(sandbox_settings, CHANNEL, timeout=0.5)
+    bs = adapter(sandbox_settings, CHANNEL, timeout=2.0)
     bs.verify()  # log in first: the hang is for the create
-    sandbox.faults.add(platform="bluesky", route="create", kind="hang", seconds=2, count=1)
+    sandbox.faults.add(platform="bluesky", route="create", kind="hang", seconds=6, count=1)
     with pytest.raises(MaybeSent):
         bs.publish(_plain(sandbox_settings), key="k")
 

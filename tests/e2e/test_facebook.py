@@ -159,7 +159,7 @@ def test_no_token_in_logs_urls_or_errors(
     caplog.set_level(logging.DEBUG)
     for name in ("urllib3", "requests", "facebook"):
         caplog.set_level(logging.DEBUG, logger=name)
-    fb = adapter(sandbox_settings, CHANNEL, timeout=0.5)
+    fb = adapter(sandbox_settings, CHANNEL, timeout=2.0)
     d = _link_draft(sandbox_settings)
     receipt = fb.publish(d, key="k")
     fb.lookup(d, key="k", since=datetime.now(UTC) - timedelta(minutes=1))
@@ -168,7 +168,7 @@ def test_no_token_in_logs_urls_or_errors(
     for fault in (
         {"kind": "error", "status": 400, "error": "auth"},
         {"kind": "lost", "mode": "504"},
-        {"kind": "hang", "seconds": 1},
+        {"kind": "hang", "seconds": 6},
         {"kind": "reset"},
     ):
         sandbox.reset()

@@ -174,9 +174,9 @@ def test_transport_failures(sandbox: Any, sandbox_settings: Any) -> None:
     )
     with pytest.raises(NotSent):
         refused.publish(d, key="k")
-    sandbox.faults.add(platform="facebook", route="create", kind="hang", seconds=2, count=1)
+    sandbox.faults.add(platform="facebook", route="create", kind="hang", seconds=6, count=1)
     with pytest.raises(MaybeSent, match="read timeout"):
-        adapter(sandbox_settings, CHANNEL, timeout=0.5).publish(d, key="k")
+        adapter(sandbox_settings, CHANNEL, timeout=2.0).publish(d, key="k")
     sandbox.faults.add(platform="facebook", route="create", kind="reset", count=1)
     with pytest.raises(MaybeSent):  # the request was written before the reset
         adapter(sandbox_settings, CHANNEL).publish(d, key="k")

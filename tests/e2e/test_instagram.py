@@ -142,12 +142,12 @@ def test_publish_timeout_is_maybe_sent_create_timeout_is_not(
     sandbox: Any, sandbox_settings: Any
 ) -> None:
     d = draft(sandbox_settings, CHANNEL)
-    ig = adapter(sandbox_settings, CHANNEL, timeout=0.5)
-    sandbox.faults.add(platform="instagram", route="create", kind="hang", seconds=2, count=1)
+    ig = adapter(sandbox_settings, CHANNEL, timeout=2.0)
+    sandbox.faults.add(platform="instagram", route="create", kind="hang", seconds=6, count=1)
     with pytest.raises(NotSent) as info:
         ig.publish(d, key="a")
     assert type(info.value) is NotSent
-    sandbox.faults.add(platform="instagram", route="publish", kind="hang", seconds=2, count=1)
+    sandbox.faults.add(platform="instagram", route="publish", kind="hang", seconds=6, count=1)
     with pytest.raises(MaybeSent):
         ig.publish(d, key="b")
 

@@ -105,9 +105,9 @@ def test_connection_refused_is_not_sent(sandbox_settings: Any) -> None:
 
 
 def test_hang_is_maybe_sent(sandbox: Any, sandbox_settings: Any) -> None:
-    sandbox.faults.add(platform="linkedin", route="create", kind="hang", seconds=3, count=1)
+    sandbox.faults.add(platform="linkedin", route="create", kind="hang", seconds=6, count=1)
     with pytest.raises(MaybeSent):
-        adapter(sandbox_settings, CHANNEL, timeout=0.5).publish(
+        adapter(sandbox_settings, CHANNEL, timeout=2.0).publish(
             draft(sandbox_settings, CHANNEL), key="k"
         )
 

@@ -74,9 +74,9 @@ def test_connection_refused_is_not_sent(sandbox_settings: Any) -> None:
 
 
 def test_hang_is_maybe_sent(sandbox: Any, sandbox_settings: Any) -> None:
-    sandbox.faults.add(platform="mastodon", route="create", kind="hang", seconds=2, count=1)
+    sandbox.faults.add(platform="mastodon", route="create", kind="hang", seconds=6, count=1)
     with pytest.raises(MaybeSent):
-        adapter(sandbox_settings, CHANNEL, timeout=0.5).publish(
+        adapter(sandbox_settings, CHANNEL, timeout=2.0).publish(
             replace(draft(sandbox_settings, CHANNEL), image=None), key="k"
         )
 

@@ -190,10 +190,10 @@ def test_transport_failures(
 ) -> None:
     """Nothing listening: proven not sent. No answer after the request: the Pin may exist."""
     channel = sandbox_settings.channel(CHANNEL)
-    sandbox.faults.add(platform="pinterest", route="create", kind="hang", seconds=3, count=1)
+    sandbox.faults.add(platform="pinterest", route="create", kind="hang", seconds=6, count=1)
     base = closed_port_url("pinterest") if fault == "refused" else sandbox.base_url("pinterest")
     cls = load(spec("pinterest").adapter)
-    pins = cls(channel, sandbox_settings.credentials(channel), base_url=base, timeout=0.5)
+    pins = cls(channel, sandbox_settings.credentials(channel), base_url=base, timeout=2.0)
     with pytest.raises(error) as info:
         pins.publish(draft(sandbox_settings, CHANNEL), key="k")
     assert type(info.value) is error

@@ -48,9 +48,9 @@ def wait_healthy(proc: subprocess.Popen[str], url: str, limit: float = 20.0) -> 
         if proc.poll() is not None:
             pytest.fail(f"sandbox exited early ({proc.returncode}): {proc.stderr.read()}")  # type: ignore[union-attr]
         try:
-            if requests.get(f"{url}/__sandbox/health", timeout=0.5).ok:
+            if requests.get(f"{url}/__sandbox/health", timeout=2).ok:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or too slow to answer
             time.sleep(0.05)
     pytest.fail("sandbox did not become healthy")
 

@@ -104,9 +104,9 @@ def test_connection_refused_is_not_sent(sandbox_settings: Any) -> None:
 
 
 def test_hang_is_maybe_sent(sandbox: Any, sandbox_settings: Any) -> None:
-    sandbox.faults.add(platform="telegram", route="create", kind="hang", seconds=3, count=1)
+    sandbox.faults.add(platform="telegram", route="create", kind="hang", seconds=6, count=1)
     with pytest.raises(MaybeSent, match="read timeout"):
-        adapter(sandbox_settings, CHANNEL, timeout=0.5).publish(
+        adapter(sandbox_settings, CHANNEL, timeout=2.0).publish(
             draft(sandbox_settings, CHANNEL), key="k"
         )
 
@@ -202,12 +202,12 @@ def test_token_never_in_errors_or_debug_logs(
     seen: list[PublishError] = []
     faults: list[dict[str, Any]] = [
         {"kind": "reset"},
-        {"kind": "hang", "seconds": 2},
+        {"kind": "hang", "seconds": 6},
         {"kind": "lost", "mode": "reset"},
         {"kind": "error", "status": 401},
         {"kind": "rate_limit", "seconds": 5},
     ]
-    live = _real_token_adapter(sandbox_settings, sandbox.base_url("telegram"), timeout=0.5)
+    live = _real_token_adapter(sandbox_settings, sandbox.base_url("telegram"), timeout=2.0)
     for fault in faults:
         sandbox.faults.add(platform="telegram", route="create", count=1, **fault)
         with pytest.raises(PublishError) as info:

@@ -85,12 +85,12 @@ def test_container_failure_is_not_sent_but_publish_hang_is_maybe_sent(
     sandbox: Any, sandbox_settings: Any
 ) -> None:
     d = replace(draft(sandbox_settings, CHANNEL), image=None)
-    th = adapter(sandbox_settings, CHANNEL, timeout=0.5)
-    sandbox.faults.add(platform="threads", route="create", kind="hang", seconds=2, count=1)
+    th = adapter(sandbox_settings, CHANNEL, timeout=2.0)
+    sandbox.faults.add(platform="threads", route="create", kind="hang", seconds=6, count=1)
     with pytest.raises(NotSent) as info:
         th.publish(d, key="a")
     assert type(info.value) is NotSent
-    sandbox.faults.add(platform="threads", route="publish", kind="hang", seconds=2, count=1)
+    sandbox.faults.add(platform="threads", route="publish", kind="hang", seconds=6, count=1)
     with pytest.raises(MaybeSent):
         th.publish(d, key="b")
 

@@ -180,9 +180,9 @@ def test_connection_refused_is_not_sent(sandbox_settings: Any) -> None:
 def test_hang_or_reset_after_sending_is_maybe_sent(
     sandbox: Any, sandbox_settings: Any, kind: str
 ) -> None:
-    sandbox.faults.add(platform="x", route="create", kind=kind, seconds=2, count=1)
+    sandbox.faults.add(platform="x", route="create", kind=kind, seconds=6, count=1)
     with pytest.raises(MaybeSent):
-        adapter(sandbox_settings, CHANNEL, timeout=0.5).publish(_plain(sandbox_settings), key="k")
+        adapter(sandbox_settings, CHANNEL, timeout=2.0).publish(_plain(sandbox_settings), key="k")
     assert sandbox.posts("x") == []
 
 
@@ -190,9 +190,9 @@ def test_media_upload_failure_is_not_sent(sandbox: Any, sandbox_settings: Any, i
     d = draft(sandbox_settings, CHANNEL)
     assert d.image is not None
     d = replace(d, image=Image(f"{images}/img/a.jpg", d.image.alt, d.image.credit))
-    sandbox.faults.add(platform="x", route="media", kind="hang", seconds=2, count=1)
+    sandbox.faults.add(platform="x", route="media", kind="hang", seconds=6, count=1)
     with pytest.raises(NotSent) as info:  # an unattached upload is invisible
-        adapter(sandbox_settings, CHANNEL, timeout=0.5).publish(d, key="k")
+        adapter(sandbox_settings, CHANNEL, timeout=2.0).publish(d, key="k")
     assert type(info.value) is NotSent and sandbox.posts("x") == []
 
 
@@ -328,13 +328,13 @@ def test_no_secret_in_debug_logs_or_errors(
     d = draft(sandbox_settings, CHANNEL)
     assert d.image is not None
     d = replace(d, image=Image(f"{images}/img/a.jpg", d.image.alt, d.image.credit))
-    xa = adapter(sandbox_settings, CHANNEL, timeout=0.5)
+    xa = adapter(sandbox_settings, CHANNEL, timeout=2.0)
     errors: list[str] = [repr(xa.publish(d, key="k"))]
     faults: list[dict[str, Any]] = [
         {"kind": "error", "status": 401},
         {"kind": "error", "status": 403, "error": "duplicate"},
         {"kind": "rate_limit", "seconds": 60},
-        {"kind": "hang", "seconds": 2},
+        {"kind": "hang", "seconds": 6},
         {"kind": "reset"},
     ]
     for fault in faults:
