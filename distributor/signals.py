@@ -68,8 +68,10 @@ class StopSignals:
         name = signal.Signals(signum).name
         if self.stop.is_set():
             self._force(f"second {name}: exiting now{self.forced}")
-        log.warning("%s: %s (send it again to exit now)", name, self.finishing)
+        # Set before the log line: a second signal can interrupt this handler while it logs,
+        # and must find the first one already counted.
         self.stop.set()
+        log.warning("%s: %s (send it again to exit now)", name, self.finishing)
         if self.grace is not None:
             why = f"still stopping after {self.grace:g}s: exiting now{self.forced}"
             self._timer = threading.Timer(self.grace, self._force, [why])

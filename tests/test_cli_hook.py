@@ -34,6 +34,7 @@ from hook_helpers import (
 )
 from locations import REPO
 from review_helpers import run
+from signal_helpers import signal_twice
 from standardwebhooks.webhooks import Webhook
 
 from distributor.store.store import Store
@@ -255,10 +256,7 @@ def test_a_second_sigterm_does_not_wait_for_the_request_in_flight(tmp_path: Path
             sender = threading.Thread(target=send, daemon=True)
             sender.start()
             assert asked.wait(30), "the hook never fetched the page"  # now in flight
-            proc.send_signal(signal.SIGTERM)
-            time.sleep(0.5)
-            proc.send_signal(signal.SIGTERM)
-            _, err = proc.communicate(timeout=20)  # long before the page answers
+            _, err = signal_twice(proc, timeout=20)  # long before the page answers
         finally:
             if proc.poll() is None:
                 proc.kill()

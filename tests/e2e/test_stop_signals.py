@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from hook_helpers import ENV, free_port
 from locations import REPO
+from signal_helpers import signal_twice
 
 from distributor.signals import EXIT_FORCED, StopSignals
 from distributor.store import open_store
@@ -67,10 +68,7 @@ def test_first_signal_stops_cleanly(sig: signal.Signals) -> None:
 
 def test_second_signal_exits_at_once_with_130() -> None:
     proc = _helper("", 60.0)  # the stop would take a minute
-    proc.send_signal(signal.SIGTERM)
-    time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)
-    out, err = _finish(proc)
+    out, err = signal_twice(proc, signal.SIGTERM, signal.SIGINT)
     assert proc.returncode == EXIT_FORCED, err
     assert out == "on_force\n"  # the command's own last words (serve kills its workers)
     assert "second SIGINT: exiting now" in err and "Traceback" not in err

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from signal_helpers import signal_twice
 from watch_helpers import T0, FeedServer, Item, feed_server, rss
 
 from distributor.config import Channel, Settings
@@ -148,11 +149,12 @@ def _start_watch(
 
 
 def _signal(proc: subprocess.Popen[str], times: int = 1) -> str:
-    """Send SIGTERM `times` times (0.2 s apart); the process's stderr once it exited."""
+    """Send SIGTERM `times` times (the second once the first was handled); the process's
+    stderr once it exited."""
+    if times == 2:
+        return signal_twice(proc)[1]
     try:
-        for n in range(times):
-            time.sleep(0.2 if n else 0)
-            proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGTERM)
         return proc.communicate(timeout=30)[1]
     finally:
         if proc.poll() is None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from locations import REPO
+from signal_helpers import signal_twice
 
 from distributor.config import Settings
 from distributor.store import open_store
@@ -43,11 +44,10 @@ def _env(secrets: dict[str, str], db: Path) -> dict[str, str]:
 
 def _terminate(proc: subprocess.Popen[str], signals: int) -> str:
     """Send SIGTERM `signals` times; the worker's stderr once it exited (30 s: a hang guard)."""
+    if signals == 2:
+        return signal_twice(proc)[1]
     try:
-        for n in range(signals):
-            if n:
-                time.sleep(0.3)
-            proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGTERM)
         return proc.communicate(timeout=30)[1]
     finally:
         if proc.poll() is None:
