@@ -96,13 +96,15 @@ def admin_state(app: Any) -> Any:
 
 @contextmanager
 def serve(app: Any) -> Iterator[str]:
-    """Run `app` in real uvicorn on a free 127.0.0.1 port; yields the base URL."""
+    """Run `app` in real uvicorn on a free 127.0.0.1 port; yields the base URL. The app's
+    lifespan runs as in `serve`: its shutdown stops the webhook writer thread (without it,
+    every app served left one behind)."""
     import uvicorn
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
