@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 class AccountsMixin(SessionsMixin):
     _engine: Any
+    _reader: Any
     _t: Any
 
     def _now(self, now: datetime | None) -> float:
@@ -96,7 +97,7 @@ class AccountsMixin(SessionsMixin):
 
     def account(self, account_key: str) -> AccountState:
         acc = self._t["accounts"]
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(acc.select().where(acc.c.account_key == account_key)).first()
         if row is None:
             return AccountState(account_key, None, False, None)

@@ -22,6 +22,7 @@ class AdminSession:
 
 class AdminSessionsMixin:
     _engine: Any
+    _reader: Any
     _t: Any
     _clock: Any
 
@@ -44,7 +45,7 @@ class AdminSessionsMixin:
     def admin_session(self, key: str) -> AdminSession | None:
         """The sign-in under `key` while it lasts (None: unknown, logged out or expired)."""
         t, now = self._t["admin_sessions"], self._clock.now().timestamp()
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(t.select().where(t.c.key == key)).first()
         if row is None or row.revoked_at is not None or row.expires_at < now:
             return None

@@ -57,6 +57,7 @@ def _alert(row: Any) -> Alert:
 
 class AlertsMixin:
     _engine: Any
+    _reader: Any
     _t: Any
 
     def _now(self, now: datetime | None) -> float:
@@ -135,13 +136,13 @@ class AlertsMixin:
         sel = t.select().order_by(t.c.opened_at.desc(), t.c.id.desc()).limit(limit)
         if open_only:
             sel = sel.where(t.c.resolved_at.is_(None))
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return [_alert(r) for r in conn.execute(sel)]
 
     def reauth_accounts(self) -> dict[str, str]:
         """Accounts flagged as needing re-authentication: account_key -> reason."""
         acc = self._t["accounts"]
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             found = conn.execute(acc.select().where(acc.c.needs_reauth.is_(True))).all()
         return {r.account_key: r.reauth_reason or "" for r in found}
 
@@ -156,7 +157,7 @@ class AlertsMixin:
             .where(a.c.finished_at >= self._now(since), a.c.outcome != Outcome.SENT.value)
             .group_by(d.c.channel, a.c.error_kind)
         )
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return {(r[0], r[1] or ""): int(r[2]) for r in conn.execute(q)}
 
     def worker_stopped(self, worker: str, *, now: datetime | None = None) -> None:

@@ -42,6 +42,7 @@ class Account:
 
 class DeskMixin:
     _engine: Any
+    _reader: Any
     _t: Any
 
     if TYPE_CHECKING:  # from QueriesMixin and Store
@@ -97,7 +98,7 @@ class DeskMixin:
         )
         found: dict[str, ArticleRow] = {}
         seen: dict[str, float] = {}  # id -> first_seen as stored, for the cursor (not rounded)
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             for r in conn.execute(sel):
                 m = r._mapping
                 seen[m["a_id"]] = m["a_first_seen"]
@@ -123,7 +124,7 @@ class DeskMixin:
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             found = conn.execute(sa.select(art.c.id, art.c.title).where(art.c.id.in_(wanted)))
             return {r.id: r.title or "" for r in found}
 
@@ -147,7 +148,7 @@ class DeskMixin:
     def accounts(self) -> dict[str, Account]:
         """Every account the store knows: account_key -> its state and identity."""
         acc = self._t["accounts"]
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             found = conn.execute(acc.select()).all()
         return {
             r.account_key: Account(

@@ -7,6 +7,7 @@ from typing import Any
 from distributor.errors import ConfigError, StoreError, StoreFull
 
 BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "distributor_read_only"  # execution option of the store's read-only engine
 FULL_BELOW_BYTES = 1 << 20  # free space under which an I/O error means "disk full"
 
 
@@ -65,7 +66,11 @@ def _sqlite_hooks(engine: Any) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A store's reads (Store._reader) begin deferred: in WAL mode they read a snapshot and
+        # need no write lock, so the desk, `publish --wait` and the log do not queue behind
+        # (or hold up) the workers' writes.
+        read = conn.get_execution_options().get(READ_ONLY)
+        conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
 
 def safe_url(url: str) -> str:

@@ -44,6 +44,7 @@ class FeedsMixin:
     """Feed rows for `distributor watch`; mixed into `Store`."""
 
     _engine: Any
+    _reader: Any
     _t: Any
 
     if TYPE_CHECKING:
@@ -55,14 +56,14 @@ class FeedsMixin:
     def feed_state(self, url: str) -> FeedState | None:
         """The stored state of feed `url` (None: never polled)."""
         f = self._t["feeds"]
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(f.select().where(f.c.url == url)).first()
         return None if row is None else _state(row)
 
     def feed_states(self) -> list[FeedState]:
         """Every watched feed, by URL."""
         f = self._t["feeds"]
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return [_state(r) for r in conn.execute(f.select().order_by(f.c.url))]
 
     def record_poll(
@@ -114,7 +115,7 @@ class FeedsMixin:
         keys = list(dict.fromkeys(k for a in articles for k in a.identity_keys()))
         found: set[str] = set()
         kt = self._t["article_keys"]
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             for i in range(0, len(keys), _KEY_CHUNK):
                 chunk = keys[i : i + _KEY_CHUNK]
                 found.update(r.key for r in conn.execute(kt.select().where(kt.c.key.in_(chunk))))
@@ -147,7 +148,7 @@ class FeedsMixin:
             .order_by(art.c.first_seen.desc(), art.c.id)
             .limit(limit)
         )
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             found = conn.execute(sel).all()
         return [
             {k: r._mapping[k] for k in keys}
@@ -158,7 +159,7 @@ class FeedsMixin:
     def article_data(self, id: str) -> dict[str, Any] | None:
         """The stored article's fields as `Article.from_dict` reads them (None: unknown id)."""
         art = self._t["articles"]
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             data = conn.execute(art.select().with_only_columns(art.c.data).where(art.c.id == id))
             row = data.first()
         return None if row is None else dict(row[0])

@@ -21,6 +21,7 @@ from distributor.store.models import LEASED, Attempt, Delivery, State, from_ts, 
 
 class ProgressMixin:
     _engine: Any
+    _reader: Any
     _t: Any
 
     if TYPE_CHECKING:  # provided by Store / QueriesMixin; declared for the type checker only
@@ -123,7 +124,7 @@ class ProgressMixin:
         """Every worker that ever sent a heartbeat: id, heartbeat_at (datetime), pid, host,
         stopped_at (datetime of a clean stop, else None)."""
         w = self._t["workers"]
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             found = conn.execute(w.select().order_by(w.c.heartbeat_at.desc())).all()
         return [
             {
@@ -136,6 +137,6 @@ class ProgressMixin:
 
     def article_id_for(self, identity_keys: Iterable[str]) -> str | None:
         """The stored id of the article known under any of these keys (None if new)."""
-        with self._engine.connect() as conn:  # the planning statement, built once
+        with self._reader.connect() as conn:  # the planning statement, built once
             row = conn.execute(self._plan_stmt("keys"), {"keys": list(identity_keys)}).first()
         return None if row is None else str(row.article_id)

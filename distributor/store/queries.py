@@ -16,6 +16,7 @@ from distributor.store.models import FINAL, LEASED, Delivery, Filters, State, to
 
 class QueriesMixin(AccountsMixin):
     _engine: Any
+    _reader: Any
     _stmts: dict[Any, Any]
     _t: Any
     _clock: Clock
@@ -65,7 +66,7 @@ class QueriesMixin(AccountsMixin):
         sel = e.select().order_by(e.c.id.desc()).limit(limit)
         if delivery_id is not None:
             sel = sel.where(e.c.delivery_id == delivery_id)
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(sel)]
 
     # -- kill switch --------------------------------------------------------------------
@@ -101,7 +102,7 @@ class QueriesMixin(AccountsMixin):
         self._set_paused(False, actor, now)
 
     def paused(self) -> bool:
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return self._is_paused(conn)
 
     # -- reads --------------------------------------------------------------------------
@@ -110,7 +111,7 @@ class QueriesMixin(AccountsMixin):
         d, a = self._t["deliveries"], self._t["attempts"]
         if not 0 < id < 2**63:  # a 64-bit key: larger ids overflow the driver (a traceback)
             raise StoreError(f"no delivery with id {id}")
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(d.select().where(d.c.id == id)).first()
             if row is None:
                 raise StoreError(f"no delivery with id {id}")
@@ -134,7 +135,7 @@ class QueriesMixin(AccountsMixin):
             ts, cid = _cursor(after)
             # `created_at <= ts` first: an index range seek, so a deep page is as fast as page 1.
             sel = sel.where(d.c.created_at <= ts).where((d.c.created_at < ts) | (d.c.id < cid))
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             found = conn.execute(sel).all()
         # The cursor carries the stored time itself: a datetime has microseconds only, so a
         # time rounded through it skipped or repeated the rows at a page's edge.
@@ -182,7 +183,7 @@ class QueriesMixin(AccountsMixin):
         dialect = self._engine.dialect.name
         indexed: bool | None = self._search_index
         if indexed is None:  # asked once: migration 10 may have found no FTS5
-            with self._engine.connect() as conn:
+            with self._reader.connect() as conn:
                 indexed = self._search_index = dialect != "sqlite" or search.has_index(conn)
         if indexed and dialect == "sqlite":
             search.catch_up(self._engine)
@@ -191,7 +192,7 @@ class QueriesMixin(AccountsMixin):
     def article(self, id: str) -> dict[str, Any] | None:
         """The stored article (id, canonical_url, guid, title, first_seen, source), or None."""
         art = self._t["articles"]
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(art.select().where(art.c.id == id)).first()
         if row is None:
             return None
@@ -209,7 +210,7 @@ class QueriesMixin(AccountsMixin):
         )
         if extra is not None:
             sel = sel.where(extra)
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return [rows.delivery(r) for r in conn.execute(sel.order_by(d.c.created_at, d.c.id))]
 
     def audit(self, since: datetime | None = None) -> list[Delivery]:
@@ -248,7 +249,7 @@ class QueriesMixin(AccountsMixin):
         where = (open_states, sa.or_(lost, overdue))
         count = sa.select(sa.func.count()).select_from(src).where(*where)
         oldest = sa.select(d).select_from(src).where(*where).order_by(d.c.created_at, d.c.id)
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             n = int(conn.execute(count.with_hint(d, _BY_STATE, "sqlite")).scalar_one())
             found = conn.execute(oldest.with_hint(d, _BY_STATE, "sqlite").limit(limit)) if n else []
             return n, [rows.delivery(r) for r in found]
@@ -263,7 +264,7 @@ class QueriesMixin(AccountsMixin):
         q = sa.select(d.c.state, sa.func.count()).group_by(d.c.state)
         if states is not None:
             q = q.where(d.c.state.in_([s.value for s in wanted]))
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             got = {r[0]: r[1] for r in conn.execute(q)}
         return {s.value: int(got.get(s.value, 0)) for s in wanted}
 
@@ -273,7 +274,7 @@ class QueriesMixin(AccountsMixin):
 
         d = self._t["deliveries"]
         problems: list[str] = []
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             if conn.dialect.name == "sqlite":
                 res = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check")]
                 problems += [f"sqlite: {r}" for r in res if r != "ok"]

@@ -25,6 +25,7 @@ GAP_LEAD = 2.0
 
 class ScheduleMixin:
     _engine: Any
+    _reader: Any
     _stmts: dict[Any, Any]
     _t: Any
 
@@ -120,7 +121,7 @@ class ScheduleMixin:
     def gaps(self) -> dict[str, tuple[datetime, datetime]]:
         """Per channel with spacing: (last reserved slot, when the next may be claimed)."""
         g = self._t["channel_gaps"]
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             found = conn.execute(g.select()).all()
         return {r.channel: (rows._dt(r.last_at), rows._dt(r.next_at)) for r in found}
 
@@ -138,7 +139,7 @@ class ScheduleMixin:
             .select_from(d.outerjoin(g, g.c.channel == d.c.channel))
             .where(d.c.state.in_(waiting), d.c.held.is_(False))
         )
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             found = [max(ts, *(t or 0.0 for t in r)) for r in conn.execute(sel)]
         return from_ts(min(found)) if found else None
 

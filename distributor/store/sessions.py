@@ -17,6 +17,7 @@ from distributor.store import rows
 
 class SessionsMixin:
     _engine: Any
+    _reader: Any
     _t: Any
 
     def _now(self, now: datetime | None) -> float:
@@ -25,7 +26,7 @@ class SessionsMixin:
     def load_session(self, key: str) -> dict[str, str] | None:
         """The session saved under `key`, or None."""
         t = self._t["sessions"]
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(t.select().where(t.c.key == key)).first()
         if row is None:
             return None

@@ -13,6 +13,7 @@ from distributor.store.admin_sessions import AdminSessionsMixin
 from distributor.store.alerts import AlertsMixin
 from distributor.store.claim import ClaimMixin
 from distributor.store.desk import DeskMixin
+from distributor.store.engine import READ_ONLY
 from distributor.store.feeds import FeedsMixin
 from distributor.store.fenced import ATTEMPTS_PLUS_ONE, FencedMixin
 from distributor.store.hot import Hot
@@ -60,6 +61,8 @@ class Store(
 
     def __init__(self, engine: Any, md: Any, clock: Clock = SYSTEM) -> None:
         self._engine = engine
+        # reads: the same pool, but a plain (deferred) BEGIN on SQLite (store/engine.py)
+        self._reader = engine.execution_options(**{READ_ONLY: True})
         self._t = md.tables
         self._clock = clock
         self._stmts: dict[Any, Any] = {}  # hot statements, built once (store/fenced.py)

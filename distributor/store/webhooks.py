@@ -50,6 +50,7 @@ class WebhooksMixin:
     """Replay-protected webhook ids and metric reads; mixed into `Store`."""
 
     _engine: Any
+    _reader: Any
     _t: Any
     _stmts: dict[Any, Any]
     _hook_purged_at: float = float("-inf")  # when this process last deleted old ids
@@ -60,7 +61,7 @@ class WebhooksMixin:
 
     def webhook_response(self, id: str) -> dict[str, Any] | None:
         """The stored answer for webhook `id` (None: never seen)."""
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(self._hook_stmt("read"), {"i": id}).first()
         return None if row is None else dict(row.response or {})
 
@@ -113,7 +114,7 @@ class WebhooksMixin:
         q = sa.select(a.c.outcome, a.c.error_kind, sa.func.count()).group_by(
             a.c.outcome, a.c.error_kind
         )
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return {(r[0], r[1] or ""): int(r[2]) for r in conn.execute(q)}
 
     def latency_histogram(self, bounds: Sequence[float]) -> LatencyHistogram:
@@ -124,7 +125,7 @@ class WebhooksMixin:
         ms = a.c.latency_ms
         cols = [sa.func.sum(sa.case((ms <= b * 1000, 1), else_=0)) for b in bounds]
         q = sa.select(sa.func.count(ms), sa.func.sum(ms), *cols).where(ms.is_not(None))
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(q).one()
         return LatencyHistogram(
             tuple(bounds),

@@ -162,3 +162,27 @@ def test_sqlite_writers_of_one_process_queue_on_a_lock(store: Store) -> None:
         other.start()
         other.join()
     assert seen == [store.dialect != "sqlite"]  # PostgreSQL: row locks, no process lock
+
+
+def test_sqlite_reads_do_not_wait_for_a_writer(store: Store) -> None:
+    """Another process holds SQLite's write lock (a worker's commit, a long import): the
+    store's reads (the desk, the log, `publish --wait`) still answer, from their snapshot."""
+    import sqlite3
+    import threading
+
+    plan = store.plan(article(), [item("masto", account="a1")])
+    if store.dialect != "sqlite":
+        pytest.skip("PostgreSQL readers never wait for writers")
+    path = str(store._engine.url.database)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    found: list[State] = []
+    try:
+        reader = threading.Thread(target=lambda: found.append(store.get(plan.created[0].id).state))
+        reader.start()
+        reader.join(10)  # a read taking the write lock would wait the busy timeout (30 s)
+        assert found == [State.QUEUED]
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        reader.join()
