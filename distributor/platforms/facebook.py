@@ -23,7 +23,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -48,8 +48,17 @@ LOOKUP_PAGE_SIZE, LOOKUP_PAGES = 25, 8
 ATTACHMENT_FIELDS = "attachments{unshimmed_url,url,target{url}}"
 
 
+class Answer(NamedTuple):
+    """What is kept of the last response. Not the Response itself: it points back at the
+    transport, and that reference cycle kept a discarded adapter's connection open until the
+    garbage collector happened to run."""
+
+    status_code: int
+    headers: Mapping[str, str]
+
+
 class _GraphTransport(RewriteAdapter):
-    """graph.facebook.com -> base_url; the SDK's token moved into a header; last response kept.
+    """graph.facebook.com -> base_url; the SDK's token moved into a header; last answer kept.
 
     The token travels with each request (each adapter's GraphAPI adds its own), so one session
     may serve several pages. Moving it out of query strings and urlencoded forms keeps it out of
@@ -63,16 +72,16 @@ class _GraphTransport(RewriteAdapter):
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         _token_to_header(request)
-        self._local.response = None
+        self._local.answer = None
         response = super().send(request, **kwargs)
-        self._local.response = response
+        self._local.answer = Answer(response.status_code, response.headers)
         return response
 
     @property
-    def last(self) -> requests.Response | None:
-        """This thread's last response (the SDK hands out only the parsed body)."""
-        response: requests.Response | None = getattr(self._local, "response", None)
-        return response
+    def last(self) -> Answer | None:
+        """This thread's last answer (the SDK hands out only the parsed body)."""
+        answer: Answer | None = getattr(self._local, "answer", None)
+        return answer
 
 
 def _token_to_header(request: requests.PreparedRequest) -> None:
