@@ -110,6 +110,9 @@ def _set_async_exc(thread_id: int, exc: type[BaseException] | None) -> None:
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), obj)
 
 
+IDLE_WAIT = 0.5  # seconds between two looks of the idle watchdog (render budgets are longer)
+
+
 class _Watchdog:
     """One daemon thread for every render's deadline (a `threading.Timer` per render started a
     thread each time: 60% of the render time in the benchmark profile). Firing and leaving a
@@ -144,8 +147,12 @@ class _Watchdog:
                         del self.due[key]
                         state["fired"] = True
                         _set_async_exc(thread_id, RenderTimeout)
-                self.waiting_until = min((d for d, _, _ in self.due.values()), default=None)
-                self.lock.wait(None if self.waiting_until is None else self.waiting_until - now)
+                # Idle, it still looks every IDLE_WAIT seconds: a render whose deadline lies beyond
+                # that then needs no wake-up (`add`), which cost each lone render a thread switch.
+                self.waiting_until = min(
+                    (d for d, _, _ in self.due.values()), default=now + IDLE_WAIT
+                )
+                self.lock.wait(self.waiting_until - now)
 
 
 _watchdog = _Watchdog()

@@ -136,6 +136,34 @@ def test_time_limit_works_in_worker_threads_and_leaves_nothing_behind() -> None:
     )  # the pool's threads are gone (a watchdog may stay)
 
 
+def test_lone_renders_do_not_wake_the_idle_watchdog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A render whose deadline lies after the idle watchdog's next look needs no wake-up (each
+    was a thread switch per render: the webhook renders one article at a time); a shorter
+    deadline still wakes it and is enforced."""
+    from distributor.render import guard
+
+    with time_limit(0.001):  # the watchdog runs, and soon has nothing left to watch
+        pass
+    time.sleep(0.1)
+    lock = guard._watchdog.lock
+    woken: list[int] = []
+
+    def notify(n: int = 1) -> None:
+        woken.append(n)
+        threading.Condition.notify(lock, n)
+
+    monkeypatch.setattr(lock, "notify", notify)
+    for _ in range(20):
+        with time_limit(guard.IDLE_WAIT * 4):
+            pass
+    assert woken == []
+    with pytest.raises(RenderTimeout), time_limit(guard.IDLE_WAIT / 5):
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            pass
+    assert woken
+
+
 def test_hostile_channel_does_not_stop_the_worker(tmp_path: Path) -> None:
     """While one channel's template burns its CPU budget at plan time, a Dispatcher in another
     thread keeps sending; the hostile channel's article is refused with a clear error (planning
