@@ -449,3 +449,20 @@ def test_a_full_disk_stops_the_worker(
     with pytest.raises(StoreFull):
         _dispatcher(store, clock, {"a": fake}).run(until_idle=True)
     assert len(fake.calls) == 1  # one send went out; no further claims after it
+
+
+def test_a_finished_dispatcher_is_freed_without_a_gc_pass(store: Store, clock: FakeClock) -> None:
+    """No reference cycle: the adapters (and their HTTP sessions) go when the dispatcher does,
+    not at some later garbage collection."""
+    import gc
+    import weakref
+
+    _plan(store, 1)
+    gc.disable()
+    try:
+        d = Dispatcher(_settings(), store, clock=clock, worker_id="w-test", policy=POLICY)
+        gone = weakref.ref(d)
+        del d
+        assert gone() is None
+    finally:
+        gc.enable()

@@ -57,7 +57,9 @@ class Dispatcher:
         self.worker_id = worker_id or default_worker_id()
         self.concurrency = concurrency
         self.policy = policy or settings.dispatch
-        self._build = adapter_for or self._build_adapter
+        # not `or self._build_adapter`: a bound method of itself would make every finished
+        # Dispatcher a reference cycle, keeping its adapters' sessions open until a GC pass
+        self._adapter_for = adapter_for
         self._adapters: dict[str, tuple[Channel, Adapter]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -76,7 +78,8 @@ class Dispatcher:
         with self._lock:
             if channel_name not in self._adapters:
                 channel = self.settings.channel(channel_name)
-                self._adapters[channel_name] = (channel, self._build(channel))
+                build = self._adapter_for or self._build_adapter
+                self._adapters[channel_name] = (channel, build(channel))
             return self._adapters[channel_name]
 
     # -- one round ---------------------------------------------------------------------------
