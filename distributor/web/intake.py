@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("distributor.web.hooks")
 MAX_BATCH = 64  # requests planned in one transaction at most
+IDLE_SECONDS = 60.0  # a writer with nothing to do for this long ends (the next request starts one)
 FETCH: tuple[int, dict[str, Any]] = (0, {})  # the answer: "plan this on the thread pool"
 Answer = tuple[int, dict[str, Any]]
 
@@ -52,10 +53,12 @@ class _Request:
 
 
 class Intake:
-    """The writer thread (a daemon, started on first use, again after `close`) and its queue."""
+    """The writer thread (a daemon, started on first use, again after `close` or when it ended
+    idle: an app whose shutdown never runs leaves no thread behind for long) and its queue."""
 
-    def __init__(self, ctx: WebContext) -> None:
+    def __init__(self, ctx: WebContext, *, idle_seconds: float = IDLE_SECONDS) -> None:
         self.ctx = ctx
+        self.idle_seconds = idle_seconds
         self._lock = threading.Lock()
         self._writer: tuple[queue.SimpleQueue[_Request | None], threading.Thread] | None = None
 
@@ -89,7 +92,7 @@ class Intake:
     def _run(self, pending: queue.SimpleQueue[_Request | None]) -> None:
         stop = False
         while not stop:
-            first = pending.get()
+            first = self._next(pending)
             if first is None:
                 return
             batch = [first]
@@ -109,6 +112,19 @@ class Intake:
                 for req in batch:
                     if not req.done.done():
                         req.done.set_exception(exc)
+
+    def _next(self, pending: queue.SimpleQueue[_Request | None]) -> _Request | None:
+        """The next request; None when closed, or idle for `idle_seconds` (then this writer is
+        retired under the lock, so a request is never put in a queue nobody reads)."""
+        while True:
+            try:
+                return pending.get(timeout=self.idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    if pending.empty():
+                        if self._writer is not None and self._writer[0] is pending:
+                            self._writer = None
+                        return None
 
     def handle(self, batch: list[_Request]) -> None:
         """Answer every request of `batch` (never raises: each one gets its own outcome)."""

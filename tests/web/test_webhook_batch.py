@@ -3,7 +3,10 @@ answered only after it committed, and one that fails in the store fails alone.""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -108,3 +111,22 @@ def test_a_replay_and_an_invalid_article_in_one_batch(intake: Intake, store: Sto
     assert len(_planned(store)) == 2
     # a replayed id is answered again even when its body no longer is a valid article
     assert intake.plan_together([("msg_a", b"[]")]) == [(202, json.loads(json.dumps(first[1])))]
+
+
+def test_an_idle_writer_ends_and_the_next_request_starts_one(tmp_path: Path, store: Store) -> None:
+    """An app whose shutdown never runs (no lifespan) leaves no writer thread behind for long."""
+    app = create_app(hook_settings_for(tmp_path), store=store, clock=FakeClock(T0))
+    intake = Intake(app.state.web, idle_seconds=0.05)
+
+    def writers() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name == "webhook-writer"}
+
+    others = writers()
+    assert asyncio.run(intake.submit("msg_1", _body(1)))[0] == 202
+    for _ in range(500):  # at most 10 s on a busy machine
+        if not writers() - others:
+            break
+        time.sleep(0.02)
+    assert not writers() - others
+    assert asyncio.run(intake.submit("msg_2", _body(2)))[0] == 202
+    assert len(_planned(store)) == 4
