@@ -5,7 +5,8 @@ Run: .venv/bin/python bench/webhook_bench.py [--seconds 10] [--clients 8] [--ope
 threads post distinct, signed articles (Standard Webhooks headers) back to back for a bounded
 time; its accepted/s is the measured capacity. Open loop: requests are sent on a fixed schedule
 at each `--open` fraction of that capacity, whether or not earlier ones were answered, and each
-latency counts from the request's scheduled time (so a server that falls behind shows it).
+latency counts from the request's scheduled time (so a server that falls behind shows it);
+bodies are signed and connections opened before the schedule starts.
 Each 202 means the article's deliveries are committed to the outbox. The server's CPU per
 accepted request comes from its /proc counters over each phase.
 """
@@ -72,32 +73,47 @@ def cpu_seconds(pid: int) -> float:
 
 
 def open_loop(
-    url: str, rate: float, seconds: float, tag: str
+    url: str, rate: float, seconds: float, tag: str, *, begin: Any, senders: int = 64
 ) -> tuple[list[float], dict[int, int]]:
-    """Send at `rate` per second on a fixed schedule; latency from each scheduled time."""
-    from concurrent.futures import ThreadPoolExecutor
+    """Send at `rate` per second on a fixed schedule; latency from each scheduled time.
 
+    Like any open-loop load generator, the client does its own work before a request's time:
+    every body is signed and every sender's keep-alive connection opened before the schedule
+    starts (and outside the measured phase: `begin()` marks its start), so what the latency
+    shows is the server (and the machine), not the client signing or connecting late."""
     import requests
 
+    n = int(rate * seconds)
+    requests_ = [_signed(f"{tag}/{i}") for i in range(n)]
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
-    local = threading.local()
-    start = time.perf_counter() + 0.2
+    ready, go = threading.Barrier(senders + 1), threading.Event()
+    start = [0.0]
 
-    def one(i: int) -> None:
-        due = start + i / rate
-        body, headers = _signed(f"{tag}/{i}")
-        time.sleep(max(0.0, due - time.perf_counter()))
-        http = getattr(local, "http", None) or requests.Session()
-        local.http = http
-        status = http.post(url, data=body, headers=headers, timeout=30).status_code
-        with lock:
-            latencies.append(time.perf_counter() - due)
-            statuses[status] = statuses.get(status, 0) + 1
+    def sender(k: int) -> None:
+        http = requests.Session()
+        http.get(url.rsplit("/hooks/", 1)[0] + "/healthz", timeout=30)  # connected before
+        ready.wait()
+        go.wait()
+        for i in range(k, n, senders):  # request i is due at start + i / rate
+            due = start[0] + i / rate
+            time.sleep(max(0.0, due - time.perf_counter()))
+            body, headers = requests_[i]
+            status = http.post(url, data=body, headers=headers, timeout=30).status_code
+            with lock:
+                latencies.append(time.perf_counter() - due)
+                statuses[status] = statuses.get(status, 0) + 1
 
-    with ThreadPoolExecutor(64) as pool:
-        list(pool.map(one, range(int(rate * seconds))))
+    threads = [threading.Thread(target=sender, args=(k,)) for k in range(senders)]
+    for t in threads:
+        t.start()
+    ready.wait()  # every sender connected: the measured phase starts now
+    begin()
+    start[0] = time.perf_counter()
+    go.set()
+    for t in threads:
+        t.join()
     return latencies, statuses
 
 
@@ -157,10 +173,19 @@ def _wait_healthy(base: str) -> None:
             time.sleep(0.05)
 
 
-def _measure(pid: int, fn: Any, *args: Any) -> dict[str, Any]:
-    cpu0, start = cpu_seconds(pid), time.perf_counter()
-    latencies, statuses = fn(*args)
-    return _phase(latencies, statuses, time.perf_counter() - start, cpu_seconds(pid) - cpu0)
+def _measure(pid: int, fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Run `fn`, with the server's CPU and the wall time counted from its start, or from when
+    it calls the `begin` it is given (after its own preparation)."""
+    mark = {"cpu": cpu_seconds(pid), "at": time.perf_counter()}
+
+    def begin() -> None:
+        mark.update(cpu=cpu_seconds(pid), at=time.perf_counter())
+
+    if "begin" in kwargs:
+        kwargs["begin"] = begin
+    latencies, statuses = fn(*args, **kwargs)
+    took, cpu = time.perf_counter() - mark["at"], cpu_seconds(pid) - mark["cpu"]
+    return _phase(latencies, statuses, took, cpu)
 
 
 def main() -> None:
@@ -188,7 +213,8 @@ def main() -> None:
             capacity, result["open"] = result["accepted_per_s"], []
             for share in args.open:
                 rate = max(1.0, share * capacity)
-                run = _measure(proc.pid, open_loop, url, rate, args.seconds, f"open{share}")
+                tag = f"open{share}"
+                run = _measure(proc.pid, open_loop, url, rate, args.seconds, tag, begin=None)
                 result["open"].append({"share": share, "offered_per_s": rate, **run})
         finally:
             proc.terminate()
