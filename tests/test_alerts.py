@@ -200,3 +200,22 @@ def test_status_and_audit_show_open_alerts(
         "unknown:masto",
         "reauth:mastodon:news",
     }
+
+
+def test_the_stuck_check_is_decided_in_sql_and_names_the_oldest(
+    settings: Settings, store: Store, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker runs this check in its claim loop: it must not read every open delivery
+    (store.audit took seconds at 100k queued)."""
+    ids = _plan(store, 12)
+    clock.advance(11 * 60)
+
+    def no_audit(*_: object, **__: object) -> None:
+        raise AssertionError("the stuck check read every open delivery")
+
+    monkeypatch.setattr(store, "audit", no_audit)
+    found = alerts.check(settings, store, clock, notify=Outbox()).open
+    [stuck] = [i for i in found if i.key == "stuck"]
+    assert stuck.summary.startswith("12 delivery(ies) stuck")
+    assert f"Oldest: #{ids[0]} on masto (queued" in stuck.detail
+    assert stuck.detail.endswith(f"#{ids[9]} and 2 more.")
