@@ -60,11 +60,14 @@ class ClaimMixin:
         ts = self._now(now)
         if self._engine.dialect.name == "postgresql":
             return self._claim_locked(worker, ts, lease_seconds, limit)
-        with self._hot.begin() as tx:  # BEGIN IMMEDIATE: one claim at a time (store/hot.py)
+
+        def write(tx: Any) -> list[Claimed]:
             if self._is_paused(tx):
                 return []
             ids = self._first_per_account(tx, self._due_page(), {"_ts": ts}, limit)
             return self._lease(tx, ids, worker, ts, lease_seconds)
+
+        return self._hot.run(write)  # one writer at a time; shares commits (store/group.py)
 
     def _claim_locked(
         self, worker: str, ts: float, lease_seconds: float, limit: int

@@ -109,11 +109,14 @@ class FencedMixin:
         """claimed -> sending, committed BEFORE the HTTP call; refused once the lease expired.
         With `gap` (min_gap), the channel's next post is spaced from now."""
         ts = self._now(now)
-        with self._hot.begin() as conn:
+        values = {"state": State.SENDING.value, "updated_at": ts}
+
+        def write(conn: Any) -> Delivery:
             if gap > 0:
                 self._sent_at_gap(conn, id, gap, ts)
-            values = {"state": State.SENDING.value, "updated_at": ts}
             return self._fenced(conn, id, fence, [State.CLAIMED], values, live_at=ts)
+
+        return self._hot.run(write)  # shares its commit with other sends' (store/group.py)
 
     def _append_attempt(self, conn: Any, id: int, a: Attempt, n: int) -> None:
         stmt = self._stmts.get("attempt")

@@ -20,9 +20,12 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from distributor.errors import StoreError
+from distributor.store.group import GroupCommit
+
+T = TypeVar("T")
 
 Processor = Callable[[Any], Any] | None
 Converter = tuple[str, Callable[[Any], Any]]
@@ -146,6 +149,7 @@ class Hot:
         # cost about a quarter of a delivery's CPU. Re-entrant: a nested transaction by mistake
         # fails on SQLite's busy timeout instead of hanging.
         self._writer = threading.RLock()
+        self._group = GroupCommit(self._batch)
 
     def compiled(self, stmt: Any) -> Compiled:
         found = self._compiled.get(id(stmt))
@@ -160,6 +164,32 @@ class Hot:
         end, rolled back on any error."""
         with self._writer if self.sqlite else contextlib.nullcontext():
             yield from self._transaction()
+
+    def run(self, job: Callable[[Tx], T]) -> T:
+        """`job(tx)` in a write transaction, committed before this returns. On SQLite it shares
+        the transaction with the other threads' writes waiting at the time (store/group.py)."""
+        if not self.sqlite:
+            with self.begin() as tx:
+                return job(tx)
+        return self._group.run(job)
+
+    def _batch(self, slots: list[Any]) -> None:
+        """Run the slots' jobs in one transaction, each in a savepoint; alone if that fails."""
+        if len(slots) > 1:
+            try:
+                with self.begin() as tx:
+                    for slot in slots:
+                        _in_savepoint(tx, slot, self._translated)
+                return
+            except Exception:  # the batch as a whole (its commit, the connection): one by one
+                pass
+        for slot in slots:
+            slot.error = None
+            try:
+                with self.begin() as tx:
+                    slot.result = slot.job(tx)
+            except Exception as exc:
+                slot.error = exc
 
     def _transaction(self) -> Iterator[Tx]:
         raw = self._checkout()
@@ -208,6 +238,17 @@ class Hot:
             return StoreFull(full)
         wrapped: BaseException = sa.exc.DBAPIError.instance(None, None, exc, dbapi.Error)
         return wrapped
+
+
+def _in_savepoint(tx: Tx, slot: Any, translated: Callable[[BaseException], BaseException]) -> None:
+    """One write of a batch: its error undoes only its own changes."""
+    tx.cursor.execute("SAVEPOINT job")
+    try:
+        slot.result = slot.job(tx)
+    except Exception as exc:
+        tx.cursor.execute("ROLLBACK TO job")  # raises if the connection is gone: batch fails
+        slot.error = translated(exc)
+    tx.cursor.execute("RELEASE job")
 
 
 def _rollback(raw: Any) -> None:

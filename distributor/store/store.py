@@ -149,10 +149,14 @@ class Store(
         if not_before is not None:
             values["not_before"] = to_ts(not_before)
         src = [s for s in LEASED if allowed(s, to)]
-        with self._hot.begin() as conn:
+
+        def write(conn: Any) -> Delivery:
             out = self._fenced(conn, id, fence, src, values)
             self._append_attempt(conn, id, attempt, out.attempts)
-        return out
+            return out
+
+        done: Delivery = self._hot.run(write)  # shares its commit (store/group.py)
+        return done
 
     # -- human / reconcile transitions --------------------------------------------------
     def transition(
