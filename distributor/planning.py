@@ -303,6 +303,7 @@ def publish(
     far the sends are, about every 0.2 s.
     """
     from distributor.clock import SYSTEM
+    from distributor.dispatch.worker import DEFAULT_CONCURRENCY, store_threads
     from distributor.service import _settings, preview
     from distributor.store import open_store
 
@@ -310,9 +311,10 @@ def publish(
     clock = clock or SYSTEM
     items = preview(source, config=settings, channels=channels, stdin=stdin)
     url = database or settings.database_url
+    pool = settings.database_pool or (store_threads(DEFAULT_CONCURRENCY) if wait else None)
     db = store
     if db is None:
-        db = open_existing(url, clock) if dry_run else open_store(url, clock=clock)
+        db = open_existing(url, clock) if dry_run else open_store(url, clock=clock, pool=pool)
     try:
         plans = plan_previews(
             items,

@@ -180,6 +180,8 @@ def test_durations_and_rates() -> None:
         ("[alerts]\nfailure_rate = 'lots'", "[alerts] key 'failure_rate': not a rate: 'lots'"),
         ("watch = 5", "[watch] must be a table"),
         ("[distributor]\ndatabase = 5", "[distributor] key 'database': must be a non-empty"),
+        ("[distributor]\ndatabase_pool = 0", "[distributor] key 'database_pool': must be a whole"),
+        ("[distributor]\ndatabase_pool = true", "key 'database_pool': must be a whole number"),
     ],
 )
 def test_every_table_is_checked_at_load(tmp_path: Path, text: str, problem: str) -> None:

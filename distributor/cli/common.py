@@ -65,16 +65,24 @@ def store_options(command: Any) -> Any:
 
 @contextlib.contextmanager
 def open_store_for(
-    ctx: click.Context, config: str | None, database: str | None, *, create: bool = False
+    ctx: click.Context,
+    config: str | None,
+    database: str | None,
+    *,
+    create: bool = False,
+    threads: int | None = None,
 ) -> Iterator[Any]:
     """The store named by `--database`, else by the configuration; closed afterwards.
 
     Only commands that start something (`worker`, `pause`) create a missing SQLite post log:
     `log` or `retract` run in the wrong folder must say so, not answer from a new, empty file.
+    `threads`: how many threads use the store at once (its PostgreSQL pool keeps as many
+    connections, unless `[distributor] database_pool` says otherwise).
     """
     from distributor.store import open_store
 
-    store = open_store(store_url(ctx, config, database, create=create))
+    url = store_url(ctx, config, database, create=create)
+    store = open_store(url, pool=settings(ctx).database_pool or threads)
     try:
         yield store
     finally:

@@ -218,7 +218,10 @@ def worker(
             "exclude each other: choose one"
         )
     _info_logs(ctx)
-    with open_store_for(ctx, config, database, create=True) as store:
+    from distributor.dispatch import store_threads
+
+    threads = store_threads(concurrency)
+    with open_store_for(ctx, config, database, create=True, threads=threads) as store:
         disp = _dispatcher(settings(ctx), store, concurrency)
         if not no_reconcile:
             _reconcile(settings(ctx), store, disp)

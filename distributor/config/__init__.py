@@ -35,6 +35,7 @@ from distributor.config.tables import (
     parse_webhook,
 )
 from distributor.config.values import (
+    Err,
     Rate,
     check_keys,
     parse_duration,
@@ -85,7 +86,7 @@ TABLES = frozenset(
     }
 )
 T = TypeVar("T")
-_MAIN_KEYS = ("database", "templates", "sandbox", "timezone")
+_MAIN_KEYS = ("database", "database_pool", "templates", "sandbox", "timezone")
 
 
 def default_config_path() -> Path:
@@ -138,6 +139,7 @@ def _settings(
         templates_dir=(cfg.parent / text(templates, err, "templates")) if templates else None,
         database_url=env.get("DISTRIBUTOR_DATABASE_URL")
         or text(main.get("database", DEFAULT_DATABASE), err, "database"),
+        database_pool=_pool(main.get("database_pool"), err),
         sandbox_url=_sandbox(env.get("DISTRIBUTOR_SANDBOX_URL") or main.get("sandbox"), where),
         timezone=timezone_option(main.get("timezone", "UTC"), where),
         links=_feature(data, "links", parse_links, where),
@@ -157,6 +159,12 @@ def _feature(
 ) -> T:
     """An optional table's settings (its defaults when the table is absent)."""
     return parse(table(data.get(name, {}), where, f"[{name}]"), where)
+
+
+def _pool(value: Any, err: Err) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise err("database_pool", "must be a whole number >= 1 (connections kept per process)")
+    return value
 
 
 def _sandbox(value: Any, where: str) -> str | None:

@@ -31,6 +31,7 @@ class Settings:
     channels: tuple[Channel, ...]
     templates_dir: Path | None = None
     database_url: str = DEFAULT_DATABASE
+    database_pool: int | None = None  # PostgreSQL connections kept per process; None: by threads
     sandbox_url: str | None = None
     timezone: str = "UTC"  # the newsroom's: quiet hours and `--at` without an offset
     links: LinkPolicy = DEFAULT_POLICY  # [links] strip/keep: what posted links lose

@@ -14,6 +14,6 @@ from __future__ import annotations
 
 from distributor.config import Policy
 from distributor.dispatch.hooks import POINTS, crash_point
-from distributor.dispatch.worker import SETTLED, Dispatcher
+from distributor.dispatch.worker import SETTLED, Dispatcher, store_threads
 
-__all__ = ["POINTS", "SETTLED", "Dispatcher", "Policy", "crash_point"]
+__all__ = ["POINTS", "SETTLED", "Dispatcher", "Policy", "crash_point", "store_threads"]

@@ -29,12 +29,22 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("distributor.dispatch")
 HEARTBEAT_EVERY = 10.0
+# Threads of a worker that use its store besides its sends: the claim loop (claims, heartbeats,
+# reconcile, alert checks) and the lease keeper (dispatch/send.py).
+OWN_THREADS = 2
+DEFAULT_CONCURRENCY = 4
 # A `publish --wait` is done with a delivery once it is here: final, or waiting for a person.
 SETTLED = FINAL | {State.UNKNOWN, State.AWAITING_REVIEW}
 
 
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def store_threads(concurrency: int) -> int:
+    """How many threads of a Dispatcher with `concurrency` sends use its store at once, at most:
+    the connections its store's pool keeps (`open_store(pool=...)`)."""
+    return concurrency + OWN_THREADS
 
 
 class Dispatcher:
@@ -48,7 +58,7 @@ class Dispatcher:
         adapter_for: Callable[[Channel], Adapter] | None = None,
         clock: Clock = SYSTEM,
         worker_id: str | None = None,
-        concurrency: int = 4,
+        concurrency: int = DEFAULT_CONCURRENCY,
         policy: Policy | None = None,
     ) -> None:
         if concurrency < 1:

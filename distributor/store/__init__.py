@@ -16,14 +16,17 @@ if TYPE_CHECKING:
 DEFAULT_URL = "sqlite:///distributor.db"
 
 
-def open_store(url: str = DEFAULT_URL, *, clock: Clock = SYSTEM, migrate: bool = True) -> Store:
-    """Open (and by default migrate) the store at `url`."""
+def open_store(
+    url: str = DEFAULT_URL, *, clock: Clock = SYSTEM, migrate: bool = True, pool: int | None = None
+) -> Store:
+    """Open (and by default migrate) the store at `url`. `pool`: the PostgreSQL connections
+    kept for reuse, at least the threads that use the store at once (store/engine.py)."""
     from distributor.store.engine import make_engine
     from distributor.store.migrations import migrate as run_migrations
     from distributor.store.schema import build
     from distributor.store.store import Store
 
-    engine = make_engine(url)
+    engine = make_engine(url, pool=pool)
     md = build()
     if migrate:
         _guard(lambda: run_migrations(engine, md), url)

@@ -9,10 +9,18 @@ from distributor.errors import ConfigError, StoreError, StoreFull
 BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "distributor_read_only"  # execution option of the store's read-only engine
 FULL_BELOW_BYTES = 1 << 20  # free space under which an I/O error means "disk full"
+DEFAULT_POOL = 5  # SQLAlchemy's own: plenty for a command that uses the store from one thread
+# Connections opened past the pool for a burst; each is closed when it is given back, so a pool
+# smaller than the threads using it reconnects all the time (docs/operations.md).
+POOL_OVERFLOW = 10
 
 
-def make_engine(url: str) -> Any:
-    """An SQLAlchemy engine for `url`; ConfigError (exit 2, a typo) for an unsupported URL."""
+def make_engine(url: str, *, pool: int | None = None) -> Any:
+    """An SQLAlchemy engine for `url`; ConfigError (exit 2, a typo) for an unsupported URL.
+
+    `pool`: the connections to PostgreSQL kept open for reuse, one per thread that uses the
+    store at once (`distributor worker`: its sends plus its own threads); default DEFAULT_POOL.
+    """
     import sqlalchemy as sa
 
     if url.startswith("sqlite:///"):
@@ -30,7 +38,12 @@ def make_engine(url: str) -> Any:
                 "pip install 'newsroom-distributor[postgres]'"
             ) from None
         driver_url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        engine = sa.create_engine(driver_url, pool_pre_ping=True)
+        engine = sa.create_engine(
+            driver_url,
+            pool_pre_ping=True,
+            pool_size=pool or DEFAULT_POOL,
+            max_overflow=POOL_OVERFLOW,
+        )
         _full_disk_hook(engine, url)
         return engine
     raise ConfigError(f"store URL {url!r}: use sqlite:///FILE or postgresql://...")

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from distributor.store.store import Store
 
 log = logging.getLogger(__name__)
+# Threads of one `serve` process that use the store at once: anyio's default thread limiter
+# (40: Starlette's threadpool, where sync endpoints and run_in_threadpool run), the webhook's
+# writer thread (web/intake.py) and the event loop.
+WEB_THREADS = 40 + 2
 
 
 def create_app(settings: Settings, *, store: Store | None = None, clock: Clock = SYSTEM) -> FastAPI:
@@ -40,7 +44,8 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock =
 
     hook_conf = hook_settings(settings)  # config errors before the store is touched
     own = store is None
-    db = open_store(settings.database_url, clock=clock) if store is None else store
+    pool = settings.database_pool or WEB_THREADS
+    db = open_store(settings.database_url, clock=clock, pool=pool) if store is None else store
     ctx = WebContext(settings, db, clock, hook_conf, settings.alerts.stuck_after)
     intake = Intake(ctx)
 
