@@ -6,12 +6,14 @@ The `--json` path imports neither rich nor any platform SDK, so scripts get thei
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from distributor.cli.common import echo, print_json, settings
-from distributor.service import PreviewItem
+
+if TYPE_CHECKING:
+    from distributor.service import PreviewItem
 
 
 def use_config(ctx: click.Context, config: str | None) -> None:

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from distributor.article import Article
 from distributor.errors import ArticleError
 from distributor.sources.files import (
     Raw,
@@ -28,6 +27,9 @@ from distributor.sources.files import (
     read_file,
     read_stream,
 )
+
+if TYPE_CHECKING:
+    from distributor.article import Article
 
 __all__ = [
     "ArticleError",

@@ -2,7 +2,9 @@
 
 Reading is kept apart from parsing so that every format sees the same bytes, limits and error
 wording: each error is one line that starts with the file name, the URL or `<stdin>`.
-Only the JSON path is on the preview's cold start, so PyYAML and requests load lazily.
+Only the JSON path is on the preview's cold start, so PyYAML and requests load lazily; the
+article model and the teaser load when articles are built (the configuration reads its fetch
+limits from here on every command's start, most of which read no article).
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from distributor.article import Article
 from distributor.errors import ArticleError
-from distributor.teaser import fill_teaser
+
+if TYPE_CHECKING:
+    from distributor.article import Article
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a local 10,000-item feed still fits
 MAX_FETCH_BYTES = 5 * 1024 * 1024  # pages and feeds from the network
@@ -180,6 +183,9 @@ def _looks_like_articles(data: Any) -> bool:
 
 def articles_from_data(data: Any, where: str) -> list[Article]:
     """Validate decoded JSON/YAML: an article object or a non-empty list of them."""
+    from distributor.article import Article
+    from distributor.teaser import fill_teaser
+
     if data is None:
         raise ArticleError(f"{where}: empty input")
     if isinstance(data, Mapping):
