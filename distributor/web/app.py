@@ -64,6 +64,7 @@ def create_app(settings: Settings, *, store: Store | None = None, clock: Clock =
         docs_url=None,  # the docs UIs load scripts from a CDN: no third-party script here
         redoc_url=None,
     )
+    app.add_middleware(hooks.FastPath, ctx=ctx, intake=intake)  # inside the headers middleware
     secure(app)
     app.state.web = ctx
     app.include_router(hooks.router(ctx, intake))

@@ -314,3 +314,26 @@ def test_reference_signers_are_accepted_under_both_header_spellings(
     resp = post(base, body, headers)
     assert resp.status_code == 202, resp.text
     assert resp.json()["webhook_id"] == msg_id and planned(store)
+
+
+def test_webhook_answers_carry_the_security_headers_and_a_bug_is_a_bare_500(
+    base: str, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The webhook is served before FastAPI's router (hooks.FastPath): its answers still pass
+    the headers middleware, a bug still reaches the app's 500 handler, other methods the router."""
+    from distributor.web import hooks
+    from distributor.web.headers import HEADERS
+
+    body = article_body()
+    for resp in (post(base, body, signed(body, msg_id="msg_h")), post(base, body, {})):
+        assert resp.status_code in (202, 401)
+        assert {k: resp.headers.get(k) for k in HEADERS} == HEADERS
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("verifier exploded")
+
+    monkeypatch.setattr(hooks, "verify", broken)
+    resp = post(base, body, signed(body, msg_id="msg_bug"))
+    assert resp.status_code == 500 and "exploded" not in resp.text
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    assert requests.get(f"{base}/hooks/articles", timeout=10).status_code == 405
