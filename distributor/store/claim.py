@@ -200,6 +200,10 @@ class ClaimMixin:
             stmt = sa.select(d.c.id).where(d.c.id.in_(_binds(n)), sa.text(CLAIMABLE))
             if self._engine.dialect.name == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
+            # SQLite (3.40, no statistics) scanned every queued row of an index on `state` for
+            # ten ids or more: 12 ms per claim at 100,000 queued. NOT INDEXED still looks the
+            # ids up by key (the INTEGER PRIMARY KEY is not an index).
+            stmt = stmt.with_hint(d, "NOT INDEXED", dialect_name="sqlite")
             self._stmts[("lockable", n)] = stmt
         return stmt
 

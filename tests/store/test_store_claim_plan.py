@@ -81,3 +81,26 @@ def test_claim_finds_accounts_behind_one_accounts_long_run(store: Store) -> None
         )
     claimed = store.claim("w1", lease_seconds=60, limit=5, now=None)
     assert {c.delivery.account_key for c in claimed} >= {"acct-0", "acct-late"}
+
+
+@pytest.mark.parametrize("n", [1, 10, 50])
+def test_the_claimed_rows_are_looked_up_by_key_not_by_state(store: Store, n: int) -> None:
+    """The lease re-reads the rows it picked by their ids. Without statistics, SQLite planned
+    that (with the ids bound, as the claim runs it) as a scan of every queued row on an index
+    of `state` once there were ten ids or more. Each database as it runs: SQLite without
+    statistics (a store never runs ANALYZE), PostgreSQL with them (autovacuum gathers them)."""
+    _fill(store, queued=3000, sent=0, analyze=store.dialect == "postgresql")
+    compiled = store._hot.compiled(store._lockable(n))
+    explain = "EXPLAIN QUERY PLAN " if store.dialect == "sqlite" else "EXPLAIN "
+    raw = store._engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        ids = {f"_id{i}": i + 1 for i in range(n)}
+        cursor.execute(explain + compiled.sql, compiled.params(ids))
+        plan = "\n".join(str(r) for r in cursor.fetchall())
+    finally:
+        raw.close()
+    if store.dialect == "sqlite":
+        assert "INTEGER PRIMARY KEY" in plan, plan
+    else:
+        assert "deliveries_pkey" in plan, plan
