@@ -75,7 +75,6 @@ def build() -> Any:
         sqlite_where=claimable,
         postgresql_where=claimable,
     )
-    sa.Index("ix_deliveries_account", d.c.account_key, d.c.state)
     sa.Index("ix_deliveries_state_created", d.c.state, d.c.created_at, d.c.id)
     sa.Index("ix_deliveries_channel_created", d.c.channel, d.c.created_at, d.c.id)
     sa.Index("ix_deliveries_created", d.c.created_at, d.c.id)

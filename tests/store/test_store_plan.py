@@ -22,6 +22,22 @@ def test_migrations_are_idempotent(store: Store, store_url: str) -> None:
     again.close()
 
 
+def test_migration_11_drops_the_per_account_index(store: Store) -> None:
+    """A store from before 11 has the index; migrating drops it (a fresh store never has it)."""
+    import sqlalchemy as sa
+
+    def indexes() -> set[str]:
+        return {i["name"] for i in sa.inspect(store._engine).get_indexes("deliveries")}
+
+    assert "ix_deliveries_account" not in indexes()
+    with store._engine.begin() as conn:
+        conn.exec_driver_sql("CREATE INDEX ix_deliveries_account ON deliveries (account_key,state)")
+        conn.exec_driver_sql("DELETE FROM schema_version WHERE version >= 11")
+    assert "ix_deliveries_account" in indexes()
+    assert migrate(store._engine, build()) == (10, LATEST)
+    assert "ix_deliveries_account" not in indexes()
+
+
 def test_plan_creates_once_and_reports_existing(store: Store) -> None:
     first = store.plan(article(), [item("masto"), item("x", "acct-2", review=True)], source="cli")
     assert [d.state for d in first.created] == [State.QUEUED, State.AWAITING_REVIEW]

@@ -12,7 +12,7 @@ import pytest
 from store_helpers import T0
 
 from distributor.article import Article
-from distributor.store.migrations import migrate
+from distributor.store.migrations import LATEST, migrate
 from distributor.store.models import Filters, PlanItem, State
 from distributor.store.schema import build
 from distributor.store.search import create_index
@@ -105,8 +105,8 @@ def test_the_migration_indexes_what_is_stored(
                     conn.exec_driver_sql(f"DROP TRIGGER {t}_fts_{op}")
         else:
             conn.exec_driver_sql("DROP INDEX ix_deliveries_text_trgm, ix_articles_title_trgm")
-        conn.exec_driver_sql("DELETE FROM schema_version WHERE version = 10")
-    assert migrate(store._engine, build()) == (9, 10)
+        conn.exec_driver_sql("DELETE FROM schema_version WHERE version >= 10")
+    assert migrate(store._engine, build()) == (9, LATEST)
     _same_answers(store, a, b, c)
     indexed = _indexed(store)
     with store._engine.begin() as conn, caplog.at_level(logging.WARNING):
