@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import threading
 import time
@@ -171,6 +172,7 @@ class _Keeper:
         self.sends: dict[int, tuple[Context, Delivery, int, float]] = {}  # key -> ..., due
         self.thread: threading.Thread | None = None
         self.next_key = 0
+        self.wakes_at = math.inf  # when the keeper wakes next (inf: when told)
 
     def add(self, ctx: Context, d: Delivery, fence: int) -> int:
         due = time.monotonic() + ctx.policy.lease / 3
@@ -181,8 +183,8 @@ class _Keeper:
                 self.thread = threading.Thread(target=self._run, name="lease-keeper")
                 self.thread.daemon = True
                 self.thread.start()
-            else:
-                self.lock.notify()  # its due time may be the nearest now
+            elif due < self.wakes_at:  # only then: waking it for every send cost a thread
+                self.lock.notify()  # switch per delivery, and sends mostly come due later
             return self.next_key
 
     def remove(self, key: int) -> None:
@@ -197,8 +199,9 @@ class _Keeper:
                 for key, (ctx, d, fence, _) in due:
                     self.sends[key] = (ctx, d, fence, now + ctx.policy.lease / 3)
                 if not due:
-                    nearest = min((v[3] for v in self.sends.values()), default=None)
-                    self.lock.wait(None if nearest is None else nearest - now)
+                    self.wakes_at = min((v[3] for v in self.sends.values()), default=math.inf)
+                    self.lock.wait(None if self.wakes_at == math.inf else self.wakes_at - now)
+                    self.wakes_at = -math.inf  # awake: an `add` meanwhile is seen next round
                     continue
             for key, (ctx, d, fence, _) in due:  # database calls outside the lock
                 self._renew(key, ctx, d, fence)
