@@ -28,6 +28,7 @@ from distributor.store import rows
 from distributor.store.fenced import states_sql
 from distributor.store.hot import Hot
 from distributor.store.models import LEASED, Claimed, State
+from distributor.store.statements import Statements
 
 _CLAIM_LOCKS = 7_240_002  # advisory lock space of the per-account claim locks
 # The partial index's predicate, written out literally: SQLite uses a partial index only when
@@ -36,10 +37,9 @@ CLAIMABLE = "deliveries.state IN ('queued', 'retry_wait')"
 PAGE = 200  # the longest page of the index walk (the first is as long as the claim)
 
 
-class ClaimMixin:
+class ClaimMixin(Statements):
     _engine: Any
     _hot: Hot
-    _stmts: dict[Any, Any]
     _t: Any
     _clock: Clock
 
@@ -93,15 +93,14 @@ class ClaimMixin:
 
     def _due_page(self) -> Any:
         """`due_query` a page at a time, built once: `_ts`, `_limit`, `_offset` are bound."""
-        stmt = self._stmts.get("due_page")
-        if stmt is None:
+
+        def build() -> Any:
             import sqlalchemy as sa
 
             due = self.due_query(sa.bindparam("_ts", type_=sa.Float))
-            stmt = self._stmts["due_page"] = due.limit(sa.bindparam("_limit")).offset(
-                sa.bindparam("_offset")
-            )
-        return stmt
+            return due.limit(sa.bindparam("_limit")).offset(sa.bindparam("_offset"))
+
+        return self._stmt("due_page", build)
 
     def due_query(self, ts: Any) -> Any:
         """Due deliveries in queue order (the claim's query; EXPLAIN-checked in the tests);
@@ -192,8 +191,8 @@ class ClaimMixin:
 
     def _lockable(self, n: int) -> Any:
         """The `n` rows still claimable (PostgreSQL: FOR UPDATE SKIP LOCKED); built once per n."""
-        stmt = self._stmts.get(("lockable", n))
-        if stmt is None:
+
+        def build() -> Any:
             import sqlalchemy as sa
 
             d = self._t["deliveries"]
@@ -203,18 +202,18 @@ class ClaimMixin:
             # SQLite (3.40, no statistics) scanned every queued row of an index on `state` for
             # ten ids or more: 12 ms per claim at 100,000 queued. NOT INDEXED still looks the
             # ids up by key (the INTEGER PRIMARY KEY is not an index).
-            stmt = stmt.with_hint(d, "NOT INDEXED", dialect_name="sqlite")
-            self._stmts[("lockable", n)] = stmt
-        return stmt
+            return stmt.with_hint(d, "NOT INDEXED", dialect_name="sqlite")
+
+        return self._stmt(("lockable", n), build)
 
     def _leasing(self, n: int) -> Any:
         """Lease `n` rows in one UPDATE ... RETURNING; built once per n."""
-        stmt = self._stmts.get(("leasing", n))
-        if stmt is None:
+
+        def build() -> Any:
             import sqlalchemy as sa
 
             d = self._t["deliveries"]
-            stmt = self._stmts[("leasing", n)] = (
+            return (
                 d.update()
                 .where(d.c.id.in_(_binds(n)))
                 .values(
@@ -226,7 +225,8 @@ class ClaimMixin:
                 )
                 .returning(*d.c)
             )
-        return stmt
+
+        return self._stmt(("leasing", n), build)
 
 
 def _binds(n: int) -> list[Any]:

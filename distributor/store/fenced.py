@@ -16,6 +16,7 @@ from distributor.errors import StaleLease, StoreError
 from distributor.store import rows
 from distributor.store.hot import Hot
 from distributor.store.models import Attempt, Delivery, State, to_ts
+from distributor.store.statements import Statements
 
 # Values that are SQL, not data: written into the statement itself (the same every call).
 ATTEMPTS_PLUS_ONE = object()
@@ -29,11 +30,10 @@ def states_sql(states: Iterable[str]) -> str:
     return "deliveries.state IN (" + ", ".join(f"'{n}'" for n in names) + ")"
 
 
-class FencedMixin:
+class FencedMixin(Statements):
     _engine: Any
     _hot: Hot
     _t: Any
-    _stmts: dict[Any, Any]
 
     if TYPE_CHECKING:
 
@@ -44,9 +44,8 @@ class FencedMixin:
     def _fenced_stmt(self, states: tuple[str, ...], keys: tuple[str, ...], live: bool) -> Any:
         """UPDATE ... WHERE id, fence, state (and, with `live`, an unexpired lease) RETURNING *,
         built on first use for this combination of states and columns."""
-        key = ("fenced", states, keys, live)
-        stmt = self._stmts.get(key)
-        if stmt is None:
+
+        def build() -> Any:
             import sqlalchemy as sa
 
             d = self._t["deliveries"]
@@ -63,8 +62,9 @@ class FencedMixin:
                 else sa.bindparam(f"v_{k}")
                 for k in keys
             }
-            stmt = self._stmts[key] = d.update().where(*where).values(values).returning(*d.c)
-        return stmt
+            return d.update().where(*where).values(values).returning(*d.c)
+
+        return self._stmt(("fenced", states, keys, live), build)
 
     def _fenced(
         self,
@@ -88,13 +88,13 @@ class FencedMixin:
         return rows.delivery(row)
 
     def _why_stale(self, conn: Any, id: int, fence: int, live_at: float | None) -> Exception:
-        stmt = self._stmts.get("by_id")
-        if stmt is None:
+        def build() -> Any:
             import sqlalchemy as sa
 
             d = self._t["deliveries"]
-            stmt = self._stmts["by_id"] = d.select().where(d.c.id == sa.bindparam("_id"))
-        cur = conn.execute(stmt, {"_id": id}).first()
+            return d.select().where(d.c.id == sa.bindparam("_id"))
+
+        cur = conn.execute(self._stmt("by_id", build), {"_id": id}).first()
         if cur is None:
             return StoreError(f"delivery {id} does not exist")
         if live_at is not None and cur.fence == fence and (cur.lease_until or 0) < live_at:
@@ -119,15 +119,15 @@ class FencedMixin:
         return self._hot.run(write)  # shares its commit with other sends' (store/group.py)
 
     def _append_attempt(self, conn: Any, id: int, a: Attempt, n: int) -> None:
-        stmt = self._stmts.get("attempt")
-        if stmt is None:
+        def build() -> Any:
             import sqlalchemy as sa
 
             a_t = self._t["attempts"]
             names = [c.key for c in a_t.c if c.key != "id"]
-            stmt = self._stmts["attempt"] = a_t.insert().values({k: sa.bindparam(k) for k in names})
+            return a_t.insert().values({k: sa.bindparam(k) for k in names})
+
         conn.execute(
-            stmt,
+            self._stmt("attempt", build),
             {
                 "delivery_id": id,
                 "n": n,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from distributor.store import rows
 from distributor.store.models import Delivery, PlanItem, PlanResult, State, to_ts
+from distributor.store.statements import Statements
 from distributor.store.wakeup import notify
 
 if TYPE_CHECKING:
@@ -60,11 +61,10 @@ ARTICLE_COLUMNS = ("id", "canonical_url", "guid", "title", "data", "first_seen",
 EVENT_COLUMNS = ("at", "actor", "action", "delivery_id", "article_id", "detail")
 
 
-class PlanMixin:
+class PlanMixin(Statements):
     _engine: Any
     _hot: Any
     _t: Any
-    _stmts: dict[Any, Any]
 
     if TYPE_CHECKING:
 
@@ -75,10 +75,8 @@ class PlanMixin:
         def _answer_webhook(self, conn: Any, id: str, response: Any) -> None: ...
 
     def _plan_stmt(self, name: str) -> Any:
-        stmt = self._stmts.get(("plan", name))
-        if stmt is None:
-            stmt = self._stmts[("plan", name)] = self._build_plan_stmt(name)
-        return stmt
+        """The planning statement `name`, built once per store (bound parameters)."""
+        return self._stmt(("plan", name), lambda: self._build_plan_stmt(name))
 
     def _build_plan_stmt(self, name: str) -> Any:
         import sqlalchemy as sa

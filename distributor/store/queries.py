@@ -12,12 +12,12 @@ from distributor.errors import StoreError
 from distributor.store import rows
 from distributor.store.accounts import AccountsMixin
 from distributor.store.models import FINAL, LEASED, Delivery, Filters, State, to_ts
+from distributor.store.statements import Statements
 
 
-class QueriesMixin(AccountsMixin):
+class QueriesMixin(AccountsMixin, Statements):
     _engine: Any
     _reader: Any
-    _stmts: dict[Any, Any]
     _t: Any
     _clock: Clock
     _search_index: bool | None = None  # whether the text search has its index (None: unknown)
@@ -71,16 +71,17 @@ class QueriesMixin(AccountsMixin):
 
     # -- kill switch --------------------------------------------------------------------
     def _is_paused(self, conn: Any) -> bool:
-        stmt = self._stmts.get("paused")
-        if stmt is None:  # built once: every claim asks (store/hot.py)
+        def build() -> Any:
             import sqlalchemy as sa
 
             c = self._t["controls"]
-            stmt = self._stmts["paused"] = (
+            return (
                 c.select()
                 .with_only_columns(c.c.value)
                 .where(c.c.name == sa.literal_column("'paused'"))
             )
+
+        stmt = self._stmt("paused", build)  # built once: every claim asks (store/hot.py)
         return bool(conn.execute(stmt).scalar())
 
     def _set_paused(self, value: bool, actor: str, now: datetime | None) -> None:

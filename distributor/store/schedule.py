@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from distributor.errors import StoreError
 from distributor.store import rows
 from distributor.store.models import Delivery, State, from_ts, to_ts
+from distributor.store.statements import Statements
 
 # States whose schedule a person may change (nothing in flight, nothing final).
 WAITING = (State.PLANNED, State.AWAITING_REVIEW, State.QUEUED, State.RETRY_WAIT)
@@ -23,10 +24,9 @@ WAITING = (State.PLANNED, State.AWAITING_REVIEW, State.QUEUED, State.RETRY_WAIT)
 GAP_LEAD = 2.0
 
 
-class ScheduleMixin:
+class ScheduleMixin(Statements):
     _engine: Any
     _reader: Any
-    _stmts: dict[Any, Any]
     _t: Any
 
     if TYPE_CHECKING:  # provided by Store / QueriesMixin; declared for the type checker only
@@ -76,17 +76,20 @@ class ScheduleMixin:
     def _sent_at_gap(self, conn: Any, id: int, gap: float, ts: float) -> None:
         """The delivery's channel sends at `ts` (marking it `sending`): its next slot is no
         earlier than `ts + gap`, even if this send started later than its reserved slot."""
-        stmt = self._stmts.get("sent_at_gap")
-        if stmt is None:  # built once: it runs on the send path (store/hot.py)
+
+        def build() -> Any:
             import sqlalchemy as sa
 
             d, g = self._t["deliveries"], self._t["channel_gaps"]
             channel = sa.select(d.c.channel).where(d.c.id == sa.bindparam("_id"))
-            stmt = self._stmts["sent_at_gap"] = (
+            return (
                 g.update()
                 .where(g.c.channel == channel.scalar_subquery(), g.c.last_at < sa.bindparam("_ts"))
                 .values(last_at=sa.bindparam("_ts"), next_at=sa.bindparam("_next"))
             )
+
+        # built once: it runs on the send path (store/hot.py)
+        stmt = self._stmt("sent_at_gap", build)
         conn.execute(stmt, {"_id": id, "_ts": ts, "_next": ts + gap})
 
     def reserve_gap(

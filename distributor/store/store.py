@@ -65,7 +65,7 @@ class Store(
         self._reader = engine.execution_options(**{READ_ONLY: True})
         self._t = md.tables
         self._clock = clock
-        self._stmts: dict[Any, Any] = {}  # hot statements, built once (store/fenced.py)
+        self._stmts: dict[Any, Any] = {}  # hot statements, built once (store/statements.py)
         self._hot = Hot(engine)  # ...and run on the driver connection (store/hot.py)
 
     @property

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from distributor.store.statements import Statements
+
 if TYPE_CHECKING:
     from distributor.store.models import PlanResult
 
@@ -46,13 +48,12 @@ class LatencyHistogram:
     total_seconds: float
 
 
-class WebhooksMixin:
+class WebhooksMixin(Statements):
     """Replay-protected webhook ids and metric reads; mixed into `Store`."""
 
     _engine: Any
     _reader: Any
     _t: Any
-    _stmts: dict[Any, Any]
     _hook_purged_at: float = float("-inf")  # when this process last deleted old ids
 
     if TYPE_CHECKING:
@@ -67,10 +68,7 @@ class WebhooksMixin:
 
     def _hook_stmt(self, name: str) -> Any:
         """The webhook id statements, built once per store (bound parameters `i`, `t`, `r`)."""
-        stmt = self._stmts.get(("hook", name))
-        if stmt is None:
-            stmt = self._stmts[("hook", name)] = self._build_hook_stmt(name)
-        return stmt
+        return self._stmt(("hook", name), lambda: self._build_hook_stmt(name))
 
     def _build_hook_stmt(self, name: str) -> Any:
         import sqlalchemy as sa
