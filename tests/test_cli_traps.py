@@ -47,6 +47,23 @@ def test_serve_on_a_busy_port_is_one_line_exit_2(
     assert f"--port {busy_port}: cannot listen: address already in use" in err
 
 
+@pytest.mark.parametrize("gone", ["fastapi", "argon2"])
+def test_serve_with_part_of_the_web_extra_is_one_line_exit_2(
+    in_tmp: Path, busy_port: int, gone: str
+) -> None:
+    """One module of the extra missing (a hand-picked install): named, before anything runs."""
+    hide = f"import sys; sys.modules[{gone!r}] = None; "  # what `import` sees for a missing one
+    done = subprocess.run(
+        [sys.executable, "-c", hide + PYTHON_MAIN, "serve", "--port", str(busy_port)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert f"needs the web extra (missing: {gone})" in done.stderr
+
+
 def test_serve_beyond_loopback_warns(
     in_tmp: Path, busy_port: int, capsys: pytest.CaptureFixture[str]
 ) -> None:

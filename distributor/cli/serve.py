@@ -63,12 +63,7 @@ def serve(
     """Serve the signed webhook, /healthz, /metrics and the admin UI (extra `web`)."""
     from distributor.cli.publish import _info_logs
 
-    try:
-        import uvicorn
-    except ImportError:
-        raise ConfigError(
-            "`distributor serve` needs the web extra: pip install 'newsroom-distributor[web]'"
-        ) from None
+    uvicorn = _web_extra()
     _info_logs(ctx)
     _warn_if_exposed(host)
     _check_port_free(host, port)
@@ -91,6 +86,43 @@ def serve(
         create_app_check(conf)
         click.echo(f"serving on http://{host}:{port} with {workers} workers", err=True)
         _run(uvicorn, APP_FACTORY, factory=True, workers=workers, **options)
+
+
+# The web extra's modules (pyproject's `web`) by import name, each with the older name it may
+# have: with any one missing, `serve` would start and then fail with a traceback where the app
+# first needs it.
+WEB_EXTRA = (
+    ("fastapi",),
+    ("uvicorn",),
+    ("python_multipart", "multipart"),  # python-multipart before 0.0.13 had only `multipart`
+    ("itsdangerous",),
+    ("argon2",),
+    ("prometheus_client",),
+    ("babel",),
+)
+
+
+def _web_extra() -> Any:
+    """uvicorn, once every module of the web extra imports; a one-line error naming the missing."""
+    missing = [names[0] for names in WEB_EXTRA if not any(_imports(n) for n in names)]
+    if missing:
+        raise ConfigError(
+            f"`distributor serve` needs the web extra (missing: {', '.join(missing)}): "
+            "pip install 'newsroom-distributor[web]'"
+        )
+    import uvicorn
+
+    return uvicorn
+
+
+def _imports(name: str) -> bool:
+    import importlib
+
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
 
 
 @contextlib.contextmanager
