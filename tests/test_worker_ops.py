@@ -5,6 +5,7 @@ fails with one clear line when it cannot be written."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,6 +56,47 @@ def test_periodic_tasks_keep_their_interval_and_survive_errors(
     assert ran.count("reconcile") == 1  # t = 60, not at start (the worker did that already)
     assert "never" not in ran
     assert "periodic alerts failed" in caplog.text
+
+
+def test_a_slow_chore_does_not_hold_up_the_sends(tmp_path: Path) -> None:
+    """An alert check waiting for its target (here: until the sends are done) runs beside the
+    claim loop: the deliveries go out meanwhile, and `run` returns once the chore ended."""
+    from distributor.article import Article
+    from distributor.config import Channel
+    from distributor.post import Draft
+    from distributor.store.models import PlanItem, State
+    from distributor.testing import FakeAdapter
+
+    clock = FakeClock()
+    store = open_store(f"sqlite:///{tmp_path / 'p.db'}", clock=clock)
+    ids = []
+    for i in range(3):
+        art = Article(url=f"https://news.example/{i}", title=f"Story {i}")
+        draft = Draft("a", "mastodon", art.article_id, f"text {i}", art.url).to_dict()
+        item = PlanItem("a", "mastodon", "acct-a", draft, f"k{i}")
+        ids += [d.id for d in store.plan(art, [item]).created]
+    adapter = FakeAdapter()
+    disp = Dispatcher(
+        Settings(path=None, channels=(Channel("a", "mastodon"),)),
+        store,
+        adapter_for=lambda ch: adapter,  # type: ignore[arg-type,return-value]
+        clock=clock,
+    )
+    saw: list[int] = []
+
+    def slow_check() -> None:
+        deadline = time.monotonic() + 10
+        while len(adapter.posts) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        saw.append(len(adapter.posts))
+
+    disp.every(30, "alerts", slow_check)
+    try:
+        disp.run(until_idle=True, poll=0.01)
+        assert saw == [3]  # the sends did not wait for the chore (it would have timed out)
+        assert {store.get(i).state for i in ids} == {State.SENT}
+    finally:
+        store.close()
 
 
 def test_log_file_survives_a_second_setup(tmp_path: Path, restore_root: None) -> None:

@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("distributor.dispatch")
 HEARTBEAT_EVERY = 10.0
-# Threads of a worker that use its store besides its sends: the claim loop (claims, heartbeats,
-# reconcile, alert checks) and the lease keeper (dispatch/send.py).
-OWN_THREADS = 2
+# Threads of a worker that use its store besides its sends: the claim loop (claims, heartbeats),
+# its chores (reconcile, alert checks) and the lease keeper (dispatch/send.py).
+OWN_THREADS = 3
 DEFAULT_CONCURRENCY = 4
 # A `publish --wait` is done with a delivery once it is here: final, or waiting for a person.
 SETTLED = FINAL | {State.UNKNOWN, State.AWAITING_REVIEW}
@@ -75,6 +75,7 @@ class Dispatcher:
         self._stop = threading.Event()
         self._last_beat: float | None = None
         self._tasks: list[_Periodic] = []
+        self._chores: threading.Thread | None = None  # the periodic tasks running now
         self._deadline: float | None = None  # `wait_for(timeout=)`: no retrying past it
 
     # -- adapters ---------------------------------------------------------------------------
@@ -123,23 +124,31 @@ class Dispatcher:
     def every(
         self, seconds: float, name: str, fn: Callable[[], object], *, now: bool = True
     ) -> None:
-        """Run `fn` from the claim loop every `seconds` (with `now`, first on the loop's first
-        round); an error in it is logged and the loop goes on (reconcile, alert checks)."""
+        """Run `fn` every `seconds` (with `now`, first on the loop's first round); an error in
+        it is logged and the loop goes on (reconcile, alert checks). The claim loop starts the
+        round's due chores on a thread of their own (one round at a time) and goes on
+        claiming: an alert target that is slow to answer, or a check over a long queue (0.2 s
+        at 100,000 queued), no longer holds up every send. `run` waits for them at its end."""
         if seconds > 0:
             last = None if now else self.clock.monotonic()
             self._tasks.append(_Periodic(seconds, name, fn, last))
 
     def _periodic(self) -> None:
+        if self._chores is not None and self._chores.is_alive():
+            return  # the last round's chores still run: they are due again when they end
         now = self.clock.monotonic()
-        for task in self._tasks:
-            if task.last is None or now - task.last >= task.seconds:
-                task.last = now
-                try:
-                    task.fn()
-                except Exception:
-                    log.exception(
-                        "periodic %s failed; trying again in %.0fs", task.name, task.seconds
-                    )
+        due = [t for t in self._tasks if t.last is None or now - t.last >= t.seconds]
+        for task in due:
+            task.last = now
+        if due:
+            self._chores = threading.Thread(target=_run_chores, args=(due,), name="chores")
+            self._chores.daemon = True
+            self._chores.start()
+
+    def _chores_done(self) -> None:
+        if self._chores is not None:
+            self._chores.join()
+            self._chores = None
 
     def heartbeat(self) -> None:
         now = self.clock.monotonic()
@@ -190,6 +199,7 @@ class Dispatcher:
                 for f in in_flight:  # stopping: let in-flight sends finish and record
                     _outcome(f)
                 waiter.close()
+                self._chores_done()
         return claims
 
     def _say_paused(self, said: bool) -> bool:
@@ -244,6 +254,14 @@ class _Periodic:
     name: str
     fn: Callable[[], object]
     last: float | None = None
+
+
+def _run_chores(tasks: list[_Periodic]) -> None:
+    for task in tasks:
+        try:
+            task.fn()
+        except Exception:
+            log.exception("periodic %s failed; trying again in %.0fs", task.name, task.seconds)
 
 
 def _outcome(f: Future[Delivery | None]) -> None:
