@@ -237,6 +237,9 @@ def worker(
             finishing=f"finishing sends in flight (at most {disp.policy.shutdown_grace:g}s)",
             forced="reconcile resolves the sends in flight",
         )
+        from distributor import heap
+
+        heap.settle()  # what start-up built is out of the GC's full collections
         with signals as stop:
             claims = disp.run(stop, until_idle=until_idle, poll=poll)
         store.worker_stopped(disp.worker_id)  # a clean stop is not a silent worker

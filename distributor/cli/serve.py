@@ -77,7 +77,7 @@ def serve(
     if workers == 1:
         from distributor.web.app import create_app
 
-        app = create_app(conf)
+        app = _settled(create_app(conf), conf)
         click.echo(f"serving on http://{host}:{port} (Ctrl-C or SIGTERM stops)", err=True)
         _run(uvicorn, app, **options)
         return
@@ -249,7 +249,28 @@ def app_from_environment() -> Any:
         os.environ.get("DISTRIBUTOR_CONFIG") or None,
         env_file=os.environ.get("DISTRIBUTOR_ENV_FILE") or None,
     )
-    return create_app(conf)
+    return _settled(create_app(conf), conf)
+
+
+def _settled(app: Any, conf: Any) -> Any:
+    """`app`, with this process's heap settled (distributor.heap) after rendering a sample
+    article for every channel (the first webhook's imports and template compiles, done now),
+    and the GIL handed on sooner (web/server.py)."""
+    from distributor import heap
+    from distributor.web.server import share_gil
+
+    heap.settle(lambda: warm_up(conf))
+    share_gil()
+    return app
+
+
+def warm_up(conf: Any) -> list[Any]:
+    """A preview of a made-up article on every channel (no network, no store)."""
+    from distributor.article import Article
+    from distributor.service import preview
+
+    sample = Article(url="https://example.com/warm-up", title="Warm-up", teaser="Warm-up.")
+    return preview(sample, config=conf)
 
 
 @click.group()
