@@ -2,7 +2,7 @@
 
 A full collection of CPython's cyclic GC walks every tracked object of the oldest generation,
 and start-up leaves a few hundred thousand that live as long as the process (FastAPI,
-SQLAlchemy, the platform SDKs, compiled templates). In `serve` such a collection took 35 to
+SQLAlchemy, the platform SDKs, compiled templates). In `serve` such a collection took 43 to
 77 ms with the GIL held (bench/webhook_bench.py with gc callbacks): every webhook arriving
 meanwhile waited, which alone is past the 50 ms p99 goal. `gc.freeze()` moves what exists to a
 permanent generation that collections skip; what is made later is collected as before.
