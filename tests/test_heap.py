@@ -6,6 +6,7 @@ import gc
 import logging
 import socket
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,13 +59,17 @@ def test_a_failing_warm_up_is_logged_at_debug_and_settle_goes_on(
     assert [r.getMessage() for r in caplog.records] == ["warm-up skipped: ValueError"]
 
 
+def _checkpoint_threads() -> int:
+    return sum(t.name == "wal-checkpoints" for t in threading.enumerate())
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def test_serve_settles_after_rendering_every_channel(
+def test_serve_settles_after_rendering_every_channel_and_checkpoints_aside(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from distributor.cli import serve
@@ -77,6 +82,7 @@ def test_serve_settles_after_rendering_every_channel(
     def fake_run(uvicorn: Any, app: Any, **options: Any) -> None:
         seen["frozen"] = gc.get_freeze_count()
         seen["switch"] = sys.getswitchinterval()
+        seen["checkpoints"] = _checkpoint_threads()
         seen["app"] = app
 
     monkeypatch.setattr(serve, "_run", fake_run)
@@ -88,6 +94,7 @@ def test_serve_settles_after_rendering_every_channel(
     assert code == 0, err
     assert seen["frozen"] > 0, "the heap is settled before the server starts"
     assert seen["switch"] == SWITCH_INTERVAL != interval
+    assert seen["checkpoints"] == 1, "SQLite's checkpoints run on a thread of their own"
     (items,) = warmed
     assert all(i.error is None for i in items)
     assert sum(i.skipped is None for i in items) > 1, "rendered (routing may skip some)"
@@ -97,16 +104,22 @@ def test_serve_settles_after_rendering_every_channel(
     seen["app"].state.web.store.close()
 
 
-def test_worker_settles_before_its_first_claim(
+def test_worker_settles_and_checkpoints_aside_before_its_first_claim(
     in_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from distributor.dispatch import Dispatcher
 
     frozen: list[int] = []
-    monkeypatch.setattr(
-        Dispatcher, "run", lambda self, *a, **k: frozen.append(gc.get_freeze_count()) or 0
-    )
+    checkpoints: list[int] = []
+
+    def fake_run(self: Any, *args: Any, **kwargs: Any) -> int:
+        frozen.append(gc.get_freeze_count())
+        checkpoints.append(_checkpoint_threads())
+        return 0
+
+    monkeypatch.setattr(Dispatcher, "run", fake_run)
     code, out, err = run(capsys, "worker", "--until-idle", "--database", "sqlite:///w.db")
     assert code == 0, err
     assert frozen and frozen[0] > 0
+    assert checkpoints == [1] and _checkpoint_threads() == 0  # the store's close ended it
     assert "stopped after 0 claims" in out

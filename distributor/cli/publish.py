@@ -240,6 +240,7 @@ def worker(
         from distributor import heap
 
         heap.settle()  # what start-up built is out of the GC's full collections
+        store.checkpoint_in_background()  # not inside the send threads' group commits
         with signals as stop:
             claims = disp.run(stop, until_idle=until_idle, poll=poll)
         store.worker_stopped(disp.worker_id)  # a clean stop is not a silent worker

@@ -94,6 +94,7 @@ def serve(
 WEB_EXTRA = (
     ("fastapi",),
     ("uvicorn",),
+    ("httptools",),  # uvicorn's C HTTP parser, which `serve` runs on (web/server.py)
     ("python_multipart", "multipart"),  # python-multipart before 0.0.13 had only `multipart`
     ("itsdangerous",),
     ("argon2",),
@@ -255,12 +256,14 @@ def app_from_environment() -> Any:
 def _settled(app: Any, conf: Any) -> Any:
     """`app`, with this process's heap settled (distributor.heap) after rendering a sample
     article for every channel (the first webhook's imports and template compiles, done now),
-    and the GIL handed on sooner (web/server.py)."""
+    the GIL handed on sooner (web/server.py), and SQLite's checkpoints off the webhook writer's
+    commits (store/checkpoint.py)."""
     from distributor import heap
     from distributor.web.server import share_gil
 
     heap.settle(lambda: warm_up(conf))
     share_gil()
+    app.state.web.store.checkpoint_in_background()
     return app
 
 

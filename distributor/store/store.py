@@ -67,13 +67,25 @@ class Store(
         self._clock = clock
         self._stmts: dict[Any, Any] = {}  # hot statements, built once (store/statements.py)
         self._hot = Hot(engine)  # ...and run on the driver connection (store/hot.py)
+        self._checkpoints: Any = None  # store/checkpoint.py, once asked for
 
     @property
     def dialect(self) -> str:
         return str(self._engine.dialect.name)
 
     def close(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.stop()
+            self._checkpoints = None
         self._engine.dispose()
+
+    def checkpoint_in_background(self) -> None:
+        """SQLite: WAL checkpoints on a thread of their own until `close`, not inside this
+        process's commits (store/checkpoint.py). PostgreSQL: nothing to do."""
+        if self.dialect == "sqlite" and self._checkpoints is None:
+            from distributor.store.checkpoint import Checkpoints
+
+            self._checkpoints = Checkpoints(self._engine)
 
     def waiter(self) -> Waiter:
         """A wake-up source for idle workers (see store/wakeup.py)."""

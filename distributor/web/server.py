@@ -6,9 +6,12 @@ uvicorn trusts `X-Forwarded-For` from 127.0.0.1 by default, so any local client 
 address the login limits and the audit log see; here proxy headers count only from the
 addresses named in `--forwarded-allow-ips`. uvicorn has no deadline for reading a request:
 a client that drips its headers or body one byte at a time held a connection for as long as it
-liked. `DeadlineH11Protocol` gives each request `request_timeout` seconds from its first byte
+liked. `DeadlineProtocol` gives each request `request_timeout` seconds from its first byte
 (from the connection for the first request) to its last body byte, then closes the
-connection; an idle keep-alive connection is closed after `KEEP_ALIVE` seconds.
+connection; an idle keep-alive connection is closed after `KEEP_ALIVE` seconds. Request
+headers still incomplete after `MAX_HEADER_BYTES` get a 431 and the connection is closed.
+It is uvicorn's httptools protocol (llhttp, in C): h11, in Python, cost the event loop a
+quarter of its time per webhook (bench/NOTES.md, 2026-12-03).
 `share_gil()` sets the interval at which CPython hands the GIL on (see `SWITCH_INTERVAL`).
 """
 
@@ -19,13 +22,17 @@ import logging
 import sys
 from typing import Any
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 log = logging.getLogger(__name__)
 REQUEST_TIMEOUT = 20.0  # seconds to send one request's headers and body
 KEEP_ALIVE = 5  # seconds an idle connection stays open between requests
-MAX_HEADER_BYTES = 16 * 1024  # request line + headers (h11's incomplete event size)
+MAX_HEADER_BYTES = 16 * 1024  # request line + headers, while they are incomplete
+TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-type: text/plain; charset=utf-8\r\ncontent-length: 29\r\n"
+    b"connection: close\r\n\r\nrequest headers are too large"
+)
 # The event loop and the webhook's writer thread (web/intake.py) share one GIL. The writer
 # gives it up for every SQLite statement, and getting it back meant waiting for the loop to
 # block or for CPython's 5 ms switch interval to pass: a batch of a dozen statements waited
@@ -39,22 +46,42 @@ def share_gil() -> None:
     sys.setswitchinterval(SWITCH_INTERVAL)
 
 
-class DeadlineH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a total deadline for reading each request."""
+class DeadlineProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a total deadline for reading each request and a
+    limit on incomplete request headers."""
 
     request_timeout = REQUEST_TIMEOUT
+    max_header_bytes = MAX_HEADER_BYTES
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._deadline: asyncio.TimerHandle | None = None
+        self._reading = True  # a request is being read: the first one, from the connection
+        self._head: int | None = 0  # bytes received while the headers are incomplete
         self._arm()
 
     def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if self.conn.their_state is h11.DONE or self.transport.is_closing():
+        if self._head is not None:
+            self._head += len(data)
+        super().data_received(data)  # the parser's callbacks below run in here
+        if self.transport.is_closing() or not self._reading:
             self._disarm()
+        elif self._head is not None and self._head > self.max_header_bytes:
+            self._refuse_head()
         else:
             self._arm()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._reading = True
+
+    def on_headers_complete(self) -> None:
+        self._head = None  # complete: what follows is body, limited by the app
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._reading, self._head = False, 0  # the next request's headers count afresh
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -69,9 +96,17 @@ class DeadlineH11Protocol(H11Protocol):
             self._deadline.cancel()
             self._deadline = None
 
+    def _refuse_head(self) -> None:
+        log.warning(
+            "closed a connection whose request headers passed %d bytes", self.max_header_bytes
+        )
+        self._disarm()
+        self.transport.write(TOO_LARGE)
+        self.transport.close()
+
     def _too_slow(self) -> None:
         self._deadline = None
-        if self.conn.their_state is not h11.DONE and not self.transport.is_closing():
+        if self._reading and not self.transport.is_closing():
             log.warning(
                 "closed a connection that sent no complete request within %g s",
                 self.request_timeout,
@@ -97,7 +132,6 @@ def server_options(
         "access_log": False,  # uvicorn.access logs at WARNING at most (logs.NOISY): never shown
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": trusted or None,
-        "http": DeadlineH11Protocol,
+        "http": DeadlineProtocol,
         "timeout_keep_alive": KEEP_ALIVE,
-        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
     }

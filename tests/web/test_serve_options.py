@@ -17,7 +17,7 @@ import requests
 from admin_helpers import PASSWORD, admin_state, app_over_sqlite, csrf_of
 
 from distributor.store.store import Store
-from distributor.web.server import DeadlineH11Protocol, server_options
+from distributor.web.server import DeadlineProtocol, server_options
 
 
 @contextmanager
@@ -113,7 +113,7 @@ def drip(base: str, request: bytes, pause: float, budget: float) -> tuple[int, b
 def test_a_dripping_client_is_cut_off(
     app_and_store: tuple[Any, Store], monkeypatch: pytest.MonkeyPatch, request_bytes: bytes
 ) -> None:
-    monkeypatch.setattr(DeadlineH11Protocol, "request_timeout", 1.0)
+    monkeypatch.setattr(DeadlineProtocol, "request_timeout", 1.0)
     app, _ = app_and_store
     with served(app) as base:
         full = len(request_bytes) * 0.02  # what the whole drip would take (> 4 s)
@@ -127,9 +127,61 @@ def test_a_prompt_client_keeps_working(
     app_and_store: tuple[Any, Store], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The deadline is per request: a keep-alive connection with quick requests stays usable."""
-    monkeypatch.setattr(DeadlineH11Protocol, "request_timeout", 2.0)
+    monkeypatch.setattr(DeadlineProtocol, "request_timeout", 2.0)
     app, _ = app_and_store
     with served(app) as base, requests.Session() as http:
         for _ in range(4):
             assert http.get(base + "/healthz", timeout=5).status_code == 200
             time.sleep(0.8)  # 3.2 s on one connection in all, each request well in time
+
+
+def exchange(base: str, *chunks: bytes) -> bytes:
+    """Send `chunks` on one connection, a moment apart; everything the server answers until it
+    closes the connection or falls silent for a second."""
+    host, port = base.removeprefix("http://").split(":")
+    answer = b""
+    with socket.create_connection((host, int(port))) as sock:
+        sock.settimeout(1.0)
+        try:
+            for chunk in chunks:
+                sock.sendall(chunk)
+                time.sleep(0.05)
+            while data := sock.recv(65536):
+                answer += data
+        except OSError:  # reset (closed while we sent), or silence: what came is the answer
+            pass
+    return answer
+
+
+def head(n: int, path: str = "/healthz") -> bytes:
+    """A GET request line with headers of about `n` bytes, without the blank line ending them."""
+    pads = [f"X-Pad-{i}: {'a' * 990}\r\n".encode() for i in range(n // 1000)]
+    return f"GET {path} HTTP/1.1\r\nHost: x\r\n".encode() + b"".join(pads)
+
+
+def test_headers_still_incomplete_past_the_limit_get_431_and_a_closed_connection(
+    app_and_store: tuple[Any, Store],
+) -> None:
+    app, _ = app_and_store
+    with served(app) as base:
+        big = head(20_000)
+        answer = exchange(base, big[:8000], big[8000:])  # never finished: no blank line
+        assert answer.startswith(b"HTTP/1.1 431 ")
+        assert answer.endswith(b"request headers are too large")
+        assert requests.get(base + "/healthz", timeout=5).status_code == 200  # still serving
+
+
+def test_headers_under_the_limit_in_pieces_and_requests_after_each_other_are_served(
+    app_and_store: tuple[Any, Store],
+) -> None:
+    """The limit is per request's headers: three 12 KB heads on one keep-alive connection
+    (36 KB in all) are three answers, and a body after the headers never counts."""
+    app, _ = app_and_store
+    with served(app) as base:
+        one = head(12_000) + b"\r\n"
+        answer = exchange(base, one[:5000], one[5000:], one, one)
+        assert answer.count(b"HTTP/1.1 200 OK") == 3, answer[:200]
+        body = b"{" + b" " * 30_000 + b"}"
+        post = b"POST /hooks/articles HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        answer = exchange(base, post + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        assert answer.startswith(b"HTTP/1.1 ") and b" 431 " not in answer[:20]
