@@ -167,6 +167,8 @@ def webhook(r: dict[str, Any]) -> list[Row]:
         f"capacity {wh['accepted_per_s']:.0f}/s (closed loop, {wh['clients']} clients), server CPU "
         f"{wh['server_cpu_ms_per_accepted']:.1f} ms per accepted request"
     )
+    if "capacity_after_per_s" in wh:  # the open loops' rates came from the first figure
+        text += f"; closed loop again after the open loops: {wh['capacity_after_per_s']:.0f}/s"
     for x in wh.get("open", []):
         text += (
             f"; open loop {x['share']:.0%} ({x['offered_per_s']:.0f}/s): p50 {x['p50_ms']:.0f} ms,"

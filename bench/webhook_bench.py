@@ -6,7 +6,9 @@ threads post distinct, signed articles (Standard Webhooks headers) back to back 
 time; its accepted/s is the measured capacity. Open loop: requests are sent on a fixed schedule
 at each `--open` fraction of that capacity, whether or not earlier ones were answered, and each
 latency counts from the request's scheduled time (so a server that falls behind shows it);
-bodies are signed and connections opened before the schedule starts.
+bodies are signed and connections opened before the schedule starts. The closed loop runs
+once more after the open loops: the machine's speed drifts, and the open loops' rates came
+from the first capacity (both are reported).
 Each 202 means the article's deliveries are committed to the outbox. The server's CPU per
 accepted request comes from its /proc counters over each phase.
 """
@@ -163,6 +165,9 @@ def main() -> None:
                 tag = f"open{share}"
                 run = _measure(proc.pid, open_loop, url, rate, args.seconds, tag, begin=None)
                 result["open"].append({"share": share, "offered_per_s": rate, **run})
+            if args.open:  # the machine's speed drifts: was the capacity still the same?
+                after = _measure(proc.pid, load, url, args.seconds, args.clients)
+                result["capacity_after_per_s"] = after["accepted_per_s"]
         finally:
             proc.terminate()
             proc.wait(20)
@@ -177,6 +182,10 @@ def main() -> None:
             f"{run['accepted_per_s']:.0f} accepted/s, p50 {run['p50_ms']:.0f} ms, p99 "
             f"{run['p99_ms']:.0f} ms, server CPU {run['server_cpu_ms_per_accepted']:.1f} ms per "
             f"accepted request; {run['statuses']}"
+        )
+    if "capacity_after_per_s" in result:
+        print(
+            f"  closed loop again after the open loops: {result['capacity_after_per_s']:.0f} accepted/s"
         )
     print("RESULT " + json.dumps({"webhook": result}))
 

@@ -65,3 +65,18 @@ def test_report_states_only_what_the_run_measured() -> None:
     ((_, _, met, text_fast),) = goals(fast)
     assert missed.startswith("**missed**") and met == "met"
     assert "1500 ms" in text_slow and "80 ms" in text_fast
+
+
+def test_webhook_row_shows_the_capacity_measured_again_after_the_open_loops() -> None:
+    from bench.goals import webhook
+
+    run = {
+        "accepted_per_s": 500.0,
+        "clients": 8,
+        "server_cpu_ms_per_accepted": 2.0,
+        "open": [{"share": 0.8, "offered_per_s": 400.0, "p50_ms": 10.0, "p99_ms": 40.0}],
+    }
+    ((_, _, met, text),) = webhook({"webhook": run})
+    assert met == "met" and "again" not in text
+    ((_, _, _, text),) = webhook({"webhook": {**run, "capacity_after_per_s": 410.0}})
+    assert "capacity 500/s" in text and "closed loop again after the open loops: 410/s" in text
