@@ -3,14 +3,15 @@
     claimed ─pace─> (defer | release) ─mark_sending─> one publish, tenacity for NotSent ─> finish
 
 Order matters: `sending` (with the delivery's idempotency key, fixed at plan time) is committed
-before the platform is called, and the outcome is committed right after it answered. tenacity
-retries only `NotSent` (never `RateLimited`, which reschedules by the platform's reset time, and
-never `MaybeSent`, which goes to `unknown` for reconcile); it sleeps through the injected clock.
+before the platform is called, and the outcome is committed right after it answered. Only
+`NotSent` is retried in the same claim (dispatch/retries.py); `RateLimited` reschedules by the
+platform's reset time and `MaybeSent` goes to `unknown` for reconcile.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import math
 import os
@@ -21,11 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import tenacity
-
 from distributor.clock import Clock
 from distributor.config import Channel, Policy
 from distributor.dispatch.hooks import crash_point
+from distributor.dispatch.retries import OnRetry, with_retries
 from distributor.dispatch.timing import on_time, spaced
 from distributor.errors import (
     AuthFailed,
@@ -138,7 +138,8 @@ def _send(ctx: Context, d: Delivery, fence: int, adapter: Adapter) -> Delivery |
     started = d.updated_at  # the committed `sending` time: the post's time in the log
     try:
         with _lease_kept(ctx, d, fence):
-            receipt = _with_retries(ctx, d, fence, lambda: _publish(adapter, draft, d))
+            call = functools.partial(_publish, adapter, draft, d)
+            receipt = with_retries(ctx, d, fence, call, _retry_noted(ctx, d, fence))
     except StaleLease as exc:
         _state(d, "lease lost between tries, not sent again: %s", exc, level=logging.WARNING)
         return None
@@ -243,37 +244,11 @@ def _publish(adapter: Adapter, draft: Draft, d: Delivery) -> Receipt:
     return adapter.publish(draft, key=d.idem_key, when=d.created_at)
 
 
-class _Budget(tenacity.stop.stop_base):
-    """Stop when the next sleep would end past the budget, measured on the injected clock."""
+def _retry_noted(ctx: Context, d: Delivery, fence: int) -> OnRetry:
+    """Record a try that will be retried (the attempt row) and log why, before the wait."""
 
-    def __init__(self, clock: Clock, budget: float) -> None:
-        self.clock, self.budget, self.start = clock, budget, clock.monotonic()
-
-    def __call__(self, state: tenacity.RetryCallState) -> bool:
-        upcoming = state.upcoming_sleep or 0.0
-        return self.clock.monotonic() - self.start + upcoming >= self.budget
-
-
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, NotSent) and not isinstance(exc, RateLimited)
-
-
-def _with_retries(ctx: Context, d: Delivery, fence: int, call: Callable[[], Receipt]) -> Receipt:
-    p = ctx.policy
-    began: list[datetime] = []
-
-    def attempt() -> Receipt:
-        if began:  # a retry: the last try may have taken a while, keep the lease fresh
-            ctx.store.renew_lease(d.id, fence, lease_seconds=p.lease)
-        began.append(ctx.clock.now())
-        return call()
-
-    def before_sleep(state: tenacity.RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        assert isinstance(exc, PublishError)
-        wait = state.next_action.sleep if state.next_action else 0.0
-        rec = _attempt(ctx, Outcome.RETRY, exc, began[-1])
-        out = ctx.store.record_attempt(d.id, fence, rec)
+    def noted(exc: PublishError, began: datetime, wait: float) -> None:
+        out = ctx.store.record_attempt(d.id, fence, _attempt(ctx, Outcome.RETRY, exc, began))
         reason = f"{exc.kind}: {scrub(exc.detail)}"
         log.warning(
             "retrying in %.1fs after %s",
@@ -282,17 +257,7 @@ def _with_retries(ctx: Context, d: Delivery, fence: int, call: Callable[[], Rece
             extra={"ctx": ctx_of(out, wait_seconds=round(wait, 3), reason=reason)},
         )
 
-    retrying = tenacity.Retrying(
-        sleep=ctx.clock.sleep,
-        stop=tenacity.stop_after_attempt(p.attempts) | _Budget(ctx.clock, p.budget),
-        # exponential with jitter: backoff * 2**n capped at max_backoff, plus 0..jitter s
-        wait=tenacity.wait_exponential(multiplier=p.backoff, max=p.max_backoff)
-        + tenacity.wait_random(0, p.jitter),
-        retry=tenacity.retry_if_exception(_retryable),
-        before_sleep=before_sleep,
-        reraise=True,
-    )
-    return retrying(attempt)
+    return noted
 
 
 def _failure(

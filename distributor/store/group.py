@@ -7,12 +7,13 @@ frames of every page it touched (the delivery's table and index pages, the attem
 (bench/fanout_bench.py).
 
 So a write waits in line, and whoever finds no batch running leads the next one: it runs every
-write waiting at that moment (up to `LIMIT`) in one transaction, each in a savepoint of its own,
-commits once, and wakes their threads. Leadership then passes to the first write that queued
-meanwhile. Nothing returns before its commit: `sending` is still durable before the platform
-is called, and the outcome before the send counts as done. A write that raises is rolled back
-to its savepoint alone and its thread gets the error; if the batch itself fails (its commit,
-a lost connection), every write in it runs again alone, so each thread sees its own outcome.
+write waiting at that moment (up to `LIMIT`) in one transaction, commits once, and wakes their
+threads. Leadership then passes to the first write that queued meanwhile. Nothing returns
+before its commit: `sending` is still durable before the platform is called, and the outcome
+before the send counts as done. A write that raises fails alone: the batch runs again with each
+write in a savepoint of its own, and that one is rolled back to it (store/hot.py); if the batch
+itself fails (its commit, a lost connection), every write in it runs again alone, so each
+thread sees its own outcome.
 """
 
 from __future__ import annotations

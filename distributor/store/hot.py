@@ -174,15 +174,15 @@ class Hot:
         return self._group.run(job)
 
     def _batch(self, slots: list[Any]) -> None:
-        """Run the slots' jobs in one transaction, each in a savepoint; alone if that fails."""
+        """Run the slots' jobs in one transaction. Jobs almost never fail, so they first run
+        without savepoints (two statements fewer per write, each releasing and taking back the
+        GIL); if one raises, everything is rolled back and they run again, each in a savepoint,
+        so only the failing one fails. If the batch itself fails (its commit, the connection),
+        every job runs alone, so each thread sees its own outcome."""
         if len(slots) > 1:
-            try:
-                with self.begin() as tx:
-                    for slot in slots:
-                        _in_savepoint(tx, slot, self._translated)
+            done = self._together(slots)
+            if done or (done is False and self._in_savepoints(slots)):
                 return
-            except Exception:  # the batch as a whole (its commit, the connection): one by one
-                pass
         for slot in slots:
             slot.error = None
             try:
@@ -190,6 +190,32 @@ class Hot:
                     slot.result = slot.job(tx)
             except Exception as exc:
                 slot.error = exc
+
+    def _together(self, slots: list[Any]) -> bool | None:
+        """Every job in one transaction: True once committed, False when a job raised (all
+        rolled back), None when the transaction itself failed."""
+        raised = False
+        try:
+            with self.begin() as tx:
+                for slot in slots:
+                    try:
+                        slot.result = slot.job(tx)
+                    except Exception:
+                        raised = True
+                        raise
+            return True
+        except Exception:
+            return False if raised else None
+
+    def _in_savepoints(self, slots: list[Any]) -> bool:
+        """Every job in a savepoint of its own in one transaction: True once committed."""
+        try:
+            with self.begin() as tx:
+                for slot in slots:
+                    _in_savepoint(tx, slot, self._translated)
+            return True
+        except Exception:
+            return False
 
     def _transaction(self) -> Iterator[Tx]:
         raw = self._checkout()

@@ -97,6 +97,7 @@ def test_writes_waiting_together_share_one_commit(store: Store) -> None:
         "BEGIN IMMEDIATE",  # the five that waited for it
         "COMMIT",
     ]
+    assert not [s for s in statements if s.startswith("SAVEPOINT")]  # none failed: none needed
     assert {store.get(c.delivery.id).state for c in claimed} == {State.SENDING}
 
 
@@ -117,7 +118,10 @@ def test_a_write_failing_in_a_batch_fails_alone(store: Store) -> None:
         lambda: store._hot.run(half_done),
         *[lambda c=c: store.mark_sending(c.delivery.id, c.fence) for c in good],
     ]
+    statements = _statements(store)
     out = _together(store, calls)
+    assert statements.count("ROLLBACK") == 1  # the batch without savepoints, undone whole
+    assert statements.count("SAVEPOINT job") == 4  # then each write in its own
     assert isinstance(out[0], StaleLease) and "stale" in str(out[0])
     assert isinstance(out[1], ValueError)
     assert [o.state for o in out[2:]] == [State.SENDING] * 2
@@ -141,7 +145,9 @@ def test_a_batch_failing_at_commit_runs_its_writes_one_by_one(store: Store) -> N
         )
         for c, x in zip(claimed, details, strict=True)
     ]
+    statements = _statements(store)
     out = _together(store, calls)
+    assert not [s for s in statements if s.startswith("SAVEPOINT")]  # no job raised
     assert isinstance(out[1], sa.exc.IntegrityError)
     assert [out[0].state, out[2].state] == [State.SENT, State.SENT]
     assert [store.get(c.delivery.id).state for c in claimed] == [
