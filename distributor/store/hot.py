@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -128,8 +128,15 @@ class Tx:
     def __init__(self, hot: Hot, cursor: Any) -> None:
         self.hot, self.cursor, self.dialect = hot, cursor, hot.dialect
 
-    def execute(self, stmt: Any, params: Mapping[str, Any] | None = None) -> Result:
+    def execute(
+        self, stmt: Any, params: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None
+    ) -> Result:
+        """`stmt` with `params`; with a list of them, once per item in one driver call (an
+        executemany, returning no rows), as a SQLAlchemy Connection does."""
         compiled = self.hot.compiled(stmt)
+        if isinstance(params, Sequence):
+            self.cursor.executemany(compiled.sql, [compiled.params(p) for p in params])
+            return Result([])
         self.cursor.execute(compiled.sql, compiled.params(params or {}))
         return Result(compiled.rows(self.cursor))
 

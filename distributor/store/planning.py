@@ -1,9 +1,10 @@
 """Planning in the store: one transaction upserts the article and inserts its deliveries.
 
 A webhook's or a feed item's whole cost on the store side is this transaction, so its
-statements are built once per store and executed with bound parameters (events and identity
-keys as one executemany each); created deliveries come back from the INSERT's RETURNING, so
-no second read is needed for them.
+statements are built once per store and executed with bound parameters: the article's
+identity keys are looked up in one statement and inserted in one executemany, as are the
+`planned` events; created deliveries come back from the INSERT's RETURNING, so no second read
+is needed for them.
 
 `plan_batch` plans several articles in ONE transaction (the webhook's group commit, see
 web/intake.py): each job's deliveries are built once its stored article id is known, a replayed
@@ -99,9 +100,6 @@ class PlanMixin(Statements):
         if name == "keys":
             k = t["article_keys"]
             return k.select().where(k.c.key.in_(sa.bindparam("keys", expanding=True)))
-        if name == "key_of":
-            k = t["article_keys"]
-            return sa.select(k.c.article_id).where(k.c.key == sa.bindparam("k", type_=k.c.key.type))
         if name == "article":
             return ignore(t["articles"], ARTICLE_COLUMNS)
         if name == "key":
@@ -169,9 +167,10 @@ class PlanMixin(Statements):
                 key = {"a": aid, "c": it.channel, "g": it.generation}
                 old = conn.execute(self._plan_stmt("existing"), key).one()
                 existing.append(rows.delivery(old))
-        actor = job.source or "plan"
-        for d in created:
-            conn.execute(self._plan_stmt("event"), _event(ts, actor, d, aid))
+        if created:
+            actor = job.source or "plan"
+            events = [_event(ts, actor, d, aid) for d in created]
+            conn.execute(self._plan_stmt("event"), events)  # one executemany
         result = PlanResult(aid, tuple(created), tuple(existing))
         if job.webhook is not None:
             self._answer_webhook(conn, job.webhook.id, job.webhook.respond(result))
@@ -179,14 +178,11 @@ class PlanMixin(Statements):
 
     def _upsert_article(self, conn: Any, article: Article, source: str, ts: float) -> str:
         keys = list(article.identity_keys())
-        aid = next(
-            (
-                f
-                for f in (conn.execute(self._plan_stmt("key_of"), {"k": k}).scalar() for k in keys)
-                if f
-            ),
-            article.article_id,
-        )
+        known = {
+            r.key: r.article_id for r in conn.execute(self._keys_of(len(keys)), _numbered(keys))
+        }
+        # a match on any key is the same article; the first key that matches names it
+        aid = next((known[k] for k in keys if k in known), article.article_id)
         values = {
             "id": aid,
             "canonical_url": article.canonical_url,
@@ -197,9 +193,24 @@ class PlanMixin(Statements):
             "source": source,
         }
         conn.execute(self._plan_stmt("article"), values)
-        for k in keys:
-            conn.execute(self._plan_stmt("key"), {"key": k, "article_id": aid})
+        conn.execute(self._plan_stmt("key"), [{"key": k, "article_id": aid} for k in keys])
         return str(aid)
+
+    def _keys_of(self, n: int) -> Any:
+        """The stored article of any of `n` identity keys (one statement); built once per n."""
+
+        def build() -> Any:
+            import sqlalchemy as sa
+
+            k = self._t["article_keys"]
+            binds = [sa.bindparam(f"_k{i}", type_=k.c.key.type) for i in range(n)]
+            return sa.select(k.c.key, k.c.article_id).where(k.c.key.in_(binds))
+
+        return self._stmt(("plan", "keys_of", n), build)
+
+
+def _numbered(keys: list[str]) -> dict[str, str]:
+    return {f"_k{i}": k for i, k in enumerate(keys)}
 
 
 def _delivery_row(aid: str, it: PlanItem, ts: float) -> dict[str, Any]:

@@ -62,6 +62,15 @@ def test_plan_dedupes_by_guid_when_url_changed(store: Store) -> None:
     assert b.article_id == a.article_id and len(b.existing) == 1
 
 
+def test_the_first_identity_key_that_is_known_names_the_article(store: Store) -> None:
+    """Its URL names one stored article and its guid another: the URL (the first key) wins,
+    and both keys are looked up in one statement."""
+    by_url = store.plan(article("https://news.example/a"), [item()])
+    by_guid = store.plan(article("https://news.example/b", guid="cms-7"), [item()])
+    both = store.plan(article("https://news.example/a", guid="cms-7"), [item()])
+    assert both.article_id == by_url.article_id != by_guid.article_id
+
+
 def test_repost_is_a_new_generation(store: Store) -> None:
     store.plan(article(), [item()])
     res = store.plan(article(), [item(generation=1)])
