@@ -123,4 +123,3 @@ def test_what_is_not_retried_raises_after_one_try(
     with pytest.raises(type(error)):
         with_retries(_ctx(store, clock, policy), d, fence, tries, lambda *a: heard.append(a))
     assert tries.n == 1 and heard == [] and clock.sleeps == []
-
