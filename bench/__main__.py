@@ -35,7 +35,10 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "desk_bench.py": ([], ["--articles", "300", "--runs", "1"]),
     "webhook_bench.py": ([], ["--seconds", "0.5", "--clients", "2"]),
     "memory_bench.py": ([], ["--items", "10", "100"]),
-    "profile_fanout.py": (["--articles", "10"], ["--articles", "1", "--accounts", "1"]),
+    "profile_fanout.py": (
+        ["--articles", "10"],
+        ["--articles", "1", "--accounts", "1", "--split-articles", "2", "--threads", "4"],
+    ),
     "schedule_bench.py": (
         [],
         [

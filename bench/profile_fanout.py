@@ -1,8 +1,10 @@
-"""Profile of the fan-out send path in one thread (pyinstrument): where a delivery's CPU goes.
+"""Where a delivery's CPU goes on the fan-out send path: split by part with the fan-out's send
+threads (bench/cpusplit.py), then a pyinstrument profile of one thread.
 
 Run: .venv/bin/python bench/profile_fanout.py [--articles 20] [--html bench/out/profile.html]
-Dispatch runs with concurrency 1 in the main thread (pyinstrument samples that thread), against
-a sandbox without latency, so the profile shows distributor's own cost per delivery.
+Both run against a sandbox without latency, so they show distributor's own cost per delivery.
+The profile runs dispatch with concurrency 1 in the main thread (pyinstrument samples that
+thread); the split runs it with `--threads` (as many as the fan-out benchmark's worker).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from pathlib import Path
 
 from common import FANOUT_PLATFORMS, sandbox, secrets_for, write_config
+from cpusplit import cpu_split
 from fanout_bench import plan
 
 
@@ -22,6 +25,8 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=10)
     parser.add_argument("--html", type=Path, default=None)
     parser.add_argument("--chars", type=int, default=6000, help="of the text profile shown")
+    parser.add_argument("--threads", type=int, default=50, help="send threads of the CPU split")
+    parser.add_argument("--split-articles", type=int, default=40, help="for the CPU split")
     args = parser.parse_args()
     from pyinstrument import Profiler
 
@@ -34,6 +39,14 @@ def main() -> None:
         database = f"sqlite:///{tmp}/profile.db"
         config = write_config(Path(tmp) / "p.toml", url, database, FANOUT_PLATFORMS, args.accounts)
         secrets = secrets_for(FANOUT_PLATFORMS, args.accounts)
+        split_db = f"sqlite:///{tmp}/split.db"
+        split_config = write_config(
+            Path(tmp) / "s.toml", url, split_db, FANOUT_PLATFORMS, args.accounts
+        )
+        plan(split_config, secrets, args.split_articles, split_db, "split-")
+        for line in cpu_split(split_config, secrets, split_db, args.threads):
+            print(line, flush=True)
+        print()
         _, planned = plan(config, secrets, args.articles, database, "profile-")
         settings = load_config(config, environ=secrets)
         store = open_store(database)

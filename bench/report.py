@@ -56,8 +56,9 @@ def _profile(outputs: dict[str, list[str]], rows: list[tuple[str, str, str, str]
     return [
         f"## Where the CPU went in this run ({', '.join(missed)} missed)",
         "",
-        "From `bench/profile_fanout.py` (pyinstrument, one thread, no latency), run in this "
-        "`make bench`:",
+        "From `bench/profile_fanout.py`, run in this `make bench`: the CPU of a delivery split "
+        "by part with the fan-out's send threads (each thread's CPU time around the part, "
+        "`bench/cpusplit.py`), then pyinstrument's profile of one thread; both without latency:",
         "",
         "```",
         *text,

@@ -184,9 +184,8 @@ def main() -> None:
             f"accepted request; {run['statuses']}"
         )
     if "capacity_after_per_s" in result:
-        print(
-            f"  closed loop again after the open loops: {result['capacity_after_per_s']:.0f} accepted/s"
-        )
+        again = result["capacity_after_per_s"]
+        print(f"  closed loop again after the open loops: {again:.0f} accepted/s")
     print("RESULT " + json.dumps({"webhook": result}))
 
 

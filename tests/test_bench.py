@@ -29,6 +29,7 @@ def test_quick_bench_runs_every_benchmark() -> None:
     for prefix in ("cold start", "render:", "fanout:", "memory:", "ratelimit:", "headers:"):
         assert any(line.startswith(prefix) for line in done.stdout.splitlines()), prefix
     for prefix in (
+        "CPU split:",
         "logquery:",
         "webhook:",
         "  admin log page",
@@ -80,3 +81,21 @@ def test_webhook_row_shows_the_capacity_measured_again_after_the_open_loops() ->
     assert met == "met" and "again" not in text
     ((_, _, _, text),) = webhook({"webhook": {**run, "capacity_after_per_s": 410.0}})
     assert "capacity 500/s" in text and "closed loop again after the open loops: 410/s" in text
+
+
+def test_cpu_split_counts_a_timed_call_inside_another_once() -> None:
+    import time
+
+    from bench.cpusplit import Split
+
+    def burn(seconds: float = 0.01) -> None:
+        end = time.thread_time() + seconds
+        while time.thread_time() < end:
+            pass
+
+    split = Split()
+    inner = split.timed("store", burn)
+    split.timed("publish", lambda: (inner(), burn()))()
+    inner()
+    assert split.seconds["publish"] >= 0.02  # both burns inside it, the inner one included
+    assert 0.01 <= split.seconds["store"] < 0.02  # only the call made outside "publish"
