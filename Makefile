@@ -35,8 +35,8 @@ messages: $(STAMP)
 	@rm $(LOCALE)/messages.pot
 
 lint: $(STAMP)
-	$(BIN)/ruff check distributor tests
-	$(BIN)/ruff format --check distributor tests
+	$(BIN)/ruff check distributor tests bench
+	$(BIN)/ruff format --check distributor tests bench
 	$(BIN)/mypy
 
 bench: $(STAMP)
