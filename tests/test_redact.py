@@ -8,7 +8,7 @@ import re
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from distributor.redact import MASK, TOKEN_PATTERNS, TOKEN_RULES, _Scrubber
+from distributor.redact import MASK, PREFIX, TOKEN_PATTERNS, TOKEN_RULES, _Scrubber
 
 SECRETS = {"s3cr3t-Value-0001", "tok_ABCDEFGH", "abcd", "Zz9_long-secret-with-more-chars"}
 
@@ -64,3 +64,13 @@ def test_token_shapes_without_registered_values() -> None:
     assert scrub(f"GET /bot{bot}/sendMessage") == f"GET /bot{MASK}/sendMessage"
     assert scrub("Authorization: Bearer abcdefgh12345") == f"Authorization: Bearer {MASK}"
     assert scrub("no secrets here: 12:30") == "no secrets here: 12:30"
+
+
+def test_a_long_value_is_found_at_every_offset_and_a_short_one_too() -> None:
+    """Long values are looked up only at every PREFIX-th position of a line: any start works."""
+    long = "Kq7-x_9Lm2Np4Rs6Tv8W"  # 20 characters: pieces checked, not prefixes
+    for length in range(2 * PREFIX - 1, len(long) + 1):
+        value, scrub = long[:length], _Scrubber({long[:length], "abcd"}).sub
+        for offset in range(2 * PREFIX + 1):
+            line = "x" * offset + value + " y abcd"
+            assert scrub(line) == "x" * offset + f"{MASK} y {MASK}", (length, offset)
