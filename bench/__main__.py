@@ -24,7 +24,10 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
         [],
         ["--articles", "4", "--accounts", "1", "--yardstick-seconds", "0.5", "--plot", ""],
     ),
-    "backlog_bench.py": ([], ["--sizes", "50", "100", "--sends", "20", "--plot", ""]),
+    "backlog_bench.py": (
+        [],
+        ["--sizes", "50", "100", "--sends", "20", "--repeats", "1", "--plot", ""],
+    ),
     "scaleout_bench.py": ([], ["--workers", "1", "2", "--seconds", "2", "--warmup", "0.5"]),
     "timetopost_bench.py": ([], ["--articles", "2", "--gap", "0"]),
     "ratelimit_bench.py": (

@@ -155,6 +155,15 @@ def set_limit(url: str, spec: str) -> None:
     requests.post(f"{url}/__sandbox/limits", data=spec, timeout=5).raise_for_status()
 
 
+def reset_sandbox(url: str) -> None:
+    """Forget every post and request the sandbox has seen (its limits as at its start): a run
+    that sends the same posts again is then measured as the first one was, not against
+    duplicates and a longer post history."""
+    import requests
+
+    requests.post(f"{url}/__sandbox/reset", timeout=5).raise_for_status()
+
+
 def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from common import OUT, sandbox, save_plot, secrets_for, set_limit, write_config
+from common import OUT, reset_sandbox, sandbox, save_plot, secrets_for, set_limit, write_config
 from fanout_bench import outcome, plan, run_workers
 
 MODES = {"ratelimit": "x", "headers": "x", "headers (mastodon)": "mastodon"}
@@ -31,7 +31,7 @@ MODES = {"ratelimit": "x", "headers": "x", "headers (mastodon)": "mastodon"}
 
 def one_run(url: str, work: Path, args: argparse.Namespace, mode: str) -> dict[str, Any]:
     platform = MODES[mode]
-    requests.post(f"{url}/__sandbox/reset", timeout=5).raise_for_status()
+    reset_sandbox(url)
     set_limit(url, f"{platform}:create:{args.limit}/{args.window}")
     name = mode.split()[0] + "-" + platform
     database = f"sqlite:///{work}/{name}.db"

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from common import FANOUT_PLATFORMS, NO_QUOTAS, sandbox, secrets_for, write_config
+from common import FANOUT_PLATFORMS, NO_QUOTAS, reset_sandbox, sandbox, secrets_for, write_config
 from fanout_bench import plan, run_workers
 from pg import postgres_url
 
@@ -40,6 +40,7 @@ def _database(server: str, name: str) -> str:
 
 def one_run(url: str, work: Path, server: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
     database = _database(server, f"scale_{n}")
+    reset_sandbox(url)  # each N against a sandbox without the last run's posts
     accounts = max(10, -(-2 * n * args.concurrency // len(FANOUT_PLATFORMS)))
     config = write_config(work / f"s{n}.toml", url, database, FANOUT_PLATFORMS, accounts)
     secrets = secrets_for(FANOUT_PLATFORMS, accounts)
