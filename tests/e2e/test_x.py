@@ -268,6 +268,22 @@ def test_duplicate_and_forbidden(sandbox: Any, sandbox_settings: Any) -> None:
     assert type(info.value) is Rejected and info.value.status == 403
 
 
+def test_a_duplicate_is_a_kept_post_of_the_last_day(
+    sandbox: Any, sandbox_settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = _plain(sandbox_settings)
+    xa = adapter(sandbox_settings, CHANNEL)
+    first = xa.publish(d, key="k")
+    monkeypatch.setattr(sandbox.state, "posts", lambda *a, **k: pytest.fail("read every post"))
+    with pytest.raises(DuplicateContent):
+        xa.publish(d, key="k")
+    xa.delete(first)  # a deleted post is no duplicate
+    again = xa.publish(d, key="k")
+    kept = sandbox.state.find("x", again.remote_id)
+    kept.created_at -= 25 * 3600  # posted more than a day ago: the same text may go again
+    assert xa.publish(d, key="k").remote_id not in (first.remote_id, again.remote_id)
+
+
 @pytest.mark.parametrize(
     "text", ["ä" * 281, "日本語" * 47, "x " * 128 + "https://example.com " * 2]
 )
