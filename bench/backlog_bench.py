@@ -27,6 +27,7 @@ from common import (
     NO_QUOTAS,
     OUT,
     completions,
+    positive,
     reset_sandbox,
     sandbox,
     save_plot,
@@ -77,7 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--sends", type=int, default=600, help="sends measured per size")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per size (median)")
+    parser.add_argument("--repeats", type=positive, default=3, help="runs per size (median)")
     parser.add_argument("--plot", type=Path, default=OUT / "backlog.png")
     args = parser.parse_args()
     with (

@@ -155,6 +155,19 @@ def set_limit(url: str, spec: str) -> None:
     requests.post(f"{url}/__sandbox/limits", data=spec, timeout=5).raise_for_status()
 
 
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (a count of runs, threads, articles)."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is less than 1")
+    return value
+
+
 def reset_sandbox(url: str) -> None:
     """Forget every post and request the sandbox has seen (its limits as at its start): a run
     that sends the same posts again is then measured as the first one was, not against

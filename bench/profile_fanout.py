@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import FANOUT_PLATFORMS, sandbox, secrets_for, write_config
+from common import FANOUT_PLATFORMS, positive, sandbox, secrets_for, write_config
 from cpusplit import cpu_split
 from fanout_bench import plan
 
@@ -25,8 +25,8 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=10)
     parser.add_argument("--html", type=Path, default=None)
     parser.add_argument("--chars", type=int, default=6000, help="of the text profile shown")
-    parser.add_argument("--threads", type=int, default=50, help="send threads of the CPU split")
-    parser.add_argument("--split-articles", type=int, default=40, help="for the CPU split")
+    parser.add_argument("--threads", type=positive, default=50, help="send threads of the split")
+    parser.add_argument("--split-articles", type=positive, default=40, help="for the CPU split")
     args = parser.parse_args()
     from pyinstrument import Profiler
 

@@ -99,3 +99,14 @@ def test_cpu_split_counts_a_timed_call_inside_another_once() -> None:
     inner()
     assert split.seconds["publish"] >= 0.02  # both burns inside it, the inner one included
     assert 0.01 <= split.seconds["store"] < 0.02  # only the call made outside "publish"
+
+
+def test_bench_counts_must_be_whole_numbers_of_at_least_one() -> None:
+    import argparse
+
+    from bench.common import positive
+
+    assert positive("3") == 3
+    for bad in ("0", "-2", "x", "1.5"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            positive(bad)
