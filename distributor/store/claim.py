@@ -28,7 +28,7 @@ from distributor.store import rows
 from distributor.store.fenced import states_sql
 from distributor.store.hot import Hot
 from distributor.store.models import LEASED, Claimed, State
-from distributor.store.statements import Statements
+from distributor.store.statements import Statements, numbered, numbered_binds
 
 _CLAIM_LOCKS = 7_240_002  # advisory lock space of the per-account claim locks
 # The partial index's predicate, written out literally: SQLite uses a partial index only when
@@ -176,13 +176,13 @@ class ClaimMixin(Statements):
         if not first:
             return []
         wanted = list(first.values())
-        ids = list(conn.execute(self._lockable(len(wanted)), _numbered(wanted)).scalars())
+        ids = list(conn.execute(self._lockable(len(wanted)), numbered("_id", wanted)).scalars())
         if not ids:
             return []
         until = ts + lease_seconds
         found = conn.execute(
             self._leasing(len(ids)),
-            {**_numbered(ids), "_owner": worker, "_until": until, "_ts": ts},
+            {**numbered("_id", ids), "_owner": worker, "_until": until, "_ts": ts},
         ).all()
         return [
             Claimed(rows.delivery(r), r.fence, rows._dt(until))
@@ -196,7 +196,9 @@ class ClaimMixin(Statements):
             import sqlalchemy as sa
 
             d = self._t["deliveries"]
-            stmt = sa.select(d.c.id).where(d.c.id.in_(_binds(n)), sa.text(CLAIMABLE))
+            stmt = sa.select(d.c.id).where(
+                d.c.id.in_(numbered_binds("_id", n, sa.Integer)), sa.text(CLAIMABLE)
+            )
             if self._engine.dialect.name == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
             # SQLite (3.40, no statistics) scanned every queued row of an index on `state` for
@@ -215,7 +217,7 @@ class ClaimMixin(Statements):
             d = self._t["deliveries"]
             return (
                 d.update()
-                .where(d.c.id.in_(_binds(n)))
+                .where(d.c.id.in_(numbered_binds("_id", n, sa.Integer)))
                 .values(
                     state=sa.literal_column(f"'{State.CLAIMED.value}'"),
                     lease_owner=sa.bindparam("_owner"),
@@ -227,13 +229,3 @@ class ClaimMixin(Statements):
             )
 
         return self._stmt(("leasing", n), build)
-
-
-def _binds(n: int) -> list[Any]:
-    import sqlalchemy as sa
-
-    return [sa.bindparam(f"_id{i}", type_=sa.Integer) for i in range(n)]
-
-
-def _numbered(ids: list[int]) -> dict[str, int]:
-    return {f"_id{i}": v for i, v in enumerate(ids)}

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from distributor.store import rows
 from distributor.store.models import Delivery, PlanItem, PlanResult, State, to_ts
-from distributor.store.statements import Statements
+from distributor.store.statements import Statements, numbered, numbered_binds
 from distributor.store.wakeup import notify
 
 if TYPE_CHECKING:
@@ -179,7 +179,8 @@ class PlanMixin(Statements):
     def _upsert_article(self, conn: Any, article: Article, source: str, ts: float) -> str:
         keys = list(article.identity_keys())
         known = {
-            r.key: r.article_id for r in conn.execute(self._keys_of(len(keys)), _numbered(keys))
+            r.key: r.article_id
+            for r in conn.execute(self._keys_of(len(keys)), numbered("_k", keys))
         }
         # a match on any key is the same article; the first key that matches names it
         aid = next((known[k] for k in keys if k in known), article.article_id)
@@ -203,14 +204,10 @@ class PlanMixin(Statements):
             import sqlalchemy as sa
 
             k = self._t["article_keys"]
-            binds = [sa.bindparam(f"_k{i}", type_=k.c.key.type) for i in range(n)]
+            binds = numbered_binds("_k", n, k.c.key.type)
             return sa.select(k.c.key, k.c.article_id).where(k.c.key.in_(binds))
 
         return self._stmt(("plan", "keys_of", n), build)
-
-
-def _numbered(keys: list[str]) -> dict[str, str]:
-    return {f"_k{i}": k for i, k in enumerate(keys)}
 
 
 def _delivery_row(aid: str, it: PlanItem, ts: float) -> dict[str, Any]:

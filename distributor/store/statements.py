@@ -7,7 +7,7 @@ send and plan paths ask for their statements by key, and each is built on first 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 
@@ -24,3 +24,16 @@ class Statements:
         if stmt is None:
             stmt = self._stmts.setdefault(key, build())
         return stmt
+
+
+def numbered_binds(prefix: str, n: int, type_: Any) -> list[Any]:
+    """`n` bind parameters `<prefix>0` .. for an IN list of a statement built once per length
+    (hot.py refuses SQLAlchemy's expanding binds: a statement compiled once must not grow)."""
+    import sqlalchemy as sa
+
+    return [sa.bindparam(f"{prefix}{i}", type_=type_) for i in range(n)]
+
+
+def numbered(prefix: str, values: Sequence[Any]) -> dict[str, Any]:
+    """The parameters of `numbered_binds(prefix, len(values), ...)`."""
+    return {f"{prefix}{i}": v for i, v in enumerate(values)}
