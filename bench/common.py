@@ -223,3 +223,28 @@ def save_plot(
     path.parent.mkdir(exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def add_usage(into: dict[str, float], usage: Any, sign: int = 1) -> None:
+    """Add (or with `sign=-1` take away) one `resource.struct_rusage`'s figures."""
+    into["system_s"] += sign * usage.ru_stime
+    into["voluntary"] += sign * usage.ru_nvcsw
+    into["involuntary"] += sign * usage.ru_nivcsw
+
+
+def per_delivery(usage: dict[str, float], n: int) -> dict[str, float]:
+    """System CPU ms and context switches per delivery."""
+    n = max(n, 1)
+    return {
+        "system_ms": 1000 * usage["system_s"] / n,
+        "voluntary": usage["voluntary"] / n,
+        "involuntary": usage["involuntary"] / n,
+    }
+
+
+def usage_line(figures: dict[str, float]) -> str:
+    """`per_delivery`'s figures as the reports print them."""
+    return (
+        f"{figures['system_ms']:.2f} ms of it in the kernel, {figures['voluntary']:.1f} "
+        f"voluntary and {figures['involuntary']:.1f} involuntary context switches"
+    )

@@ -27,13 +27,16 @@ from common import (
     FANOUT_PLATFORMS,
     NO_QUOTAS,
     OUT,
+    add_usage,
     articles,
     completions,
     env,
+    per_delivery,
     reset_sandbox,
     sandbox,
     save_plot,
     secrets_for,
+    usage_line,
     write_config,
 )
 from storeless import storeless
@@ -86,6 +89,7 @@ def run_workers(
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
     peak, cpu = 0.0, 0.0
+    USAGE.update(dict.fromkeys(USAGE, 0.0))
     for proc in procs:
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -94,8 +98,14 @@ def run_workers(
             raise RuntimeError(f"worker exited with {proc.returncode}")
         peak = max(peak, usage.ru_maxrss / 1024)
         cpu += usage.ru_utime + usage.ru_stime
+        add_usage(USAGE, usage)
     return took, peak, cpu
 
+
+# The workers' rusage beyond CPU and memory over their last run (whole processes, start-up
+# included): kernel CPU and context switches. A thread that finds the GIL taken when its I/O
+# or SQLite call returns sleeps until it is handed back: a voluntary switch.
+USAGE: dict[str, float] = {"system_s": 0.0, "voluntary": 0.0, "involuntary": 0.0}
 
 # The workers' CPU from their first settled delivery to the end (start-up excluded), for the
 # report beside the whole run's; reset by `run_workers`'s caller when it wants it.
@@ -228,6 +238,7 @@ def fanout(
         "cpu_ms_per_delivery": 1000 * cpu / max(sent, 1),
         "steady_cpu_ms_per_delivery": 1000 * STEADY.get("cpu", 0.0) / max(STEADY.get("done", 0), 1),
         "steady_per_s": (len(times) - 1) / times[-1] if len(times) > 1 and times[-1] else 0.0,
+        "per_delivery": per_delivery(USAGE, sent),
         "times": times,
     }
 
@@ -290,12 +301,14 @@ def main() -> None:
         f"{sq['cpu_ms_per_delivery']:.1f} ms CPU per delivery with start-up, "
         f"{sq['steady_cpu_ms_per_delivery']:.1f} ms from the first settled delivery on"
     )
+    print(f"    per delivery: {usage_line(sq['per_delivery'])}")
     print(
         f"  store-less sender, {args.concurrency} threads: {yard['sent']} posts in "
         f"{yard['seconds']:.1f} s, {yard['steady_per_s']:.0f}/s first to last send, "
         f"{yard['cpu_ms_per_delivery']:.1f} ms "
         f"CPU per delivery; worker/store-less ratio {ratio:.2f}x"
     )
+    print(f"    per delivery: {usage_line(yard['per_delivery'])}")
     print(f"memory: worker peak RSS {sq['peak_rss_mb']:.0f} MB")
     result: dict[str, Any] = {
         "fanout": {k: v for k, v in sq.items() if k != "times"},

@@ -29,6 +29,18 @@ def _states(states: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in states.items() if not isinstance(v, dict))
 
 
+def _switches(worker: dict[str, Any], storeless: dict[str, Any]) -> str:
+    """Context switches and kernel CPU per delivery, worker against store-less (when measured)."""
+    w, s = worker.get("per_delivery"), storeless.get("per_delivery")
+    if not (w and s):
+        return ""
+    return (
+        f"; per delivery, worker against store-less: {w['voluntary']:.0f} against "
+        f"{s['voluntary']:.0f} voluntary context switches, {w['system_ms']:.2f} against "
+        f"{s['system_ms']:.2f} ms of kernel CPU"
+    )
+
+
 def fanout(r: dict[str, Any]) -> list[Row]:
     fo = r.get("fanout")
     if not fo:
@@ -49,7 +61,7 @@ def fanout(r: dict[str, Any]) -> list[Row]:
             verdict([("CPU", f["cpu_ms_per_delivery"], 2.5, False)]),
             f"{f['cpu_ms_per_delivery']:.1f} ms per delivery with the worker's start-up, "
             f"{f.get('steady_cpu_ms_per_delivery', 0.0):.1f} ms from its first settled delivery "
-            f"on (store-less sender: {s['cpu_ms_per_delivery']:.1f} ms)",
+            f"on (store-less sender: {s['cpu_ms_per_delivery']:.1f} ms){_switches(f, s)}",
         ),
         (
             "memory",

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from common import articles
+from common import add_usage, articles, per_delivery
 
 
 def _cpu() -> float:
@@ -49,10 +49,12 @@ def storeless(
             with lock:
                 times.append(time.perf_counter() - start)
 
-    cpu0 = _cpu()
+    cpu0, usage = _cpu(), dict.fromkeys(("system_s", "voluntary", "involuntary"), 0.0)
+    add_usage(usage, resource.getrusage(resource.RUSAGE_SELF), -1)
     with ThreadPoolExecutor(threads) as executor:
         list(executor.map(one_channel, settings.channels))
     took, cpu = time.perf_counter() - start, _cpu() - cpu0
+    add_usage(usage, resource.getrusage(resource.RUSAGE_SELF))
     times.sort()
     return {
         "sent": len(times),
@@ -60,6 +62,7 @@ def storeless(
         "per_s": len(times) / took,
         "steady_per_s": _steady(times),
         "cpu_ms_per_delivery": 1000 * cpu / max(len(times), 1),
+        "per_delivery": per_delivery(usage, len(times)),
         "times": [t - times[0] for t in times],
     }
 

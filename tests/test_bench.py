@@ -29,6 +29,7 @@ def test_quick_bench_runs_every_benchmark() -> None:
     for prefix in ("cold start", "render:", "fanout:", "memory:", "ratelimit:", "headers:"):
         assert any(line.startswith(prefix) for line in done.stdout.splitlines()), prefix
     for prefix in (
+        "    per delivery: ",  # the worker's and the store-less sender's context switches
         "CPU split:",
         "logquery:",
         "webhook:",
@@ -110,3 +111,33 @@ def test_bench_counts_must_be_whole_numbers_of_at_least_one() -> None:
     for bad in ("0", "-2", "x", "1.5"):
         with pytest.raises(argparse.ArgumentTypeError):
             positive(bad)
+
+
+def test_worker_cpu_row_compares_context_switches_with_the_store_less_sender() -> None:
+    import resource
+
+    from bench.common import add_usage, per_delivery
+    from bench.goals import fanout
+
+    usage: dict[str, float] = dict.fromkeys(("system_s", "voluntary", "involuntary"), 0.0)
+    add_usage(usage, resource.getrusage(resource.RUSAGE_SELF), -1)
+    add_usage(usage, resource.getrusage(resource.RUSAGE_SELF))
+    assert usage["voluntary"] >= 0 and usage["system_s"] >= 0  # a difference, not a total
+    worker = {"system_s": 0.6, "voluntary": 400.0, "involuntary": 100.0}
+    assert per_delivery(worker, 10) == {"system_ms": 60.0, "voluntary": 40.0, "involuntary": 10.0}
+    run = {
+        "deliveries": 10,
+        "states": {"sent": 10},
+        "steady_per_s": 300.0,
+        "cpu_ms_per_delivery": 3.0,
+        "peak_rss_mb": 90.0,
+        "per_delivery": per_delivery(worker, 10),
+    }
+    yard = {"steady_per_s": 400.0, "cpu_ms_per_delivery": 2.0}
+    rows = fanout({"fanout": {"fanout": run, "storeless": yard, "ratio": 0.75}})
+    assert "context switches" not in rows[1][3]  # the store-less side was not measured
+    yard["per_delivery"] = {"system_ms": 30.0, "voluntary": 27.0, "involuntary": 5.0}
+    rows = fanout({"fanout": {"fanout": run, "storeless": yard, "ratio": 0.75}})
+    assert rows[1][0] == "worker CPU"
+    assert "40 against 27 voluntary context switches" in rows[1][3]
+    assert "60.00 against 30.00 ms of kernel CPU" in rows[1][3]
