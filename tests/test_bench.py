@@ -141,3 +141,18 @@ def test_worker_cpu_row_compares_context_switches_with_the_store_less_sender() -
     assert rows[1][0] == "worker CPU"
     assert "40 against 27 voluntary context switches" in rows[1][3]
     assert "60.00 against 30.00 ms of kernel CPU" in rows[1][3]
+
+
+def test_every_plot_benchmarks_md_shows_is_in_the_repository() -> None:
+    """A plot `make bench` writes but nobody commits (git ignores `bench/out/*` but for the
+    plots named there) would be a broken image on a fresh clone."""
+    import re
+
+    report = (REPO / "BENCHMARKS.md").read_text(encoding="utf-8")
+    shown = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report)
+    assert shown, "BENCHMARKS.md shows no plot"
+    tracked = subprocess.run(
+        ["git", "ls-files", "--", *shown], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert sorted(tracked) == sorted(set(shown)), f"not committed: {set(shown) - set(tracked)}"
+    assert all((REPO / path).is_file() for path in shown)
