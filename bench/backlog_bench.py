@@ -6,8 +6,10 @@ planned as `publish` plans them) and is kept as it is. Then, `--repeats` times, 
 turn is sent from a fresh copy of its store by one `distributor worker` against the sandbox
 (20 ms latency). A figure is the rate of the first `--sends` sends (first to last), so every
 size is measured over the same amount of work while the backlog is still almost whole; a size's
-rate is the median of its repeats. 600 sends take about 2 s, so one stall of the machine moved a
-single measurement by a quarter; taking the sizes in turn spreads the machine's drift over all.
+rate is the median of its repeats (five by default). 600 sends take about 2 s, so one stall of
+the machine moved a single measurement by a quarter, and in two runs of three repeats a size's
+single figures spread over 15-20% (bench/NOTES.md); taking the sizes in turn spreads the
+machine's drift over all of them.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--sends", type=int, default=600, help="sends measured per size")
-    parser.add_argument("--repeats", type=positive, default=3, help="runs per size (median)")
+    parser.add_argument("--repeats", type=positive, default=5, help="runs per size (median)")
     parser.add_argument("--plot", type=Path, default=OUT / "backlog.png")
     args = parser.parse_args()
     with (
