@@ -96,7 +96,7 @@ def test_a_send_that_breaks_does_not_stop_the_worker(
     )
     with caplog.at_level(logging.ERROR, logger="distributor.dispatch"):
         disp.run(until_idle=True)
-    del store.finish  # type: ignore[method-assign]
+    del store.finish
     assert store.get(ids[0]).state is State.SENDING  # left for reconcile, lease running out
     assert adapters["b"].calls  # the worker went on to the next account
     assert any("reconcile will resolve it" in r.getMessage() for r in caplog.records)
