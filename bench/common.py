@@ -225,6 +225,11 @@ def save_plot(
     plt.close(fig)
 
 
+def new_usage() -> dict[str, float]:
+    """Kernel CPU seconds and context switches, all zero: what `add_usage` adds to."""
+    return {"system_s": 0.0, "voluntary": 0.0, "involuntary": 0.0}
+
+
 def add_usage(into: dict[str, float], usage: Any, sign: int = 1) -> None:
     """Add (or with `sign=-1` take away) one `resource.struct_rusage`'s figures."""
     into["system_s"] += sign * usage.ru_stime

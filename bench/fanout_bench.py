@@ -31,6 +31,7 @@ from common import (
     articles,
     completions,
     env,
+    new_usage,
     per_delivery,
     reset_sandbox,
     sandbox,
@@ -89,7 +90,7 @@ def run_workers(
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
     peak, cpu = 0.0, 0.0
-    USAGE.update(dict.fromkeys(USAGE, 0.0))
+    USAGE.update(new_usage())
     for proc in procs:
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -105,7 +106,7 @@ def run_workers(
 # The workers' rusage beyond CPU and memory over their last run (whole processes, start-up
 # included): kernel CPU and context switches. A thread that finds the GIL taken when its I/O
 # or SQLite call returns sleeps until it is handed back: a voluntary switch.
-USAGE: dict[str, float] = {"system_s": 0.0, "voluntary": 0.0, "involuntary": 0.0}
+USAGE: dict[str, float] = new_usage()
 
 # The workers' CPU from their first settled delivery to the end (start-up excluded), for the
 # report beside the whole run's; reset by `run_workers`'s caller when it wants it.

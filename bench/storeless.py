@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from common import add_usage, articles, per_delivery
+from common import add_usage, articles, new_usage, per_delivery
 
 
 def _cpu() -> float:
@@ -49,7 +49,7 @@ def storeless(
             with lock:
                 times.append(time.perf_counter() - start)
 
-    cpu0, usage = _cpu(), dict.fromkeys(("system_s", "voluntary", "involuntary"), 0.0)
+    cpu0, usage = _cpu(), new_usage()
     add_usage(usage, resource.getrusage(resource.RUSAGE_SELF), -1)
     with ThreadPoolExecutor(threads) as executor:
         list(executor.map(one_channel, settings.channels))

@@ -116,10 +116,10 @@ def test_bench_counts_must_be_whole_numbers_of_at_least_one() -> None:
 def test_worker_cpu_row_compares_context_switches_with_the_store_less_sender() -> None:
     import resource
 
-    from bench.common import add_usage, per_delivery
+    from bench.common import add_usage, new_usage, per_delivery
     from bench.goals import fanout
 
-    usage: dict[str, float] = dict.fromkeys(("system_s", "voluntary", "involuntary"), 0.0)
+    usage = new_usage()
     add_usage(usage, resource.getrusage(resource.RUSAGE_SELF), -1)
     add_usage(usage, resource.getrusage(resource.RUSAGE_SELF))
     assert usage["voluntary"] >= 0 and usage["system_s"] >= 0  # a difference, not a total
