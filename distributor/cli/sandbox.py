@@ -137,12 +137,14 @@ def sandbox(
     )
     from distributor.signals import StopSignals
 
+    printing = threading.Lock()
+    if not quiet:  # before the server listens: a request the moment it does is printed too
+        box.observer = _printer(printing)
     with StopSignals(finishing="stopping the sandbox") as stopped:
-        box.start()
         try:
-            _banner(box, rules, seed)
-            if not quiet:
-                box.observer = _printer()
+            with printing:  # request lines wait until the banner is out
+                box.start()
+                _banner(box, rules, seed)
             while not stopped.wait(0.2):
                 pass
         finally:
@@ -193,9 +195,12 @@ def _banner(box: Sandbox, rules: list[FaultRule], seed: int) -> None:
     _write("\n".join(lines))
 
 
-def _printer() -> Any:
-    """A request-log observer printing one line per request (from the handler threads)."""
-    lock = threading.Lock()
+def _printer(lock: threading.Lock) -> Any:
+    """A request-log observer printing one line per request (from the handler threads).
+
+    `lock` keeps lines whole when handler threads print at once, and lets the command hold
+    them back while it prints the banner.
+    """
 
     def show(entry: dict[str, Any]) -> None:
         stamp = time.strftime("%H:%M:%S", time.localtime(entry["time"]))

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,43 @@ def test_standalone_sandbox_applies_faults_and_stops_cleanly(
     assert "/mastodon/api/v1/statuses  -> 503 (create" in out and "[error]" in out
     assert out.rstrip().endswith("sandbox stopped (2 requests, 1 posts)")
     assert "Traceback" not in err
+
+
+def test_a_request_while_the_banner_prints_is_printed_after_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A client that polls the port (as CI hooks do) can be answered before the banner is out;
+    its line must still be printed, and after the banner, not lost or mixed into it."""
+    from distributor.cli import sandbox as command_module
+
+    real_banner = command_module._banner
+    client: list[threading.Thread] = []
+
+    def banner_with_a_request_arriving(box: Any, rules: Any, seed: int) -> None:
+        toot = f"{box.url}/mastodon/api/v1/statuses"
+        post = threading.Thread(target=_post, args=(toot,))
+        post.start()
+        client.append(post)
+        deadline = time.monotonic() + 10
+        while not box.requests() and time.monotonic() < deadline:  # served, maybe not printed
+            time.sleep(0.01)
+        real_banner(box, rules, seed)
+        signal.raise_signal(signal.SIGTERM)  # the loop after the banner stops at once
+
+    monkeypatch.setattr(command_module, "_banner", banner_with_a_request_arriving)
+    try:
+        main(["sandbox", "--port", "0", "--fault", "mastodon:create:error:503:count=1"])
+    except SystemExit as exited:  # depending on click's mode, main exits or returns
+        assert exited.code in (0, None)
+    client[0].join(timeout=10)
+    out = capsys.readouterr().out
+    banner_end = out.index("Stop with Ctrl-C")
+    line = out.index("/mastodon/api/v1/statuses  -> 503 (create")
+    assert banner_end < line
+
+
+def _post(url: str) -> None:
+    requests.post(url, data={"status": "x"}, headers={"Authorization": "Bearer t"}, timeout=10)
 
 
 def test_bad_fault_spec_is_one_line_and_exit_2() -> None:
