@@ -75,7 +75,11 @@ _PLAIN_TEXT = re.compile(
 # characters alone, so twitter-text's emoji pattern finds none in them; each weighs 1, or 2
 # outside X's weight-100 ranges (tests/test_limits_x_fast.py proves both on twitter_text's own
 # emoji list and config).
-_X_PLAIN = re.compile(r"[^\u00a9\u00ae\u200d\u203c\u2049\u20e3\r\u2100-\U0010ffff]*\Z")
+# Written as the ranges it allows: the same class negated ([^©®...\u2100-\U0010ffff]) costs
+# 1.3 ms to compile, on every start.
+_X_PLAIN = re.compile(
+    r"[\x00-\x0c\x0e-\xa8\xaa-\xad\xaf-\u200c\u200e-\u203b\u203d-\u2048\u204a-\u20e2\u20e4-\u20ff]*\Z"
+)
 _X_HEAVY = re.compile(r"[\u1100-\u1fff\u200e\u200f\u2020-\u2031\u2038-\u20ff]")
 # A URL needs a dot followed by the first letter of a top-level domain (or of "xn--"), and every
 # TLD twitter-text knows starts with a letter: without such a dot a token holds no URL.

@@ -17,6 +17,16 @@ from distributor import limits
 _PLAIN_CHARS = [chr(c) for c in range(0x2100) if limits._X_PLAIN.match(chr(c))]
 
 
+def test_plain_characters_are_all_below_u2100_but_emoji_parts_and_cr() -> None:
+    """The pattern spells out the ranges it allows; this is the rule they must add up to."""
+    barred = {0xA9, 0xAE, 0x200D, 0x203C, 0x2049, 0x20E3, 0x0D}
+    for c in range(0x110000):
+        expected = c < 0x2100 and c not in barred
+        assert bool(limits._X_PLAIN.match(chr(c))) is expected, hex(c)
+    assert limits._X_PLAIN.match("Straße „Zitat“ – 100 €")
+    assert not limits._X_PLAIN.match("Straße ©")
+
+
 def test_no_emoji_sequence_is_made_of_plain_characters() -> None:
     from twitter_text.regexp.emoji import emoji, emoji_list
 

@@ -6,7 +6,6 @@ the one-line error names the file, the table or channel, and the key wherever th
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -49,6 +48,8 @@ class Rate:
 
 def suggest(name: str, known: Iterable[str], shape: str = "{!r}") -> str:
     """` (did you mean 'x'?)` for a near miss, else ` (known: a, b, c)`."""
+    import difflib  # only for a mistake: every CLI call loads the configuration
+
     names = sorted(known)
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     if close:

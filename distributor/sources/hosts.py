@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -30,6 +29,8 @@ class HostRefused(Exception):
 
 def system_resolve(host: str, port: int) -> list[str]:
     """Every address `host` resolves to (IPv4 and IPv6), in resolver order, without repeats."""
+    import socket  # fetching is rare; loading the configuration (every CLI call) is not
+
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
@@ -72,6 +73,8 @@ def numeric_host(host: str) -> str | None:
         pass
     if not _NUMERIC.fullmatch(name):
         return None
+    import socket
+
     try:  # the C library's own reading of short, octal and hex forms
         return socket.inet_ntoa(socket.inet_aton(name))
     except OSError:
