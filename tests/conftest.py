@@ -90,6 +90,18 @@ def _no_stray_threads() -> Iterator[None]:
         pytest.fail(problem)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _template_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Compiled templates go to a folder of the session's, not the user's ~/.cache."""
+    previous = os.environ.get("DISTRIBUTOR_CACHE_DIR")
+    os.environ["DISTRIBUTOR_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        os.environ.pop("DISTRIBUTOR_CACHE_DIR", None)
+    else:
+        os.environ["DISTRIBUTOR_CACHE_DIR"] = previous
+
+
 @pytest.fixture(autouse=True)
 def _thread_budget() -> Iterator[None]:
     """Threads a test leaves behind must not pile up for the tests after it."""

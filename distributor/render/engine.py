@@ -22,6 +22,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes, pass_context
@@ -34,7 +35,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from distributor.errors import TemplateError
 from distributor.hashtags import hashtags_filter
 from distributor.links import add_utm
-from distributor.render import bounds, guard, slots
+from distributor.render import bounds, codecache, guard, slots
 from distributor.render import context as ctxmod
 from distributor.render.guard import MAX_VALUE, Budget, RenderTimeout, time_limit
 
@@ -216,6 +217,16 @@ def _compile(raw: bytes, name: str, filename: str) -> Template:
         source = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise TemplateError(f"{display(filename)}: not UTF-8 text") from None
+    cached = codecache.load(name, filename, source)
+    code, fillable = cached or _compile_source(source, name, filename)
+    if cached is None:
+        codecache.store(name, filename, source, code, fillable)
+    template = ENV.template_class.from_code(ENV, code, ENV.make_globals(None), None)
+    slots.remember(template, fillable)
+    return template
+
+
+def _compile_source(source: str, name: str, filename: str) -> tuple[CodeType, frozenset[str]]:
     try:
         tree = ENV.parse(source, name, filename)
         code = ENV.compile(tree, name, filename)
@@ -225,9 +236,7 @@ def _compile(raw: bytes, name: str, filename: str) -> Template:
         raise TemplateError(f"{display(filename)}: expressions nested too deeply") from None
     except (MemoryError, SecurityError) as exc:  # constant folding at compile time
         raise TemplateError(f"{display(filename)}: {_describe(exc)}") from None
-    template = ENV.template_class.from_code(ENV, code, ENV.make_globals(None), None)
-    slots.register(template, tree)
-    return template
+    return code, slots.fillable(tree)
 
 
 def find(folders: Iterable[Path], names: Iterable[str]) -> Template | None:

@@ -46,11 +46,11 @@ def _uses_ok(node: nodes.Node, parent: nodes.Node | None, slot: str) -> bool:
     return all(_uses_ok(child, node, slot) for child in node.iter_child_nodes())
 
 
-def register(template: Template, tree: nodes.Template) -> None:
-    """Remember which slots of `template` (compiled from `tree`) can be filled."""
-    _FILLABLE[template] = fillable(tree)
+def remember(template: Template, slots: frozenset[str]) -> None:
+    """Remember `slots` (what `fillable` found in its tree) as the fillable slots of `template`."""
+    _FILLABLE[template] = slots
 
 
 def fillable_slots(template: Template) -> frozenset[str]:
-    """The slots `register` found fillable in `template` (none for one it never saw)."""
+    """The slots `remember` was given for `template` (none for one it never saw)."""
     return _FILLABLE.get(template, frozenset())
