@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python bench/coldstart_bench.py [--runs 7] [--seconds 2]
 Cold start: wall time of fresh processes (after one warm-up that writes bytecode, as an install
-does), median of `--runs`, as a ratio to `python -c pass` in
+does, and compiled templates, as any earlier call does), median of `--runs`, as a ratio to
+`python -c pass` in
 the same run (the machine's speed cancels out). Render: fitted posts per CPU second (one core),
 each of up to `--articles` distinct articles rendered once (different titles, teasers, lengths,
 tags and images, so no cache of one article's text helps) on every example channel that
@@ -18,6 +19,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -82,12 +84,13 @@ WORDS = [
 ]
 
 
-def _median_ms(argv: list[str], runs: int) -> float:
+def _median_ms(argv: list[str], runs: int, **extra: str) -> float:
     times = []
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, cwd=REPO, env=_env())  # warm-up
+    env = {**_env(), **extra}
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, cwd=REPO, env=env)  # warm-up
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, cwd=REPO, env=_env())
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, cwd=REPO, env=env)
         times.append(time.perf_counter() - start)
     return 1000 * statistics.median(times)
 
@@ -107,12 +110,21 @@ def sample_article() -> Path:
 
 
 def coldstart(runs: int) -> dict[str, float]:
+    """Median ms of each command. preview keeps its compiled templates in a folder of this run's
+    (the warm-up fills it, as any earlier call would); beside it, preview with no such cache."""
     cli = str(BIN / "distributor")
     base = _median_ms([sys.executable, "-c", "pass"], runs)
     helps = _median_ms([cli, "--help"], runs)
     preview_argv = [cli, "preview", str(sample_article()), "--config", str(CONFIG), "--json"]
-    preview = _median_ms(preview_argv, runs)
-    return {"python -c pass": base, "distributor --help": helps, "preview --json": preview}
+    with tempfile.TemporaryDirectory() as cache:
+        preview = _median_ms(preview_argv, runs, DISTRIBUTOR_CACHE_DIR=cache)
+    uncached = _median_ms(preview_argv, runs, DISTRIBUTOR_CACHE_DIR="")
+    return {
+        "python -c pass": base,
+        "distributor --help": helps,
+        "preview --json": preview,
+        "preview, no template cache": uncached,
+    }
 
 
 def distinct_articles(n: int, seed: int = 7) -> list[Any]:
@@ -171,7 +183,7 @@ def main(argv: list[str] | None = None) -> None:
     base = figures["python -c pass"]
     print(f"cold start, median of {args.runs} runs:")
     for name, ms in figures.items():
-        print(f"  {name:22} {ms:7.0f} ms   {ms / base:5.1f}x python -c pass")
+        print(f"  {name:27} {ms:7.0f} ms   {ms / base:5.1f}x python -c pass")
     rate, wall_rate = render_rate(args.seconds, args.articles)
     print(
         f"render: {rate:,.0f} fitted posts per CPU second on one core, {wall_rate:,.0f} per wall"
