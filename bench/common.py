@@ -108,8 +108,10 @@ def articles(n: int, tag: str = "") -> list[Any]:
 
 
 def env() -> dict[str, str]:
-    # No stray user configuration or sandbox override may change what is measured.
-    return {k: v for k, v in os.environ.items() if not k.startswith("DISTRIBUTOR_")}
+    # No stray user configuration or sandbox override may change what is measured. Where
+    # compiled templates are kept changes nothing measured; the test suite's quick run sets it.
+    keep = ("DISTRIBUTOR_CACHE_DIR",)
+    return {k: v for k, v in os.environ.items() if not k.startswith("DISTRIBUTOR_") or k in keep}
 
 
 @contextmanager

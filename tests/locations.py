@@ -24,6 +24,18 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+KEPT_FOR_CHILDREN = ("DISTRIBUTOR_CACHE_DIR",)  # the session's template cache (conftest.py)
+
+
+def child_env() -> dict[str, str]:
+    """The environment for a distributor subprocess: none of the `DISTRIBUTOR_*` settings of
+    whoever runs the tests, so they cannot change what is tested, except the session's folder
+    for compiled templates (so no test writes to the user's ~/.cache)."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DISTRIBUTOR_") or k in KEPT_FOR_CHILDREN
+    }
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from hook_helpers import (
     page_server,
     post,
 )
-from locations import REPO
+from locations import REPO, child_env
 from review_helpers import run
 from signal_helpers import signal_twice
 from standardwebhooks.webhooks import Webhook
@@ -160,7 +160,7 @@ def test_hook_without_a_secret_is_one_line_error(
 
 
 def start_serve(config: Path, port: int, workers: int = 1) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DISTRIBUTOR_")}
+    env = child_env()
     argv = ["-c", str(config), "serve", "--port", str(port), "--workers", str(workers)]
     return subprocess.Popen(
         [sys.executable, "-c", PYTHON_MAIN, *argv],

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 from hook_helpers import database_url, free_port
-from locations import REPO
+from locations import REPO, child_env
 
 from distributor.config import Policy
 
@@ -155,7 +155,7 @@ def _until_healthy(*argv: str, env: dict[str, str], cwd: Path) -> str:
 def test_compose_commands_run_and_report_health(kind: str, tmp_path: Path) -> None:
     shutil.copy(REPO / "examples" / "distributor.toml", tmp_path / "distributor.toml")
     secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DISTRIBUTOR_")}
+    env = child_env()
     env |= {
         "DISTRIBUTOR_CONFIG": str(tmp_path / "distributor.toml"),
         "DISTRIBUTOR_DATABASE_URL": database_url(kind, tmp_path),

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import email
-import os
 import shlex
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from locations import REPO
+from locations import REPO, child_env
 
 from distributor.cli.demo import next_steps
 
@@ -104,7 +103,7 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 def _run(venv: Path, cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DISTRIBUTOR_")}
+    env = child_env()
     return subprocess.run(
         [str(venv / "bin" / "distributor"), *argv],
         cwd=cwd,

@@ -5,13 +5,13 @@ accepts is replaced once; the tokens appear in no output."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from locations import child_env
 from sandbox_helpers import SECRETS
 
 import distributor.store
@@ -95,7 +95,7 @@ def test_check_processes_log_in_once_and_show_no_token(
 ) -> None:
     conf = settings_with_store(sandbox_settings, tmp_path)
     assert conf.path is not None
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DISTRIBUTOR_")}
+    env = child_env()
     env.update(SECRETS, DISTRIBUTOR_DATABASE_URL=conf.database_url)
     argv = ["--config", str(conf.path), "--log-level", "DEBUG", "check", "--channel", CHANNEL]
     runs = [

@@ -11,7 +11,6 @@ sleeps through the lease: reconcile's clock runs a lease plus the settle time ah
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from locations import child_env
 from sandbox_helpers import CHANNEL_OF
 
 from distributor.article import Article, Image
@@ -79,7 +79,7 @@ def crash_settings(
 def run_worker(settings: Settings, secrets: dict[str, str], crash_at: str | None = None) -> int:
     """`distributor worker --until-idle` in a subprocess (killing itself at `crash_at`)."""
     assert settings.path is not None
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DISTRIBUTOR_")}
+    env = child_env()
     env.update(secrets, DISTRIBUTOR_DATABASE_URL=settings.database_url)
     if crash_at:
         env["DISTRIBUTOR_CRASH_AT"] = crash_at

@@ -8,13 +8,13 @@ before the post is due, so it claims the delivery when its time comes and dies t
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from locations import child_env
 from test_crash import CLI, AheadClock
 
 from distributor.article import Article
@@ -49,7 +49,7 @@ def settings(
 
 
 def crash_worker(settings: Settings, secrets: dict[str, str], point: str) -> int:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DISTRIBUTOR_")}
+    env = child_env()
     env.update(secrets, DISTRIBUTOR_DATABASE_URL=settings.database_url, DISTRIBUTOR_CRASH_AT=point)
     args = ["-c", str(settings.path), "worker", "--poll", "0.1", "--concurrency", "1"]
     done = subprocess.run(CLI + args, env=env, capture_output=True, timeout=60, check=False)

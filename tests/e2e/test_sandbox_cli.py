@@ -6,7 +6,6 @@ with plain requests and stops it with a signal, as a terminal or a service manag
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -18,6 +17,7 @@ from typing import Any
 
 import pytest
 import requests
+from locations import child_env
 
 from distributor.cli import main
 from distributor.errors import ConfigError
@@ -37,10 +37,6 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
-
-
-def child_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("DISTRIBUTOR_")}
 
 
 def wait_healthy(proc: subprocess.Popen[str], url: str, limit: float = 20.0) -> None:

@@ -5,7 +5,6 @@ in flight) are in test_worker_shutdown.py, test_watch_cli.py and test_cli_hook.p
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from hook_helpers import ENV, free_port
-from locations import REPO
+from locations import REPO, child_env
 from signal_helpers import signal_twice
 
 from distributor.signals import EXIT_FORCED, StopSignals
@@ -117,7 +116,7 @@ def test_every_long_running_command_stops_cleanly_on_sigterm(command: str, tmp_p
     args, ready = COMMANDS[command]
     port = str(free_port())
     argv = [a.replace("{port}", port) for a in args]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DISTRIBUTOR_")}
+    env = child_env()
     env.update(ENV, DISTRIBUTOR_DATABASE_URL=f"sqlite:///{tmp_path / 'd.db'}")
     log = tmp_path / "out.log"
     with log.open("w") as sink:
