@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,7 +69,15 @@ def test_an_edited_template_is_compiled_afresh(cache: Path, tmp_path: Path) -> N
     assert len(list(cache.iterdir())) == 2
 
 
-@pytest.mark.parametrize("damage", [b"", b"not marshal", b"\xe3garbage"])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"",
+        b"not marshal",
+        b"\xe3garbage",
+        marshal.dumps((codecache.FORMAT, compile("0", "x", "eval"), 7)),
+    ],
+)
 def test_a_damaged_file_is_ignored(cache: Path, tmp_path: Path, damage: bytes) -> None:
     folder = write(tmp_path / "templates")
     fresh_load(folder)
@@ -82,9 +91,9 @@ def test_a_file_others_may_write_is_not_run(cache: Path, tmp_path: Path) -> None
     fresh_load(folder)
     [stored] = list(cache.iterdir())
     stored.chmod(0o666)
-    assert codecache.load("x.txt.j2", str(folder / "x.txt.j2"), SOURCE) is None
+    assert codecache.load(cache, "x.txt.j2", str(folder / "x.txt.j2"), SOURCE) is None
     stored.chmod(0o600)
-    assert codecache.load("x.txt.j2", str(folder / "x.txt.j2"), SOURCE) is not None
+    assert codecache.load(cache, "x.txt.j2", str(folder / "x.txt.j2"), SOURCE) is not None
 
 
 def test_a_folder_others_may_write_is_not_used(cache: Path) -> None:

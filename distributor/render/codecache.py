@@ -51,11 +51,10 @@ def folder() -> Path | None:
     return path if stat.S_ISDIR(info.st_mode) and _private(info) else None
 
 
-def load(name: str, filename: str, source: str) -> tuple[CodeType, frozenset[str]] | None:
+def load(
+    where: Path, name: str, filename: str, source: str
+) -> tuple[CodeType, frozenset[str]] | None:
     """The code and fillable slots compiled earlier from exactly this template, or None."""
-    where = folder()
-    if where is None:
-        return None
     try:
         fd = os.open(where / _key(name, filename, source), os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
@@ -70,11 +69,10 @@ def load(name: str, filename: str, source: str) -> tuple[CodeType, frozenset[str
     return _checked(stored)
 
 
-def store(name: str, filename: str, source: str, code: CodeType, slots: frozenset[str]) -> None:
-    """Keep a compiled template for the next run (written whole or not at all)."""
-    where = folder()
-    if where is None:
-        return
+def store(
+    where: Path, name: str, filename: str, source: str, code: CodeType, slots: frozenset[str]
+) -> None:
+    """Keep a compiled template in `where` for the next run (written whole or not at all)."""
     data = marshal.dumps((FORMAT, code, tuple(sorted(slots))))
     try:
         fd, temp = tempfile.mkstemp(dir=where, prefix=".", suffix=".tmp")
@@ -106,7 +104,9 @@ def _checked(stored: object) -> tuple[CodeType, frozenset[str]] | None:
     if not (isinstance(stored, tuple) and len(stored) == 3 and stored[0] == FORMAT):
         return None
     _, code, slots = stored
-    if not isinstance(code, CodeType) or not all(isinstance(s, str) for s in slots):
+    if not isinstance(code, CodeType) or not isinstance(slots, tuple):
+        return None
+    if not all(isinstance(s, str) for s in slots):
         return None
     return code, frozenset(slots)
 

@@ -217,10 +217,11 @@ def _compile(raw: bytes, name: str, filename: str) -> Template:
         source = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise TemplateError(f"{display(filename)}: not UTF-8 text") from None
-    cached = codecache.load(name, filename, source)
+    where = codecache.folder()  # None: no cache (turned off, or not safe to use)
+    cached = codecache.load(where, name, filename, source) if where else None
     code, fillable = cached or _compile_source(source, name, filename)
-    if cached is None:
-        codecache.store(name, filename, source, code, fillable)
+    if where and cached is None:
+        codecache.store(where, name, filename, source, code, fillable)
     template = ENV.template_class.from_code(ENV, code, ENV.make_globals(None), None)
     slots.remember(template, fillable)
     return template
